@@ -1,0 +1,71 @@
+/* Configuration: every option is declared once in a table (name, type,
+ * default, description) that drives parsing of mwrasp.yaml, --set flags,
+ * validation, and the generated reference (docs/config.md,
+ * `mwraspd --config-reference`). Unknown keys are an error naming the file
+ * and line. */
+#ifndef MWRASP_CONFIG_H
+#define MWRASP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mwrasp/error.h"
+
+#define MW_CONFIG_STR_MAX 512
+
+struct mw_config {
+    char http_listen[MW_CONFIG_STR_MAX];       /* listen.http */
+    char syslog_udp_listen[MW_CONFIG_STR_MAX]; /* listen.syslog_udp ("" = off) */
+    char syslog_tcp_listen[MW_CONFIG_STR_MAX]; /* listen.syslog_tcp */
+    char json_tcp_listen[MW_CONFIG_STR_MAX];   /* listen.json_tcp */
+    char store_path[MW_CONFIG_STR_MAX];        /* store.path (SQLite file) */
+    char rules_dir[MW_CONFIG_STR_MAX];         /* rules.dir */
+    char log_level[16];                        /* log.level */
+    uint32_t workers;                          /* pipeline.workers */
+    uint32_t ring_size;                        /* pipeline.ring_size (per worker) */
+    uint32_t batch_max;                        /* pipeline.batch_max */
+    uint32_t batch_ms;                         /* pipeline.batch_ms */
+    int64_t dedup_window_ns;                   /* threats.dedup_window */
+    int64_t retention_ns;                      /* events.retention */
+    int64_t cleanup_interval_ns;               /* events.cleanup_interval */
+    uint32_t max_line;                         /* ingest.max_line (bytes) */
+    uint32_t max_body;                         /* api.max_body (bytes) */
+    uint32_t api_threads;                      /* api.threads */
+};
+
+enum mw_opt_type { MW_OPT_STR, MW_OPT_U32, MW_OPT_DURATION, MW_OPT_SIZE };
+
+struct mw_config_opt {
+    const char *name;        /* dotted key, e.g. "listen.http" */
+    enum mw_opt_type type;
+    const char *def;         /* default, as it would be written in the file */
+    size_t offset;           /* offsetof(struct mw_config, field) */
+    size_t size;             /* sizeof the field (strings: buffer size) */
+    uint64_t min, max;       /* bounds for numbers (durations in ns, sizes in bytes) */
+    const char *description;
+};
+
+extern const struct mw_config_opt mw_config_opts[]; /* NULL-name terminated */
+
+/* Fills cfg with every default. */
+void mw_config_defaults(struct mw_config *cfg);
+
+/* Loads a YAML file (nested mappings or dotted keys) over cfg. On error,
+ * errbuf gets "FILE:LINE: message" and MW_ECONFIG/MW_EIO is returned; cfg may
+ * be partly updated, so callers load into a copy. */
+MW_WUR int mw_config_load_file(struct mw_config *cfg, const char *path, char *errbuf,
+                               size_t errlen);
+
+/* Sets one option from text ("pipeline.workers", "4"). Durations take
+ * ns/us/ms/s/m/h/d suffixes, sizes B/KiB/MiB/GiB (or k/m/g). */
+MW_WUR int mw_config_set(struct mw_config *cfg, const char *name, const char *value,
+                         char *errbuf, size_t errlen);
+
+/* Writes the reference (Markdown table) of all options to a FILE*. */
+void mw_config_write_reference(void *fp);
+
+/* Parsers shared with the CLI. */
+MW_WUR int mw_parse_duration(const char *s, int64_t *out_ns);
+MW_WUR int mw_parse_size(const char *s, uint64_t *out_bytes);
+
+#endif
