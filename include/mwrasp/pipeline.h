@@ -18,7 +18,11 @@
  * sets ev->ack on each event it submits, after mw_ack_add(ack, 1). The writer
  * calls mw_ack_done() once the event's batch is committed (err = 0) or has
  * failed (err < 0). mw_ack_wait() returns 0 once every event is durable, the
- * first error otherwise, or MW_EAGAIN on timeout. */
+ * first error otherwise, or MW_EAGAIN on timeout (timeout_ms < 0: no
+ * timeout). The writer always ends every submitted event (commit or error),
+ * so waiting without a timeout cannot hang forever. After MW_EAGAIN the
+ * events are still in flight: the ack must NOT be destroyed (or go out of
+ * scope) until a later mw_ack_wait() returned something else. */
 typedef struct mw_ack {
     pthread_mutex_t mu;
     pthread_cond_t cv;

@@ -1,0 +1,76 @@
+/* Sigma rules (https://github.com/SigmaHQ/sigma-specification): loading,
+ * compiling and matching, and the "sigma" detector built on them.
+ *
+ * A ruleset is built single-threaded (new, load/add ..., then read-only);
+ * after that, mw_sigma_match() may run concurrently from any number of
+ * threads, each with its own scratch. Each YAML document is one rule; a rule
+ * that uses something unsupported is refused with an error naming FILE:LINE
+ * (logged with mw_error("sigma", ...), counted in mw_metrics.rule_errors) and
+ * the other rules still load. What is supported: docs/internals/sigma.md. */
+#ifndef MWRASP_SIGMA_H
+#define MWRASP_SIGMA_H
+
+#include <stddef.h>
+
+#include "mwrasp/detect.h"
+#include "mwrasp/error.h"
+#include "mwrasp/event.h"
+
+#define MW_SIGMA_MAX_FILE (1u << 20)  /* bytes per rule file / string */
+#define MW_SIGMA_MAX_RULES 10000      /* rules per ruleset */
+#define MW_SIGMA_MAX_VALUES 256       /* values per field condition */
+#define MW_SIGMA_MAX_DEPTH 64         /* nesting depth of a condition */
+#define MW_SIGMA_MAX_FIELDS 4096      /* distinct field names per ruleset */
+#define MW_SIGMA_MAX_SELECTIONS 256   /* named selections per rule */
+#define MW_SIGMA_DEFAULT_CONFIDENCE 0.7
+
+typedef struct mw_sigma_ruleset mw_sigma_ruleset_t;
+typedef struct mw_sigma_scratch mw_sigma_scratch_t;
+
+/* An empty ruleset. NULL on allocation failure. */
+mw_sigma_ruleset_t *mw_sigma_ruleset_new(void);
+/* Frees the ruleset and every compiled rule. Accepts NULL. Scratches made
+ * for it must not be used afterwards. */
+void mw_sigma_ruleset_free(mw_sigma_ruleset_t *rs);
+
+/* Loads every *.yml / *.yaml file under dir, recursively (hidden entries are
+ * skipped), in sorted path order. Bad rules are logged, counted and skipped:
+ * *nerr (if not NULL) gets the number of refused rules/files. Returns 0, or
+ * MW_EIO if dir cannot be read, MW_ENOMEM, MW_ELIMIT (MW_SIGMA_MAX_RULES). */
+MW_WUR int mw_sigma_load_dir(mw_sigma_ruleset_t *rs, const char *dir, size_t *nerr);
+
+/* Loads one file (one rule per YAML document). Returns 0 if every rule in it
+ * compiled; otherwise the first error (MW_EIO unreadable, MW_ETOOBIG above
+ * MW_SIGMA_MAX_FILE, MW_EPARSE YAML syntax, MW_EINVAL unsupported or invalid
+ * rule, MW_ELIMIT, MW_ENOMEM). Rules that did compile stay loaded. */
+MW_WUR int mw_sigma_load_file(mw_sigma_ruleset_t *rs, const char *path);
+
+/* Same as mw_sigma_load_file, over yaml[0..len); name is used in messages
+ * ("name:LINE: ...") and for ids of rules without an `id`. */
+MW_WUR int mw_sigma_add_string(mw_sigma_ruleset_t *rs, const char *yaml, size_t len,
+                               const char *name);
+
+/* Number of rules loaded. */
+size_t mw_sigma_count(const mw_sigma_ruleset_t *rs);
+
+/* The message of the last refused rule ("FILE:LINE: ..."), "" if none. Valid
+ * until the next load/add call on rs. */
+const char *mw_sigma_last_error(const mw_sigma_ruleset_t *rs);
+
+/* Per-thread matching state (field-value cache). It adapts itself if rules
+ * are added to rs later. Returns 0 or MW_ENOMEM (*out untouched). */
+MW_WUR int mw_sigma_scratch_new(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t **out);
+void mw_sigma_scratch_free(mw_sigma_scratch_t *s); /* accepts NULL */
+
+/* Runs every rule over ev and calls emit once per matching rule, in load
+ * order. scratch may be NULL (a temporary one is made: slower). Stops
+ * quietly when emit returns MW_ELIMIT. Returns 0, MW_ENOMEM, or the first
+ * other negative value emit returned. Keeps no pointer into ev. */
+MW_WUR int mw_sigma_match(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *scratch,
+                          const mw_event_t *ev, mw_detection_emit_fn emit, void *ctx);
+
+/* The detector: create() loads cfg->rules_dir (fails with MW_EIO if the
+ * directory cannot be read; bad rules are only logged and counted). */
+extern const struct mw_detector_ops mw_detector_sigma;
+
+#endif

@@ -1,0 +1,309 @@
+/* Configuration: the option table drives defaults, YAML loading, --set,
+ * validation and the generated reference (docs/config.md). */
+#include "mwrasp/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define OPT(n, t, d, field, lo, hi, desc)                                                      \
+    {n, t, d, offsetof(struct mw_config, field), sizeof(((struct mw_config *)0)->field), lo, hi, \
+     desc}
+#define SEC 1000000000ULL
+
+const struct mw_config_opt mw_config_opts[] = {
+    OPT("listen.http", MW_OPT_STR, "127.0.0.1:8080", http_listen, 0, 0,
+        "Address of the HTTP API and dashboard (HOST:PORT)."),
+    OPT("listen.syslog_udp", MW_OPT_STR, "127.0.0.1:5514", syslog_udp_listen, 0, 0,
+        "Syslog over UDP (RFC 5424 / RFC 3164); empty to disable."),
+    OPT("listen.syslog_tcp", MW_OPT_STR, "127.0.0.1:5514", syslog_tcp_listen, 0, 0,
+        "Syslog over TCP, octet-counting or newline framing (RFC 6587); empty to disable."),
+    OPT("listen.json_tcp", MW_OPT_STR, "127.0.0.1:5515", json_tcp_listen, 0, 0,
+        "JSON lines over TCP (one object per line); empty to disable."),
+    OPT("store.path", MW_OPT_STR, "var/mwrasp.db", store_path, 0, 0,
+        "SQLite database file (created with its schema if absent)."),
+    OPT("rules.dir", MW_OPT_STR, "rules", rules_dir, 0, 0,
+        "Directory of Sigma rules (*.yml, *.yaml, searched recursively)."),
+    OPT("log.level", MW_OPT_STR, "info", log_level, 0, 0, "debug, info, warn or error."),
+    OPT("pipeline.workers", MW_OPT_U32, "2", workers, 1, 64,
+        "Detection worker threads; events are sharded over them by host."),
+    OPT("pipeline.ring_size", MW_OPT_U32, "65536", ring_size, 64, 1u << 24,
+        "Capacity of each worker's input ring (events); rounded up to a power of two."),
+    OPT("pipeline.batch_max", MW_OPT_U32, "4096", batch_max, 1, 1u << 20,
+        "Most events the writer commits in one transaction."),
+    OPT("pipeline.batch_ms", MW_OPT_U32, "5", batch_ms, 0, 10000,
+        "Longest the writer waits to fill a batch (milliseconds)."),
+    OPT("threats.dedup_window", MW_OPT_DURATION, "60s", dedup_window_ns, 0, 30ULL * 86400 * SEC,
+        "Detections of the same rule on the same host within this window fold into one threat."),
+    OPT("events.retention", MW_OPT_DURATION, "24h", retention_ns, SEC, 3650ULL * 86400 * SEC,
+        "How long raw events are kept."),
+    OPT("events.cleanup_interval", MW_OPT_DURATION, "60s", cleanup_interval_ns, SEC,
+        86400ULL * SEC, "How often expired events are removed."),
+    OPT("ingest.max_line", MW_OPT_SIZE, "64KiB", max_line, 256, 1u << 20,
+        "Longest accepted line, datagram or frame (bytes); longer ones are refused and counted."),
+    OPT("api.max_body", MW_OPT_SIZE, "16MiB", max_body, 1024, 1u << 30,
+        "Largest accepted HTTP request body (bytes)."),
+    OPT("api.threads", MW_OPT_U32, "8", api_threads, 1, 256, "HTTP server worker threads."),
+    {NULL, 0, NULL, 0, 0, 0, 0, NULL},
+};
+
+static const struct mw_config_opt *find_opt(const char *name)
+{
+    for (const struct mw_config_opt *o = mw_config_opts; o->name; o++)
+        if (strcmp(o->name, name) == 0)
+            return o;
+    return NULL;
+}
+
+int mw_parse_duration(const char *s, int64_t *out_ns)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || v < 0)
+        return MW_EINVAL;
+    double mul;
+    if (*end == '\0' || strcmp(end, "s") == 0)
+        mul = 1e9;
+    else if (strcmp(end, "ns") == 0)
+        mul = 1;
+    else if (strcmp(end, "us") == 0)
+        mul = 1e3;
+    else if (strcmp(end, "ms") == 0)
+        mul = 1e6;
+    else if (strcmp(end, "m") == 0)
+        mul = 60e9;
+    else if (strcmp(end, "h") == 0)
+        mul = 3600e9;
+    else if (strcmp(end, "d") == 0)
+        mul = 86400e9;
+    else
+        return MW_EINVAL;
+    double ns = v * mul;
+    if (ns > 9.2e18)
+        return MW_EINVAL;
+    *out_ns = (int64_t)ns;
+    return MW_OK;
+}
+
+int mw_parse_size(const char *s, uint64_t *out_bytes)
+{
+    char *end;
+    errno = 0;
+    if (*s == '-')
+        return MW_EINVAL;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || errno)
+        return MW_EINVAL;
+    uint64_t mul;
+    if (*end == '\0' || strcmp(end, "B") == 0)
+        mul = 1;
+    else if (strcmp(end, "KiB") == 0 || strcmp(end, "k") == 0 || strcmp(end, "K") == 0)
+        mul = 1024;
+    else if (strcmp(end, "MiB") == 0 || strcmp(end, "m") == 0 || strcmp(end, "M") == 0)
+        mul = 1024 * 1024;
+    else if (strcmp(end, "GiB") == 0 || strcmp(end, "g") == 0 || strcmp(end, "G") == 0)
+        mul = 1024ULL * 1024 * 1024;
+    else
+        return MW_EINVAL;
+    if (v > UINT64_MAX / mul)
+        return MW_EINVAL;
+    *out_bytes = v * mul;
+    return MW_OK;
+}
+
+static int set_opt(struct mw_config *cfg, const struct mw_config_opt *o, const char *value,
+                   char *err, size_t errlen)
+{
+    char *dst = (char *)cfg + o->offset;
+    switch (o->type) {
+    case MW_OPT_STR:
+        if (strlen(value) >= o->size) {
+            snprintf(err, errlen, "%s: value longer than %zu bytes", o->name, o->size - 1);
+            return MW_ECONFIG;
+        }
+        memcpy(dst, value, strlen(value) + 1);
+        return MW_OK;
+    case MW_OPT_U32: {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(value, &end, 10);
+        if (*value == '-' || end == value || *end || errno || v < o->min || v > o->max) {
+            snprintf(err, errlen, "%s: expected an integer in %llu..%llu, got \"%s\"", o->name,
+                     (unsigned long long)o->min, (unsigned long long)o->max, value);
+            return MW_ECONFIG;
+        }
+        *(uint32_t *)(void *)dst = (uint32_t)v;
+        return MW_OK;
+    }
+    case MW_OPT_DURATION: {
+        int64_t ns;
+        if (mw_parse_duration(value, &ns) != MW_OK || (uint64_t)ns < o->min ||
+            (uint64_t)ns > o->max) {
+            snprintf(err, errlen,
+                     "%s: expected a duration like 500ms, 60s, 24h (%llus..%llus), got \"%s\"",
+                     o->name, (unsigned long long)(o->min / SEC),
+                     (unsigned long long)(o->max / SEC), value);
+            return MW_ECONFIG;
+        }
+        *(int64_t *)(void *)dst = ns;
+        return MW_OK;
+    }
+    case MW_OPT_SIZE: {
+        uint64_t b;
+        if (mw_parse_size(value, &b) != MW_OK || b < o->min || b > o->max) {
+            snprintf(err, errlen, "%s: expected a size like 64KiB (%llu..%llu bytes), got \"%s\"",
+                     o->name, (unsigned long long)o->min, (unsigned long long)o->max, value);
+            return MW_ECONFIG;
+        }
+        *(uint32_t *)(void *)dst = (uint32_t)b;
+        return MW_OK;
+    }
+    }
+    return MW_EINVAL;
+}
+
+void mw_config_defaults(struct mw_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    char err[256];
+    for (const struct mw_config_opt *o = mw_config_opts; o->name; o++)
+        if (set_opt(cfg, o, o->def, err, sizeof err) != MW_OK)
+            abort(); /* a bad default is a programming error */
+}
+
+int mw_config_set(struct mw_config *cfg, const char *name, const char *value, char *err,
+                  size_t errlen)
+{
+    const struct mw_config_opt *o = find_opt(name);
+    if (!o) {
+        snprintf(err, errlen, "unknown option \"%s\"", name);
+        return MW_ECONFIG;
+    }
+    return set_opt(cfg, o, value, err, errlen);
+}
+
+/* YAML loading: a tree of mappings whose leaves are scalars; keys are joined
+ * with dots. Depth is capped at 8. */
+#define MAX_DEPTH 8
+int mw_config_load_file(struct mw_config *cfg, const char *path, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return MW_EIO;
+    }
+    yaml_parser_t p;
+    yaml_event_t ev;
+    int rc = MW_OK, have_ev = 0;
+    char prefix[MAX_DEPTH][128];
+    size_t depth = 0; /* mapping nesting */
+    int expect_key[MAX_DEPTH + 1] = {0};
+    char key[128] = "";
+    char msg[256];
+    if (!yaml_parser_initialize(&p)) {
+        fclose(fp);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return MW_ENOMEM;
+    }
+    yaml_parser_set_input_file(&p, fp);
+    for (;;) {
+        if (!yaml_parser_parse(&p, &ev)) {
+            snprintf(err, errlen, "%s:%zu:%zu: yaml error: %s", path, p.problem_mark.line + 1,
+                     p.problem_mark.column + 1, p.problem ? p.problem : "syntax error");
+            rc = MW_ECONFIG;
+            goto out;
+        }
+        have_ev = 1;
+        size_t line = ev.start_mark.line + 1;
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            goto out;
+        case YAML_MAPPING_START_EVENT:
+            if (depth > 0 && expect_key[depth]) {
+                snprintf(err, errlen, "%s:%zu: a mapping cannot be a key", path, line);
+                rc = MW_ECONFIG;
+                goto out;
+            }
+            if (depth >= MAX_DEPTH) {
+                snprintf(err, errlen, "%s:%zu: nested deeper than %d levels", path, line,
+                         MAX_DEPTH);
+                rc = MW_ECONFIG;
+                goto out;
+            }
+            if (depth > 0) /* the key just read names this mapping */
+                memcpy(prefix[depth], key, sizeof key);
+            depth++;
+            expect_key[depth] = 1;
+            break;
+        case YAML_MAPPING_END_EVENT:
+            if (depth > 0)
+                depth--;
+            if (depth > 0)
+                expect_key[depth] = 1;
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+            snprintf(err, errlen, "%s:%zu: lists are not valid here (key \"%s\")", path, line,
+                     key);
+            rc = MW_ECONFIG;
+            goto out;
+        case YAML_ALIAS_EVENT:
+            snprintf(err, errlen, "%s:%zu: aliases are not supported", path, line);
+            rc = MW_ECONFIG;
+            goto out;
+        case YAML_SCALAR_EVENT: {
+            const char *val = (const char *)ev.data.scalar.value;
+            if (depth == 0) {
+                snprintf(err, errlen, "%s:%zu: expected a mapping of options", path, line);
+                rc = MW_ECONFIG;
+                goto out;
+            }
+            if (expect_key[depth]) {
+                /* key = full path of the enclosing mapping "." val */
+                const char *parent = depth > 1 ? prefix[depth - 1] : "";
+                size_t pl = strlen(parent), vl = strlen(val);
+                if (pl + vl + 2 > sizeof key) {
+                    snprintf(err, errlen, "%s:%zu: key too long", path, line);
+                    rc = MW_ECONFIG;
+                    goto out;
+                }
+                memcpy(key, parent, pl);
+                if (pl)
+                    key[pl++] = '.';
+                memcpy(key + pl, val, vl + 1);
+                expect_key[depth] = 0;
+            } else {
+                if (mw_config_set(cfg, key, val, msg, sizeof msg) != MW_OK) {
+                    snprintf(err, errlen, "%s:%zu: %s", path, line, msg);
+                    rc = MW_ECONFIG;
+                    goto out;
+                }
+                expect_key[depth] = 1;
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+        have_ev = 0;
+    }
+out:
+    if (have_ev)
+        yaml_event_delete(&ev);
+    yaml_parser_delete(&p);
+    fclose(fp);
+    return rc;
+}
+
+void mw_config_write_reference(void *fpv)
+{
+    FILE *fp = fpv;
+    static const char *const tn[] = {"string", "integer", "duration", "size"};
+    fprintf(fp, "| option | type | default | description |\n|---|---|---|---|\n");
+    for (const struct mw_config_opt *o = mw_config_opts; o->name; o++)
+        fprintf(fp, "| `%s` | %s | `%s` | %s |\n", o->name, tn[o->type], o->def,
+                o->description);
+}

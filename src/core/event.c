@@ -1,0 +1,448 @@
+/* The event model: events with an arena of chunks (pointers never move),
+ * the process-wide key intern table, hashing, time and UTF-8 helpers. */
+#include "mwrasp/event.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct mw_arena_chunk {
+    struct mw_arena_chunk *next;
+    size_t size;
+    size_t used;
+    char data[];
+};
+
+static const char *const source_names[MW_SRC__COUNT] = {
+    "syslog_udp", "syslog_tcp", "json_tcp", "http", "replay",
+};
+
+const char *mw_source_name(enum mw_source s)
+{
+    return (unsigned)s < MW_SRC__COUNT ? source_names[s] : "unknown";
+}
+
+int mw_source_parse(const char *name, enum mw_source *out)
+{
+    for (int i = 0; i < MW_SRC__COUNT; i++) {
+        if (strcmp(name, source_names[i]) == 0) {
+            *out = (enum mw_source)i;
+            return MW_OK;
+        }
+    }
+    return MW_EINVAL;
+}
+
+uint32_t mw_hash32(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* ---- arena ---- */
+
+static struct mw_arena_chunk *chunk_new(size_t size)
+{
+    struct mw_arena_chunk *c = malloc(sizeof *c + size);
+    if (!c)
+        return NULL;
+    c->next = NULL;
+    c->size = size;
+    c->used = 0;
+    return c;
+}
+
+/* Allocates n bytes (8-aligned) from the event arena; NULL past the cap. */
+static void *arena_alloc(mw_event_t *ev, size_t n)
+{
+    n = (n + 7u) & ~(size_t)7u;
+    if (n > MW_EVENT_MAX_BYTES || ev->arena_used_total + n > MW_EVENT_MAX_BYTES)
+        return NULL;
+    struct mw_arena_chunk *c = ev->arena_head;
+    if (!c || c->size - c->used < n) {
+        size_t sz = c ? c->size * 2 : 1024;
+        if (sz < n)
+            sz = n;
+        if (sz > MW_EVENT_MAX_BYTES)
+            sz = MW_EVENT_MAX_BYTES;
+        struct mw_arena_chunk *nc = chunk_new(sz);
+        if (!nc)
+            return NULL;
+        nc->next = c;
+        ev->arena_head = nc;
+        c = nc;
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    ev->arena_used_total += n;
+    return p;
+}
+
+char *mw_event_strdup(mw_event_t *ev, const char *s, size_t len)
+{
+    if (len >= MW_EVENT_MAX_BYTES)
+        return NULL;
+    char *p = arena_alloc(ev, len + 1);
+    if (!p)
+        return NULL;
+    if (len)
+        memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+mw_event_t *mw_event_new(enum mw_source src, const char *raw, size_t raw_len)
+{
+    if (raw_len >= MW_EVENT_MAX_BYTES || (unsigned)src >= MW_SRC__COUNT)
+        return NULL;
+    mw_event_t *ev = calloc(1, sizeof *ev);
+    if (!ev)
+        return NULL;
+    ev->source = src;
+    ev->host = "";
+    ev->category = "";
+    ev->fields = ev->fields_inline;
+    ev->fields_cap = sizeof ev->fields_inline / sizeof ev->fields_inline[0];
+    /* First chunk sized for the raw copy plus room for typical fields. */
+    ev->arena_head = chunk_new(raw_len * 2 + 512);
+    if (!ev->arena_head) {
+        free(ev);
+        return NULL;
+    }
+    char *r = mw_event_strdup(ev, raw ? raw : "", raw ? raw_len : 0);
+    if (!r) {
+        mw_event_free(ev);
+        return NULL;
+    }
+    ev->raw = r;
+    ev->raw_len = (uint32_t)(raw ? raw_len : 0);
+    ev->ingest_ns = mw_now_realtime_ns();
+    ev->ts_ns = ev->ingest_ns;
+    ev->mono_ns = mw_now_mono_ns();
+    return ev;
+}
+
+void mw_event_free(mw_event_t *ev)
+{
+    if (!ev)
+        return;
+    struct mw_arena_chunk *c = ev->arena_head;
+    while (c) {
+        struct mw_arena_chunk *n = c->next;
+        free(c);
+        c = n;
+    }
+    if (ev->fields != ev->fields_inline)
+        free(ev->fields);
+    free(ev);
+}
+
+int mw_event_set_host(mw_event_t *ev, const char *host, size_t len)
+{
+    if (len > MW_EVENT_HOST_MAX)
+        return MW_ETOOBIG;
+    char *h = mw_event_strdup(ev, host, len);
+    if (!h)
+        return MW_ENOMEM;
+    ev->host = h;
+    ev->host_hash = mw_hash32(h, len);
+    return MW_OK;
+}
+
+int mw_event_set_category(mw_event_t *ev, const char *cat, size_t len)
+{
+    if (len > MW_EVENT_CATEGORY_MAX)
+        return MW_ETOOBIG;
+    char *c = mw_event_strdup(ev, cat, len);
+    if (!c)
+        return MW_ENOMEM;
+    ev->category = c;
+    return MW_OK;
+}
+
+int mw_event_add_field(mw_event_t *ev, const char *key, size_t klen, const char *val, size_t vlen)
+{
+    if (!key || klen == 0)
+        return MW_EINVAL;
+    if (ev->nfields >= MW_EVENT_MAX_FIELDS)
+        return MW_ELIMIT;
+    if (klen >= MW_EVENT_MAX_BYTES || vlen >= MW_EVENT_MAX_BYTES)
+        return MW_ETOOBIG;
+    if (ev->nfields == ev->fields_cap) {
+        uint32_t ncap = ev->fields_cap * 2;
+        if (ncap > MW_EVENT_MAX_FIELDS)
+            ncap = MW_EVENT_MAX_FIELDS;
+        mw_field_t *nf = malloc(ncap * sizeof *nf);
+        if (!nf)
+            return MW_ENOMEM;
+        memcpy(nf, ev->fields, ev->nfields * sizeof *nf);
+        if (ev->fields != ev->fields_inline)
+            free(ev->fields);
+        ev->fields = nf;
+        ev->fields_cap = ncap;
+    }
+    size_t mark_used = ev->arena_head ? ev->arena_head->used : 0;
+    size_t mark_total = ev->arena_used_total;
+    struct mw_arena_chunk *mark_head = ev->arena_head;
+    const char *k = mw_intern(key, klen);
+    if (!k) {
+        k = mw_event_strdup(ev, key, klen);
+        if (!k)
+            return MW_ETOOBIG;
+    }
+    const char *v = mw_event_strdup(ev, val ? val : "", val ? vlen : 0);
+    if (!v) {
+        /* Leave the event as it was: give back what the key took, if it is
+         * still the newest allocation of the same chunk. */
+        if (ev->arena_head == mark_head && mark_head) {
+            mark_head->used = mark_used;
+            ev->arena_used_total = mark_total;
+        }
+        return MW_ETOOBIG;
+    }
+    mw_field_t *f = &ev->fields[ev->nfields++];
+    f->key = k;
+    f->key_len = (uint32_t)klen;
+    f->val = v;
+    f->val_len = (uint32_t)(val ? vlen : 0);
+    return MW_OK;
+}
+
+const mw_field_t *mw_event_field(const mw_event_t *ev, const char *key)
+{
+    size_t klen = strlen(key);
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        const mw_field_t *f = &ev->fields[i];
+        if (f->key == key || (f->key_len == klen && memcmp(f->key, key, klen) == 0))
+            return f;
+    }
+    return NULL;
+}
+
+const char *mw_event_get(const mw_event_t *ev, const char *key)
+{
+    const mw_field_t *f = mw_event_field(ev, key);
+    return f ? f->val : NULL;
+}
+
+/* ---- intern table ----
+ * Open addressing, 2x MW_INTERN_MAX slots. Readers are lock-free (acquire
+ * loads of published entries); inserts take a mutex. Entries live until
+ * process exit (they are few and small: at most 64 Ki keys of <= 255 bytes). */
+
+#define INTERN_SLOTS (MW_INTERN_MAX * 2)
+struct intern_entry {
+    uint32_t hash;
+    uint32_t len;
+    char s[];
+};
+static _Atomic(struct intern_entry *) g_intern[INTERN_SLOTS];
+static pthread_mutex_t g_intern_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned g_intern_count;
+
+const char *mw_intern(const char *key, size_t len)
+{
+    if (len == 0 || len > 255)
+        return NULL;
+    uint32_t h = mw_hash32(key, len);
+    size_t i = h & (INTERN_SLOTS - 1);
+    for (size_t probes = 0; probes < INTERN_SLOTS; probes++) {
+        struct intern_entry *e = atomic_load_explicit(&g_intern[i], memory_order_acquire);
+        if (!e)
+            break;
+        if (e->hash == h && e->len == len && memcmp(e->s, key, len) == 0)
+            return e->s;
+        i = (i + 1) & (INTERN_SLOTS - 1);
+    }
+    /* Not found: insert under the lock, re-probing from the empty slot on. */
+    const char *res = NULL;
+    pthread_mutex_lock(&g_intern_mu);
+    for (size_t probes = 0; probes < INTERN_SLOTS; probes++) {
+        struct intern_entry *e = atomic_load_explicit(&g_intern[i], memory_order_acquire);
+        if (!e) {
+            if (g_intern_count >= MW_INTERN_MAX)
+                break;
+            struct intern_entry *ne = malloc(sizeof *ne + len + 1);
+            if (!ne)
+                break;
+            ne->hash = h;
+            ne->len = (uint32_t)len;
+            memcpy(ne->s, key, len);
+            ne->s[len] = '\0';
+            atomic_store_explicit(&g_intern[i], ne, memory_order_release);
+            g_intern_count++;
+            res = ne->s;
+            break;
+        }
+        if (e->hash == h && e->len == len && memcmp(e->s, key, len) == 0) {
+            res = e->s;
+            break;
+        }
+        i = (i + 1) & (INTERN_SLOTS - 1);
+    }
+    pthread_mutex_unlock(&g_intern_mu);
+    return res;
+}
+
+/* ---- time ---- */
+
+int64_t mw_now_realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+uint64_t mw_now_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil algorithm). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char *s, size_t len, size_t pos, size_t n, int *out)
+{
+    if (pos + n > len)
+        return 0;
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[pos + i];
+        if (c < '0' || c > '9')
+            return 0;
+        v = v * 10 + (c - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+int mw_time_parse_rfc3339(const char *s, size_t len, int64_t *out_ns)
+{
+    int Y, M, D, h, m, sec;
+    if (!digits(s, len, 0, 4, &Y) || len < 19 || s[4] != '-' || !digits(s, len, 5, 2, &M) ||
+        s[7] != '-' || !digits(s, len, 8, 2, &D) ||
+        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, len, 11, 2, &h) ||
+        s[13] != ':' || !digits(s, len, 14, 2, &m) || s[16] != ':' ||
+        !digits(s, len, 17, 2, &sec))
+        return MW_EPARSE;
+    static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 || sec > 60)
+        return MW_EPARSE;
+    if (M == 2 && D == 29 && !((Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0))
+        return MW_EPARSE;
+    size_t p = 19;
+    int64_t frac = 0;
+    if (p < len && s[p] == '.') {
+        p++;
+        size_t nd = 0;
+        while (p < len && s[p] >= '0' && s[p] <= '9') {
+            if (nd < 9) {
+                frac = frac * 10 + (s[p] - '0');
+                nd++;
+            }
+            p++;
+        }
+        if (nd == 0)
+            return MW_EPARSE;
+        while (nd < 9) {
+            frac *= 10;
+            nd++;
+        }
+    }
+    int64_t off = 0;
+    if (p < len && (s[p] == 'Z' || s[p] == 'z')) {
+        p++;
+    } else if (p < len && (s[p] == '+' || s[p] == '-')) {
+        int oh, om;
+        if (!digits(s, len, p + 1, 2, &oh) || p + 3 >= len || s[p + 3] != ':' ||
+            !digits(s, len, p + 4, 2, &om) || oh > 23 || om > 59)
+            return MW_EPARSE;
+        off = (int64_t)(oh * 60 + om) * 60;
+        if (s[p] == '-')
+            off = -off;
+        p += 6;
+    } else {
+        return MW_EPARSE;
+    }
+    if (p != len)
+        return MW_EPARSE;
+    int64_t secs = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 +
+                   (sec == 60 ? 59 : sec) - off;
+    *out_ns = secs * 1000000000LL + frac;
+    return MW_OK;
+}
+
+void mw_time_format_rfc3339(int64_t ns, char *buf, size_t buflen)
+{
+    int64_t secs = ns / 1000000000LL;
+    int64_t rem = ns % 1000000000LL;
+    if (rem < 0) {
+        rem += 1000000000LL;
+        secs--;
+    }
+    time_t t = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(rem / 1000000));
+}
+
+/* ---- UTF-8 ---- */
+
+int mw_utf8_valid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (i + n >= len) /* continuation bytes i+1..i+n must exist */
+            return 0;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += n + 1;
+    }
+    return 1;
+}
