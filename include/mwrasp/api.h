@@ -1,9 +1,11 @@
-/* The HTTP API (civetweb + jansson): /api/v1/..., /metrics, /health/*.
+/* The HTTP API (civetweb + jansson): /api/v1/..., /metrics, /health/live, /health/ready.
  * Errors are JSON {"error": {"code": "...", "message": "..."}} with the
  * right 4xx/5xx status. The OpenAPI 3.0 description is docs/api/openapi.yaml
  * (served at /api/v1/openapi.yaml). */
 #ifndef MWRASP_API_H
 #define MWRASP_API_H
+
+#include <stddef.h>
 
 #include "mwrasp/config.h"
 #include "mwrasp/detect.h"
@@ -28,5 +30,32 @@ int mw_api_port(const mw_api_t *a);
 void mw_api_set_ready(mw_api_t *a, int ready);
 /* Stops the server, waits for in-flight requests. Accepts NULL. */
 void mw_api_stop(mw_api_t *a);
+
+/* ---- HTTP client (src/api/client.c) --------------------------------------
+ * A minimal blocking HTTP/1.1 client for the CLI and tests: plain http://
+ * only, one request per connection ("Connection: close"), Content-Length,
+ * chunked and read-to-close bodies. */
+
+struct mw_http_response {
+    int status;          /* e.g. 200 */
+    char *body;          /* malloc'd, NUL-terminated (body_len bytes before it) */
+    size_t body_len;
+    char content_type[128];
+};
+
+/* Sends one request to url ("http://HOST[:PORT][/PATH[?QUERY]]", HOST a name
+ * or an IPv4/IPv6 literal in brackets). headers: extra header lines, each
+ * ending in "\r\n" (may be NULL). body may be NULL (body_len 0).
+ * timeout_ms bounds connect and each read/write (0 = 30 s). Responses
+ * bodies above max_body (0 = 64 MiB) fail with MW_ETOOBIG.
+ * On success fills *out (free with mw_http_response_clear); any HTTP status
+ * is success. Errors: MW_EINVAL (bad url), MW_EIO (cannot connect, reset,
+ * timeout, malformed response), MW_ETOOBIG, MW_ENOMEM; err gets a
+ * human-readable reason ("connection refused"); *out untouched. */
+MW_WUR int mw_http_request(const char *url, const char *method, const char *headers,
+                           const char *body, size_t body_len, int timeout_ms, size_t max_body,
+                           struct mw_http_response *out, char *err, size_t errlen);
+/* Frees the body and zeroes r. Accepts NULL. */
+void mw_http_response_clear(struct mw_http_response *r);
 
 #endif

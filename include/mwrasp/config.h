@@ -24,7 +24,6 @@ struct mw_config {
     uint32_t workers;                          /* pipeline.workers */
     uint32_t ring_size;                        /* pipeline.ring_size (per worker) */
     uint32_t batch_max;                        /* pipeline.batch_max */
-    uint32_t batch_ms;                         /* pipeline.batch_ms */
     int64_t dedup_window_ns;                   /* threats.dedup_window */
     int64_t retention_ns;                      /* events.retention */
     int64_t cleanup_interval_ns;               /* events.cleanup_interval */

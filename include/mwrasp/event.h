@@ -46,6 +46,7 @@ typedef struct mw_field {
 } mw_field_t;
 
 struct mw_ack; /* completion ticket, see pipeline.h */
+struct mw_detection;
 struct mw_arena_chunk;
 
 typedef struct mw_event {
@@ -64,6 +65,8 @@ typedef struct mw_event {
     mw_field_t fields_inline[16];
     uint32_t host_hash;   /* hash of host, used for sharding */
     struct mw_ack *ack;   /* set by intake that waits for durability */
+    struct mw_detection *dets; /* pipeline-private: detections (malloc'd, freed with the event) */
+    uint32_t ndets;
     /* arena: private */
     struct mw_arena_chunk *arena_head;
     size_t arena_used_total;

@@ -33,8 +33,6 @@ const struct mw_config_opt mw_config_opts[] = {
         "Capacity of each worker's input ring (events); rounded up to a power of two."),
     OPT("pipeline.batch_max", MW_OPT_U32, "4096", batch_max, 1, 1u << 20,
         "Most events the writer commits in one transaction."),
-    OPT("pipeline.batch_ms", MW_OPT_U32, "5", batch_ms, 0, 10000,
-        "Longest the writer waits to fill a batch (milliseconds)."),
     OPT("threats.dedup_window", MW_OPT_DURATION, "60s", dedup_window_ns, 0, 30ULL * 86400 * SEC,
         "Detections of the same rule on the same host within this window fold into one threat."),
     OPT("events.retention", MW_OPT_DURATION, "24h", retention_ns, SEC, 3650ULL * 86400 * SEC,

@@ -142,6 +142,7 @@ void mw_event_free(mw_event_t *ev)
     }
     if (ev->fields != ev->fields_inline)
         free(ev->fields);
+    free(ev->dets);
     free(ev);
 }
 
