@@ -1,0 +1,985 @@
+/* The SQLite backend of the store (docs/internals/store.md).
+ *
+ * One read-write connection behind a recursive mutex: mw_store_begin takes
+ * it, commit/rollback release it, so the writer thread owns it for a whole
+ * batch, and the occasional API write (status, agents) or retention chunk
+ * waits between batches. Queries use a pool of read-only connections, each
+ * used by one thread at a time, so readers never wait for the writer (WAL).
+ * Every statement is prepared once and cached on its connection. */
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "mwrasp/log.h"
+#include "mwrasp/metrics.h"
+#include "mwrasp/store.h"
+#include "store/store_internal.h"
+
+#define READERS 4
+#define BUSY_TIMEOUT_MS 5000
+#define EXPIRE_CHUNK 10000
+#define EVIDENCE_MAX 10000 /* cap on mw_store_threat_events */
+#define OPEN_THREATS_MAX 65536 /* cap on mw_store_open_threats */
+#define AGENTS_MAX 100000 /* cap on mw_store_list_agents */
+#define LIST_LIMIT_MAX 1000
+
+/* Writer statements. */
+enum {
+    W_BEGIN,
+    W_COMMIT,
+    W_ROLLBACK,
+    W_INS_EVENT,
+    W_INS_THREAT,
+    W_UPD_THREAT,
+    W_INS_DETECTION,
+    W_SET_STATUS,
+    W_PUT_AGENT,
+    W_EXPIRE,
+    W__COUNT
+};
+
+static const char *const w_sql[W__COUNT] = {
+    [W_BEGIN] = "BEGIN IMMEDIATE",
+    [W_COMMIT] = "COMMIT",
+    [W_ROLLBACK] = "ROLLBACK",
+    [W_INS_EVENT] = "INSERT INTO events(ts_ns, ingest_ns, source, host, category, raw) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [W_INS_THREAT] = "INSERT INTO threats(rule_id, detector, title, type, class, host, severity, "
+                     "confidence, first_seen_ns, last_seen_ns, count, status, updated_ns) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [W_UPD_THREAT] = "UPDATE threats SET last_seen_ns = max(last_seen_ns, ?1), count = ?2, "
+                     "severity = min(severity, ?3), confidence = max(confidence, ?4), "
+                     "updated_ns = ?5 WHERE id = ?6 AND status != 3",
+    [W_INS_DETECTION] = "INSERT INTO detections(threat_id, event_id, rule_id, detector, ts_ns) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [W_SET_STATUS] = "UPDATE threats SET status = ?1, updated_ns = ?2 WHERE id = ?3",
+    [W_PUT_AGENT] = "INSERT INTO agents(id, role, host, last_seen_ns, trust) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET "
+                    "role = excluded.role, host = excluded.host, "
+                    "last_seen_ns = excluded.last_seen_ns, trust = excluded.trust",
+    [W_EXPIRE] = "DELETE FROM events WHERE id IN "
+                 "(SELECT id FROM events WHERE ingest_ns < ?1 LIMIT ?2)",
+};
+
+/* Reader statements (the list query is built per filter combination). */
+enum {
+    R_GET_THREAT,
+    R_OPEN_THREATS,
+    R_THREAT_EVENTS,
+    R_GET_EVENT,
+    R_COUNT_EVENTS,
+    R_COUNT_THREATS,
+    R_LIST_AGENTS,
+    R__COUNT
+};
+
+#define THREAT_COLS                                                                                \
+    "id, rule_id, detector, title, type, class, host, severity, confidence, first_seen_ns, "       \
+    "last_seen_ns, count, status, updated_ns"
+
+static const char *const r_sql[R__COUNT] = {
+    [R_GET_THREAT] = "SELECT " THREAT_COLS " FROM threats WHERE id = ?1",
+    [R_OPEN_THREATS] = "SELECT " THREAT_COLS " FROM threats WHERE status != 3 AND "
+                       "last_seen_ns >= ?1 ORDER BY last_seen_ns DESC LIMIT ?2",
+    [R_THREAT_EVENTS] = "SELECT event_id FROM detections WHERE threat_id = ?1 "
+                        "ORDER BY event_id DESC LIMIT ?2",
+    [R_GET_EVENT] = "SELECT id, ts_ns, ingest_ns, source, host, category, raw FROM events "
+                    "WHERE id = ?1",
+    [R_COUNT_EVENTS] = "SELECT count(*) FROM events",
+    [R_COUNT_THREATS] = "SELECT count(*) FROM threats",
+    [R_LIST_AGENTS] = "SELECT id, role, host, last_seen_ns, trust FROM agents ORDER BY id "
+                      "LIMIT ?1",
+};
+
+/* Filter bits of mw_store_list_threats; one cached statement per mask. */
+enum { F_SEVERITY = 1, F_MAX_SEVERITY = 2, F_STATUS = 4, F_SINCE = 8, F_HOST = 16, F__MASKS = 32 };
+
+struct reader {
+    sqlite3 *db;
+    sqlite3_stmt *st[R__COUNT];
+    sqlite3_stmt *list[F__MASKS];
+    bool busy;
+};
+
+struct mw_store {
+    pthread_mutex_t wmu; /* recursive: see mw_store_set_threat_status */
+    sqlite3 *wdb;
+    sqlite3_stmt *w[W__COUNT];
+    bool in_batch;
+    uint64_t batch_events;
+    int version;
+
+    pthread_mutex_t rmu;
+    pthread_cond_t rcv;
+    struct reader readers[READERS];
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static int64_t now_ns(void)
+{
+    return mw_now_realtime_ns();
+}
+
+/* Binds a fixed-size char array, never reading past it. */
+static int bind_arr(sqlite3_stmt *st, int i, const char *s, size_t cap)
+{
+    return sqlite3_bind_text(st, i, s, (int)strnlen(s, cap), SQLITE_STATIC);
+}
+
+static int bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+    if (!s)
+        s = "";
+    return sqlite3_bind_text(st, i, s, (int)strnlen(s, INT_MAX), SQLITE_STATIC);
+}
+
+/* Copies a text column into dst[cap], truncating (never overflowing). */
+static void col_copy(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+    if (!t)
+        n = 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        memcpy(dst, t, n);
+    dst[n] = '\0';
+}
+
+/* A malloc'd NUL-terminated copy of a text or blob column; *len gets its
+ * length. NULL on allocation failure. */
+static char *col_dup(sqlite3_stmt *st, int col, size_t *len)
+{
+    const void *p = sqlite3_column_blob(st, col);
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    char *d = malloc(n + 1);
+
+    if (!d)
+        return NULL;
+    if (n && p)
+        memcpy(d, p, n);
+    else
+        n = 0;
+    d[n] = '\0';
+    if (len)
+        *len = n;
+    return d;
+}
+
+static void row_to_threat(sqlite3_stmt *st, mw_threat_t *t)
+{
+    int status;
+
+    memset(t, 0, sizeof *t);
+    t->id = (uint64_t)sqlite3_column_int64(st, 0);
+    col_copy(t->rule_id, sizeof t->rule_id, st, 1);
+    col_copy(t->detector, sizeof t->detector, st, 2);
+    col_copy(t->title, sizeof t->title, st, 3);
+    col_copy(t->type, sizeof t->type, st, 4);
+    col_copy(t->threat_class, sizeof t->threat_class, st, 5);
+    col_copy(t->host, sizeof t->host, st, 6);
+    t->severity = sqlite3_column_int(st, 7);
+    t->confidence = sqlite3_column_double(st, 8);
+    t->first_seen_ns = sqlite3_column_int64(st, 9);
+    t->last_seen_ns = sqlite3_column_int64(st, 10);
+    t->count = (uint64_t)sqlite3_column_int64(st, 11);
+    status = sqlite3_column_int(st, 12);
+    t->status =
+        (status >= 0 && status < MW_THREAT__COUNT) ? (enum mw_threat_status)status : MW_THREAT_NEW;
+    t->updated_ns = sqlite3_column_int64(st, 13);
+}
+
+static int64_t clamp_i64(uint64_t v)
+{
+    return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+/* Runs a statement that returns no rows; resets it. */
+static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    int ret = 0;
+
+    if (rc != SQLITE_DONE)
+        ret = mw_store_sqlite_fail(db, what);
+    sqlite3_reset(st);
+    return ret;
+}
+
+/* ---- connections ------------------------------------------------------ */
+
+static int open_conn(const char *path, int flags, sqlite3 **out)
+{
+    sqlite3 *db = NULL;
+    int rc;
+
+    rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        mw_error("store", "open %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        MW_INC(mw_metrics.store_errors);
+        sqlite3_close(db);
+        return MW_EIO;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    *out = db;
+    return 0;
+}
+
+static int exec(sqlite3 *db, const char *sql, const char *what)
+{
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return mw_store_sqlite_fail(db, what);
+    return 0;
+}
+
+static int setup_writer(mw_store_t *s, const char *path)
+{
+    sqlite3_stmt *st = NULL;
+    const unsigned char *mode;
+    int rc;
+
+    rc = open_conn(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->wdb);
+    if (rc)
+        goto out;
+    /* journal_mode answers with the mode actually in effect. */
+    if (sqlite3_prepare_v2(s->wdb, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        rc = mw_store_sqlite_fail(s->wdb, "set WAL mode");
+        goto out;
+    }
+    mode = sqlite3_column_text(st, 0);
+    if (!mode || strcmp((const char *)mode, "wal") != 0) {
+        mw_error("store", "%s: WAL journal mode refused (got %s)", path,
+                 mode ? (const char *)mode : "nothing");
+        MW_INC(mw_metrics.store_errors);
+        rc = MW_EIO;
+        goto out;
+    }
+    sqlite3_finalize(st); /* a running statement would block the migrations */
+    st = NULL;
+    rc = exec(s->wdb,
+              "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+              "PRAGMA cache_size=-32768;",
+              "set pragmas");
+    if (rc)
+        goto out;
+    rc =
+        mw_store_sqlite_migrate(s->wdb, mw_store_migrations, mw_store_migration_count, &s->version);
+    if (rc)
+        goto out;
+    for (int i = 0; i < W__COUNT; i++) {
+        if (sqlite3_prepare_v3(s->wdb, w_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->w[i], NULL) !=
+            SQLITE_OK) {
+            rc = mw_store_sqlite_fail(s->wdb, "prepare writer statement");
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void reader_close(struct reader *r)
+{
+    for (int i = 0; i < R__COUNT; i++)
+        sqlite3_finalize(r->st[i]);
+    for (int i = 0; i < F__MASKS; i++)
+        sqlite3_finalize(r->list[i]);
+    sqlite3_close(r->db);
+    memset(r, 0, sizeof *r);
+}
+
+void mw_store_close(mw_store_t *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < READERS; i++)
+        reader_close(&s->readers[i]);
+    if (s->wdb && !sqlite3_get_autocommit(s->wdb))
+        sqlite3_exec(s->wdb, "ROLLBACK", NULL, NULL, NULL);
+    for (int i = 0; i < W__COUNT; i++)
+        sqlite3_finalize(s->w[i]);
+    sqlite3_close(s->wdb);
+    pthread_cond_destroy(&s->rcv);
+    pthread_mutex_destroy(&s->rmu);
+    pthread_mutex_destroy(&s->wmu);
+    free(s);
+}
+
+int mw_store_open(const char *path, mw_store_t **out)
+{
+    mw_store_t *s = NULL;
+    pthread_mutexattr_t ma;
+    int rc;
+
+    if (!path || !*path || !out)
+        return MW_EINVAL;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return MW_ENOMEM;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&s->wmu, &ma);
+    pthread_mutexattr_destroy(&ma);
+    pthread_mutex_init(&s->rmu, NULL);
+    pthread_cond_init(&s->rcv, NULL);
+
+    rc = setup_writer(s, path);
+    if (rc)
+        goto out;
+    for (int i = 0; i < READERS; i++) {
+        rc = open_conn(path, SQLITE_OPEN_READONLY, &s->readers[i].db);
+        if (rc)
+            goto out;
+    }
+    mw_info("store", "opened %s (schema version %d)", path, s->version);
+    *out = s;
+    s = NULL;
+    rc = 0;
+out:
+    mw_store_close(s);
+    return rc;
+}
+
+int mw_store_schema_version(mw_store_t *s)
+{
+    return s ? s->version : MW_EINVAL;
+}
+
+/* ---- reader pool ------------------------------------------------------ */
+
+static struct reader *reader_get(mw_store_t *s)
+{
+    struct reader *r = NULL;
+
+    pthread_mutex_lock(&s->rmu);
+    for (;;) {
+        for (int i = 0; i < READERS; i++) {
+            if (!s->readers[i].busy) {
+                r = &s->readers[i];
+                r->busy = true;
+                break;
+            }
+        }
+        if (r)
+            break;
+        pthread_cond_wait(&s->rcv, &s->rmu);
+    }
+    pthread_mutex_unlock(&s->rmu);
+    return r;
+}
+
+static void reader_put(mw_store_t *s, struct reader *r)
+{
+    pthread_mutex_lock(&s->rmu);
+    r->busy = false;
+    pthread_cond_signal(&s->rcv);
+    pthread_mutex_unlock(&s->rmu);
+}
+
+static int reader_stmt(struct reader *r, int which, sqlite3_stmt **out)
+{
+    if (!r->st[which] && sqlite3_prepare_v3(r->db, r_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+                                            &r->st[which], NULL) != SQLITE_OK)
+        return mw_store_sqlite_fail(r->db, "prepare query");
+    *out = r->st[which];
+    return 0;
+}
+
+/* ---- batch writes ----------------------------------------------------- */
+
+int mw_store_begin(mw_store_t *s)
+{
+    int rc;
+
+    if (!s)
+        return MW_EINVAL;
+    pthread_mutex_lock(&s->wmu);
+    if (s->in_batch) { /* this thread already holds a batch */
+        pthread_mutex_unlock(&s->wmu);
+        return MW_EINVAL;
+    }
+    rc = step_done(s->wdb, s->w[W_BEGIN], "begin batch");
+    if (rc) {
+        pthread_mutex_unlock(&s->wmu);
+        return rc;
+    }
+    s->in_batch = true;
+    s->batch_events = 0;
+    return 0;
+}
+
+int mw_store_put_event(mw_store_t *s, mw_event_t *ev)
+{
+    sqlite3_stmt *st;
+    const char *raw;
+    int rc;
+
+    if (!s || !ev || !s->in_batch)
+        return MW_EINVAL;
+    st = s->w[W_INS_EVENT];
+    raw = ev->raw ? ev->raw : "";
+    sqlite3_bind_int64(st, 1, ev->ts_ns);
+    sqlite3_bind_int64(st, 2, ev->ingest_ns);
+    sqlite3_bind_text(st, 3, mw_source_name(ev->source), -1, SQLITE_STATIC);
+    bind_str(st, 4, ev->host);
+    bind_str(st, 5, ev->category);
+    sqlite3_bind_blob(st, 6, raw, ev->raw ? (int)ev->raw_len : 0, SQLITE_STATIC);
+    rc = step_done(s->wdb, st, "insert event");
+    if (rc)
+        return rc;
+    ev->id = (uint64_t)sqlite3_last_insert_rowid(s->wdb);
+    s->batch_events++;
+    return 0;
+}
+
+static bool threat_valid(const mw_threat_t *t)
+{
+    return t->severity >= 1 && t->severity <= 5 && t->confidence >= 0.0 && t->confidence <= 1.0 &&
+           (int)t->status >= 0 && t->status < MW_THREAT__COUNT && t->count <= (uint64_t)INT64_MAX;
+}
+
+int mw_store_put_threat(mw_store_t *s, mw_threat_t *t)
+{
+    sqlite3_stmt *st;
+    int64_t upd;
+    int rc;
+
+    if (!s || !t || !s->in_batch || !threat_valid(t))
+        return MW_EINVAL;
+    upd = t->updated_ns ? t->updated_ns : now_ns();
+    if (t->id == 0) {
+        st = s->w[W_INS_THREAT];
+        bind_arr(st, 1, t->rule_id, sizeof t->rule_id);
+        bind_arr(st, 2, t->detector, sizeof t->detector);
+        bind_arr(st, 3, t->title, sizeof t->title);
+        bind_arr(st, 4, t->type, sizeof t->type);
+        bind_arr(st, 5, t->threat_class, sizeof t->threat_class);
+        bind_arr(st, 6, t->host, sizeof t->host);
+        sqlite3_bind_int(st, 7, t->severity);
+        sqlite3_bind_double(st, 8, t->confidence);
+        sqlite3_bind_int64(st, 9, t->first_seen_ns);
+        sqlite3_bind_int64(st, 10, t->last_seen_ns);
+        sqlite3_bind_int64(st, 11, (int64_t)t->count);
+        sqlite3_bind_int(st, 12, (int)t->status);
+        sqlite3_bind_int64(st, 13, upd);
+        rc = step_done(s->wdb, st, "insert threat");
+        if (rc)
+            return rc;
+        t->id = (uint64_t)sqlite3_last_insert_rowid(s->wdb);
+        return 0;
+    }
+    if (t->id > (uint64_t)INT64_MAX)
+        return MW_ENOTFOUND;
+    st = s->w[W_UPD_THREAT];
+    sqlite3_bind_int64(st, 1, t->last_seen_ns);
+    sqlite3_bind_int64(st, 2, (int64_t)t->count);
+    sqlite3_bind_int(st, 3, t->severity);
+    sqlite3_bind_double(st, 4, t->confidence);
+    sqlite3_bind_int64(st, 5, upd);
+    sqlite3_bind_int64(st, 6, (int64_t)t->id);
+    rc = step_done(s->wdb, st, "update threat");
+    if (rc)
+        return rc;
+    return sqlite3_changes(s->wdb) == 0 ? MW_ENOTFOUND : 0;
+}
+
+int mw_store_put_detection(mw_store_t *s, uint64_t threat_id, uint64_t event_id,
+                           const mw_detection_t *d, int64_t ts_ns)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (!s || !d || !s->in_batch || threat_id == 0 || event_id == 0 ||
+        threat_id > (uint64_t)INT64_MAX || event_id > (uint64_t)INT64_MAX)
+        return MW_EINVAL;
+    st = s->w[W_INS_DETECTION];
+    sqlite3_bind_int64(st, 1, (int64_t)threat_id);
+    sqlite3_bind_int64(st, 2, (int64_t)event_id);
+    bind_arr(st, 3, d->rule_id, sizeof d->rule_id);
+    bind_arr(st, 4, d->detector, sizeof d->detector);
+    sqlite3_bind_int64(st, 5, ts_ns);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        /* The statement failed alone; the batch goes on. */
+        mw_warn("store", "detection refers to unknown threat %llu or event %llu",
+                (unsigned long long)threat_id, (unsigned long long)event_id);
+        return MW_ENOTFOUND;
+    }
+    return mw_store_sqlite_fail(s->wdb, "insert detection");
+}
+
+int mw_store_commit(mw_store_t *s)
+{
+    int rc;
+
+    if (!s || !s->in_batch)
+        return MW_EINVAL;
+    rc = step_done(s->wdb, s->w[W_COMMIT], "commit batch");
+    if (rc && !sqlite3_get_autocommit(s->wdb))
+        step_done(s->wdb, s->w[W_ROLLBACK], "rollback batch");
+    if (rc == 0) {
+        MW_INC(mw_metrics.store_batches);
+        MW_ADD(mw_metrics.events_stored, s->batch_events);
+    }
+    s->in_batch = false;
+    s->batch_events = 0;
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
+void mw_store_rollback(mw_store_t *s)
+{
+    if (!s || !s->in_batch)
+        return;
+    /* Some errors (I/O, full disk) already rolled the transaction back. */
+    if (!sqlite3_get_autocommit(s->wdb))
+        (void)step_done(s->wdb, s->w[W_ROLLBACK], "rollback batch");
+    s->in_batch = false;
+    s->batch_events = 0;
+    pthread_mutex_unlock(&s->wmu);
+}
+
+/* ---- single writes outside batches ------------------------------------ */
+
+int mw_store_set_threat_status(mw_store_t *s, uint64_t id, enum mw_threat_status st_)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (!s || (int)st_ < 0 || st_ >= MW_THREAT__COUNT)
+        return MW_EINVAL;
+    if (id == 0 || id > (uint64_t)INT64_MAX)
+        return MW_ENOTFOUND;
+    /* Recursive: from the writer thread inside its batch this joins the
+     * batch (durable at its commit) instead of deadlocking. */
+    pthread_mutex_lock(&s->wmu);
+    st = s->w[W_SET_STATUS];
+    sqlite3_bind_int(st, 1, (int)st_);
+    sqlite3_bind_int64(st, 2, now_ns());
+    sqlite3_bind_int64(st, 3, (int64_t)id);
+    rc = step_done(s->wdb, st, "set threat status");
+    if (rc == 0 && sqlite3_changes(s->wdb) == 0)
+        rc = MW_ENOTFOUND;
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
+int mw_store_put_agent(mw_store_t *s, const mw_agent_rec_t *a)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (!s || !a || strnlen(a->id, sizeof a->id) == 0 || !(a->trust >= 0.0 && a->trust <= 1.0))
+        return MW_EINVAL;
+    pthread_mutex_lock(&s->wmu);
+    st = s->w[W_PUT_AGENT];
+    bind_arr(st, 1, a->id, sizeof a->id);
+    bind_arr(st, 2, a->role, sizeof a->role);
+    bind_arr(st, 3, a->host, sizeof a->host);
+    sqlite3_bind_int64(st, 4, a->last_seen_ns);
+    sqlite3_bind_double(st, 5, a->trust);
+    rc = step_done(s->wdb, st, "put agent");
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
+/* One chunk of retention in its own short transaction under the write lock. */
+static int expire_chunk(mw_store_t *s, int64_t older_than_ns, uint64_t *n)
+{
+    int rc;
+
+    pthread_mutex_lock(&s->wmu);
+    if (s->in_batch) { /* called by the writer thread inside its batch */
+        rc = MW_EINVAL;
+        goto out;
+    }
+    rc = step_done(s->wdb, s->w[W_BEGIN], "begin expire");
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(s->w[W_EXPIRE], 1, older_than_ns);
+    sqlite3_bind_int(s->w[W_EXPIRE], 2, EXPIRE_CHUNK);
+    rc = step_done(s->wdb, s->w[W_EXPIRE], "expire events");
+    if (rc == 0) {
+        /* Cascaded detection deletes are not counted here. */
+        *n = (uint64_t)sqlite3_changes(s->wdb);
+        rc = step_done(s->wdb, s->w[W_COMMIT], "commit expire");
+    }
+    if (rc && !sqlite3_get_autocommit(s->wdb))
+        (void)step_done(s->wdb, s->w[W_ROLLBACK], "rollback expire");
+out:
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
+int mw_store_expire_events(mw_store_t *s, int64_t older_than_ns, uint64_t *deleted)
+{
+    uint64_t total = 0, n;
+    int rc;
+
+    if (!s || !deleted)
+        return MW_EINVAL;
+    do {
+        n = 0;
+        rc = expire_chunk(s, older_than_ns, &n);
+        if (rc)
+            return rc;
+        total += n;
+        MW_ADD(mw_metrics.events_expired, n);
+    } while (n == EXPIRE_CHUNK);
+    *deleted = total;
+    return 0;
+}
+
+/* ---- queries ---------------------------------------------------------- */
+
+static int build_list_sql(unsigned mask, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap,
+                     "SELECT %s FROM threats WHERE id < ?1%s%s%s%s%s "
+                     "ORDER BY id DESC LIMIT ?7",
+                     THREAT_COLS, (mask & F_SEVERITY) ? " AND severity = ?2" : "",
+                     (mask & F_MAX_SEVERITY) ? " AND severity <= ?3" : "",
+                     (mask & F_STATUS) ? " AND status = ?4" : "",
+                     (mask & F_SINCE) ? " AND last_seen_ns >= ?5" : "",
+                     (mask & F_HOST) ? " AND host = ?6" : "");
+    return (n > 0 && (size_t)n < cap) ? 0 : MW_EINVAL;
+}
+
+int mw_store_list_threats(mw_store_t *s, const struct mw_threat_query *q, mw_threat_t **out,
+                          size_t *n, uint64_t *next_cursor)
+{
+    struct reader *r = NULL;
+    sqlite3_stmt *st;
+    mw_threat_t *arr = NULL;
+    size_t cnt = 0;
+    uint64_t next = 0;
+    unsigned mask = 0;
+    char sql[512];
+    int rc, step;
+
+    if (!s || !q || !out || !n || !next_cursor)
+        return MW_EINVAL;
+    if (q->limit < 1 || q->limit > LIST_LIMIT_MAX || q->severity < 0 || q->severity > 5 ||
+        q->max_severity < 0 || q->max_severity > 5 || q->status < -1 ||
+        q->status >= MW_THREAT__COUNT || q->since_ns < 0)
+        return MW_EINVAL;
+    if (q->host && strnlen(q->host, MW_EVENT_HOST_MAX + 1) > MW_EVENT_HOST_MAX)
+        return MW_EINVAL;
+    mask = (q->severity ? F_SEVERITY : 0) | (q->max_severity ? F_MAX_SEVERITY : 0) |
+           (q->status >= 0 ? F_STATUS : 0) | (q->since_ns ? F_SINCE : 0) | (q->host ? F_HOST : 0);
+
+    arr = malloc(q->limit * sizeof *arr);
+    if (!arr)
+        return MW_ENOMEM;
+    r = reader_get(s);
+    if (!r->list[mask]) {
+        rc = build_list_sql(mask, sql, sizeof sql);
+        if (rc)
+            goto out;
+        if (sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &r->list[mask], NULL) !=
+            SQLITE_OK) {
+            rc = mw_store_sqlite_fail(r->db, "prepare threat list");
+            goto out;
+        }
+    }
+    st = r->list[mask];
+    sqlite3_bind_int64(st, 1, q->cursor ? clamp_i64(q->cursor) : INT64_MAX);
+    if (mask & F_SEVERITY)
+        sqlite3_bind_int(st, 2, q->severity);
+    if (mask & F_MAX_SEVERITY)
+        sqlite3_bind_int(st, 3, q->max_severity);
+    if (mask & F_STATUS)
+        sqlite3_bind_int(st, 4, q->status);
+    if (mask & F_SINCE)
+        sqlite3_bind_int64(st, 5, q->since_ns);
+    if (mask & F_HOST)
+        bind_str(st, 6, q->host);
+    sqlite3_bind_int64(st, 7, (int64_t)q->limit + 1);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (cnt == q->limit) { /* one more exists: there is a next page */
+            next = arr[cnt - 1].id;
+            break;
+        }
+        row_to_threat(st, &arr[cnt++]);
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = mw_store_sqlite_fail(r->db, "list threats");
+        sqlite3_reset(st);
+        goto out;
+    }
+    sqlite3_reset(st);
+    if (cnt == 0) {
+        free(arr);
+        arr = NULL;
+    }
+    *out = arr;
+    *n = cnt;
+    *next_cursor = next;
+    arr = NULL;
+    rc = 0;
+out:
+    if (r)
+        reader_put(s, r);
+    free(arr);
+    return rc;
+}
+
+int mw_store_get_threat(mw_store_t *s, uint64_t id, mw_threat_t *out)
+{
+    struct reader *r;
+    sqlite3_stmt *st;
+    int rc, step;
+
+    if (!s || !out)
+        return MW_EINVAL;
+    if (id == 0 || id > (uint64_t)INT64_MAX)
+        return MW_ENOTFOUND;
+    r = reader_get(s);
+    rc = reader_stmt(r, R_GET_THREAT, &st);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(st, 1, (int64_t)id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        row_to_threat(st, out);
+        rc = 0;
+    } else if (step == SQLITE_DONE) {
+        rc = MW_ENOTFOUND;
+    } else {
+        rc = mw_store_sqlite_fail(r->db, "get threat");
+    }
+    sqlite3_reset(st);
+out:
+    reader_put(s, r);
+    return rc;
+}
+
+int mw_store_open_threats(mw_store_t *s, int64_t since_ns, mw_threat_t **out, size_t *n)
+{
+    struct reader *r;
+    sqlite3_stmt *st;
+    mw_threat_t *arr = NULL, *tmp;
+    size_t cnt = 0, cap = 0;
+    int rc, step;
+
+    if (!s || !out || !n)
+        return MW_EINVAL;
+    r = reader_get(s);
+    rc = reader_stmt(r, R_OPEN_THREATS, &st);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(st, 1, since_ns);
+    sqlite3_bind_int(st, 2, OPEN_THREATS_MAX);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (cnt == cap) {
+            cap = cap ? cap * 2 : 64;
+            tmp = realloc(arr, cap * sizeof *arr);
+            if (!tmp) {
+                rc = MW_ENOMEM;
+                sqlite3_reset(st);
+                goto out;
+            }
+            arr = tmp;
+        }
+        row_to_threat(st, &arr[cnt++]);
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE) {
+        rc = mw_store_sqlite_fail(r->db, "open threats");
+        goto out;
+    }
+    *out = arr;
+    *n = cnt;
+    arr = NULL;
+    rc = 0;
+out:
+    reader_put(s, r);
+    free(arr);
+    return rc;
+}
+
+int mw_store_threat_events(mw_store_t *s, uint64_t threat_id, uint32_t limit, uint64_t **ids,
+                           size_t *n)
+{
+    struct reader *r;
+    sqlite3_stmt *st;
+    uint64_t *arr = NULL;
+    size_t cnt = 0;
+    int rc, step = SQLITE_DONE;
+
+    if (!s || !ids || !n || limit == 0)
+        return MW_EINVAL;
+    if (limit > EVIDENCE_MAX)
+        limit = EVIDENCE_MAX;
+    arr = malloc(limit * sizeof *arr);
+    if (!arr)
+        return MW_ENOMEM;
+    r = reader_get(s);
+    rc = reader_stmt(r, R_THREAT_EVENTS, &st);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(st, 1, clamp_i64(threat_id));
+    sqlite3_bind_int(st, 2, (int)limit);
+    while (cnt < limit && (step = sqlite3_step(st)) == SQLITE_ROW)
+        arr[cnt++] = (uint64_t)sqlite3_column_int64(st, 0);
+    if (cnt < limit && step != SQLITE_DONE) {
+        rc = mw_store_sqlite_fail(r->db, "threat events");
+        sqlite3_reset(st);
+        goto out;
+    }
+    sqlite3_reset(st);
+    if (cnt == 0) {
+        free(arr);
+        arr = NULL;
+    }
+    *ids = arr;
+    *n = cnt;
+    arr = NULL;
+    rc = 0;
+out:
+    reader_put(s, r);
+    free(arr);
+    return rc;
+}
+
+int mw_store_get_event(mw_store_t *s, uint64_t id, mw_stored_event_t *out)
+{
+    struct reader *r;
+    sqlite3_stmt *st;
+    mw_stored_event_t e = {0};
+    const char *src;
+    int rc, step;
+
+    if (!s || !out)
+        return MW_EINVAL;
+    if (id == 0 || id > (uint64_t)INT64_MAX)
+        return MW_ENOTFOUND;
+    r = reader_get(s);
+    rc = reader_stmt(r, R_GET_EVENT, &st);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(st, 1, (int64_t)id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_DONE) {
+        rc = MW_ENOTFOUND;
+    } else if (step != SQLITE_ROW) {
+        rc = mw_store_sqlite_fail(r->db, "get event");
+    } else {
+        e.id = (uint64_t)sqlite3_column_int64(st, 0);
+        e.ts_ns = sqlite3_column_int64(st, 1);
+        e.ingest_ns = sqlite3_column_int64(st, 2);
+        src = (const char *)sqlite3_column_text(st, 3);
+        if (!src || mw_source_parse(src, &e.source) != 0)
+            e.source = MW_SRC_REPLAY;
+        e.host = col_dup(st, 4, NULL);
+        e.category = col_dup(st, 5, NULL);
+        e.raw = col_dup(st, 6, &e.raw_len);
+        rc = (e.host && e.category && e.raw) ? 0 : MW_ENOMEM;
+    }
+    sqlite3_reset(st);
+    if (rc == 0) {
+        *out = e;
+        memset(&e, 0, sizeof e);
+    }
+out:
+    reader_put(s, r);
+    mw_stored_event_clear(&e);
+    return rc;
+}
+
+static int count_query(mw_store_t *s, int which, uint64_t *n)
+{
+    struct reader *r;
+    sqlite3_stmt *st;
+    int rc;
+
+    if (!s || !n)
+        return MW_EINVAL;
+    r = reader_get(s);
+    rc = reader_stmt(r, which, &st);
+    if (rc)
+        goto out;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *n = (uint64_t)sqlite3_column_int64(st, 0);
+        rc = 0;
+    } else {
+        rc = mw_store_sqlite_fail(r->db, "count");
+    }
+    sqlite3_reset(st);
+out:
+    reader_put(s, r);
+    return rc;
+}
+
+int mw_store_count_events(mw_store_t *s, uint64_t *n)
+{
+    return count_query(s, R_COUNT_EVENTS, n);
+}
+
+int mw_store_count_threats(mw_store_t *s, uint64_t *n)
+{
+    return count_query(s, R_COUNT_THREATS, n);
+}
+
+int mw_store_list_agents(mw_store_t *s, mw_agent_rec_t **out, size_t *n)
+{
+    struct reader *r;
+    sqlite3_stmt *st;
+    mw_agent_rec_t *arr = NULL, *tmp;
+    size_t cnt = 0, cap = 0;
+    int rc, step;
+
+    if (!s || !out || !n)
+        return MW_EINVAL;
+    r = reader_get(s);
+    rc = reader_stmt(r, R_LIST_AGENTS, &st);
+    if (rc)
+        goto out;
+    sqlite3_bind_int(st, 1, AGENTS_MAX);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (cnt == cap) {
+            cap = cap ? cap * 2 : 16;
+            tmp = realloc(arr, cap * sizeof *arr);
+            if (!tmp) {
+                rc = MW_ENOMEM;
+                sqlite3_reset(st);
+                goto out;
+            }
+            arr = tmp;
+        }
+        memset(&arr[cnt], 0, sizeof arr[cnt]);
+        col_copy(arr[cnt].id, sizeof arr[cnt].id, st, 0);
+        col_copy(arr[cnt].role, sizeof arr[cnt].role, st, 1);
+        col_copy(arr[cnt].host, sizeof arr[cnt].host, st, 2);
+        arr[cnt].last_seen_ns = sqlite3_column_int64(st, 3);
+        arr[cnt].trust = sqlite3_column_double(st, 4);
+        cnt++;
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE) {
+        rc = mw_store_sqlite_fail(r->db, "list agents");
+        goto out;
+    }
+    *out = arr;
+    *n = cnt;
+    arr = NULL;
+    rc = 0;
+out:
+    reader_put(s, r);
+    free(arr);
+    return rc;
+}
