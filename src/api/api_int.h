@@ -1,0 +1,111 @@
+/* Private to src/api: the pieces of the HTTP API that do not need a socket,
+ * split out so that unit tests drive them directly (tests/unit/test_api_*.c).
+ *
+ *   query.c   GET /api/v1/threats query-string parsing
+ *   json.c    threat / event / metrics / error JSON shaping
+ *   intake.c  POST /api/v1/events body handling (split, parse, submit, ack)
+ *   server.c  civetweb glue and routing
+ *   client.c  minimal HTTP/1.1 client (public: mw_http_request in api.h) */
+#ifndef MWRASP_API_INT_H
+#define MWRASP_API_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "mwrasp/error.h"
+#include "mwrasp/event.h"
+#include "mwrasp/metrics.h"
+#include "mwrasp/pipeline.h"
+#include "mwrasp/store.h"
+
+#define MW_API_LIMIT_DEFAULT 100
+#define MW_API_LIMIT_MAX 1000
+#define MW_API_QUERY_MAX 4096 /* longest query string accepted */
+#define MW_API_EVIDENCE_MAX 20 /* stored events shown with one threat */
+#define MW_API_ERRORS_MAX 100 /* per-item errors reported for one POST */
+#define MW_API_ACK_TIMEOUT_MS 30000
+#define MW_API_SMALL_BODY 4096 /* cap for PATCH bodies */
+
+/* ---- query.c ------------------------------------------------------------ */
+
+/* Parsed GET /api/v1/threats parameters. host points into host_buf. */
+struct mw_api_threat_params {
+    struct mw_threat_query q;
+    char host_buf[MW_EVENT_HOST_MAX + 1];
+};
+
+/* Parses a raw (still percent-encoded) query string (NULL or "" = no
+ * parameters) into p, filling defaults (limit 100, status -1). On error
+ * returns MW_EINVAL, p is untouched, and err names the parameter
+ * ("parameter 'limit': must be an integer 1..1000"). Unknown and repeated
+ * parameters are errors. Never reads past qs[strlen(qs)]. */
+MW_WUR int mw_api_parse_threat_query(const char *qs, struct mw_api_threat_params *p, char *err,
+                                     size_t errlen);
+
+/* Percent-decodes src[0..len) into dst (dstlen bytes including the NUL);
+ * '+' becomes a space. MW_EINVAL on a bad escape or a decoded NUL,
+ * MW_ETOOBIG if it does not fit. Returns the decoded length otherwise. */
+MW_WUR int mw_api_url_decode(const char *src, size_t len, char *dst, size_t dstlen);
+
+/* Parses a decimal uint64 (no sign, no spaces, no leading '+', at most 20
+ * digits, no overflow). MW_EINVAL otherwise. */
+MW_WUR int mw_api_parse_u64(const char *s, size_t len, uint64_t *out);
+
+/* ---- json.c ------------------------------------------------------------- */
+
+/* New JSON object for a threat (fields in docs/api/openapi.yaml, schema
+ * Threat); NULL on allocation failure. Caller owns the reference. */
+json_t *mw_api_threat_json(const mw_threat_t *t);
+
+/* New JSON object for a stored event (id, ts, ingest_ts, source, host,
+ * category, raw). raw is made valid UTF-8 (bad bytes -> U+FFFD). */
+json_t *mw_api_event_json(const mw_stored_event_t *e);
+
+/* {"error": {"code": code, "message": message}}; NULL on allocation failure. */
+json_t *mw_api_error_json(const char *code, const char *message);
+
+/* Every counter of mw_metrics as a JSON object; ring_depth is added when
+ * have_depth is set. */
+json_t *mw_api_metrics_json(int have_depth, uint64_t ring_depth);
+
+/* A new json string from bytes that may not be UTF-8 (invalid sequences are
+ * replaced with U+FFFD, as are bytes past a cap of 1 MiB of output). */
+json_t *mw_api_string_repaired(const char *s, size_t len);
+
+/* ---- intake.c ----------------------------------------------------------- */
+
+enum mw_api_body_kind {
+    MW_BODY_AUTO = 0, /* JSON object / array, or NDJSON if that is what it is */
+    MW_BODY_NDJSON, /* application/x-ndjson */
+    MW_BODY_TEXT, /* text/plain: syslog or JSON per line */
+};
+
+/* Maps a Content-Type header value (may be NULL) to a body kind. */
+enum mw_api_body_kind mw_api_body_kind(const char *content_type);
+
+struct mw_api_intake_result {
+    int status; /* HTTP status to answer with */
+    uint64_t accepted; /* events durable */
+    uint64_t rejected; /* items refused */
+    json_t *body; /* response body (owned by the result) */
+};
+
+/* Handles one POST /api/v1/events body: splits it, parses each item
+ * (mw_json_to_event, or mw_ingest_parse_line for text), submits accepted
+ * events to sink with MW_SUBMIT_BLOCK and an ack ticket, and waits for them
+ * to be durable (timeout_ms, then 503). src is the source events are
+ * labelled with (MW_SRC_HTTP, or MW_SRC_REPLAY for text bodies from
+ * replay). peer (may be NULL) is the client address, the host of syslog
+ * lines that name none. Lines (NDJSON, text) longer than max_line (0 =
+ * MW_EVENT_DEFAULT_MAX_LINE) are refused as too_large. Counts mw_metrics.events_in /
+ * events_rejected / api_bad_body. Always fills r (status + JSON body); returns 0, or MW_ENOMEM when
+ * even the response could not be built (r->body NULL then, answer 500). Free with
+ * mw_api_intake_result_clear(). */
+MW_WUR int mw_api_intake(const char *body, size_t len, enum mw_api_body_kind kind,
+                         enum mw_source src, const char *peer, size_t max_line, mw_sink_t sink,
+                         int timeout_ms, struct mw_api_intake_result *r);
+void mw_api_intake_result_clear(struct mw_api_intake_result *r);
+
+#endif
