@@ -1,0 +1,371 @@
+/* Unit tests for the JSON-lines parser, mw_json_to_event and format
+ * auto-detection. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mwrasp/ingest.h"
+#include "mwrasp/metrics.h"
+
+#define NS 1000000000LL
+
+static char errbuf[512];
+static enum mw_reject why;
+
+static int parse(const char *s, size_t len, mw_event_t **ev)
+{
+    char *copy = malloc(len ? len : 1); /* exact size: ASan sees overreads */
+    assert_non_null(copy);
+    memcpy(copy, s, len);
+    why = (enum mw_reject) - 1;
+    errbuf[0] = '\0';
+    int rc = mw_jsonl_parse(copy, len, MW_SRC_JSON_TCP, ev, &why, errbuf, sizeof errbuf);
+    free(copy);
+    return rc;
+}
+
+static mw_event_t *ok(const char *s)
+{
+    mw_event_t *ev = NULL;
+    if (parse(s, strlen(s), &ev) != MW_OK)
+        fail_msg("rejected %s: %s", s, errbuf);
+    assert_non_null(ev);
+    return ev;
+}
+
+static const char *bad(const char *s, int code, enum mw_reject w)
+{
+    mw_event_t *sentinel = (mw_event_t *)(uintptr_t)0x1, *ev = sentinel;
+    int rc = parse(s, strlen(s), &ev);
+    if (rc == MW_OK)
+        fail_msg("accepted %s", s);
+    assert_int_equal(rc, code);
+    assert_int_equal(why, w);
+    assert_ptr_equal(ev, sentinel);
+    assert_true(strlen(errbuf) > 0);
+    return errbuf;
+}
+
+static void assert_field(const mw_event_t *ev, const char *k, const char *v)
+{
+    const char *got = mw_event_get(ev, k);
+    if (!v) {
+        if (got)
+            fail_msg("field %s should be absent, is \"%s\"", k, got);
+        return;
+    }
+    if (!got)
+        fail_msg("field %s missing (want \"%s\")", k, v);
+    assert_string_equal(got, v);
+}
+
+static void test_flatten(void **st)
+{
+    (void)st;
+    const char *line =
+        "{\"source\":{\"ip\":\"1.2.3.4\",\"port\":4444},\"n\":-12,\"r\":0.1,"
+        "\"big\":1e300,\"whole\":2.0,\"t\":true,\"f\":false,\"z\":null,"
+        "\"arr\":[1, \"a\", {\"b\": null}],\"empty\":{},\"EventID\":4625,"
+        "\"process.command_line\":\"powershell -enc QQA=\","
+        "\"deep\":{\"a\":{\"b\":{\"c\":\"d\"}}},\"u\":\"caf\\u00e9 \\ud83d\\udd12\"}";
+    mw_event_t *ev = ok(line);
+    assert_field(ev, "source.ip", "1.2.3.4");
+    assert_field(ev, "source.port", "4444");
+    assert_field(ev, "n", "-12");
+    assert_field(ev, "r", "0.1");
+    assert_field(ev, "big", "1e+300");
+    assert_field(ev, "whole", "2.0");
+    assert_field(ev, "t", "true");
+    assert_field(ev, "f", "false");
+    assert_field(ev, "z", "null");
+    assert_field(ev, "arr", "[1,\"a\",{\"b\":null}]");
+    assert_field(ev, "empty", "{}");
+    assert_field(ev, "EventID", "4625");
+    assert_field(ev, "process.command_line", "powershell -enc QQA=");
+    assert_field(ev, "deep.a.b.c", "d");
+    assert_field(ev, "u", "caf\xC3\xA9 \xF0\x9F\x94\x92");
+    assert_field(ev, "source", NULL);
+    assert_int_equal(ev->raw_len, strlen(line));
+    assert_memory_equal(ev->raw, line, strlen(line));
+    assert_int_equal(ev->source, MW_SRC_JSON_TCP);
+    assert_string_equal(ev->host, "");
+    assert_string_equal(ev->category, "");
+    mw_event_free(ev);
+}
+
+static void test_time_host_category(void **st)
+{
+    (void)st;
+    mw_event_t *ev = ok("{\"@timestamp\":\"2024-01-02T03:04:05.123+01:00\",\"host\":{\"name\":"
+                        "\"web-01\"},\"event\":{\"category\":[\"authentication\",\"iam\"]}}");
+    assert_int_equal(ev->ts_ns, 1704161045LL * NS + 123000000);
+    assert_string_equal(ev->host, "web-01");
+    assert_string_equal(ev->category, "authentication");
+    assert_field(ev, "host.name", "web-01");
+    mw_event_free(ev);
+
+    /* Windows style: Computer, TimeCreated.SystemTime, literal dotted key. */
+    ev = ok("{\"TimeCreated\":{\"SystemTime\":\"2024-01-02T02:04:05Z\"},\"Computer\":\"DC-01\","
+            "\"category\":\"process_creation\"}");
+    assert_int_equal(ev->ts_ns, 1704161045LL * NS);
+    assert_string_equal(ev->host, "DC-01");
+    assert_string_equal(ev->category, "process_creation");
+    mw_event_free(ev);
+
+    /* Priority: host.name before host before hostname before Computer. */
+    ev = ok("{\"Computer\":\"c\",\"hostname\":\"h\",\"host.name\":\"hn\"}");
+    assert_string_equal(ev->host, "hn");
+    mw_event_free(ev);
+    ev = ok("{\"Computer\":\"c\",\"hostname\":\"h\"}");
+    assert_string_equal(ev->host, "h");
+    mw_event_free(ev);
+
+    /* Numeric timestamps: epoch seconds and milliseconds. */
+    ev = ok("{\"timestamp\":1704161045}");
+    assert_int_equal(ev->ts_ns, 1704161045LL * NS);
+    mw_event_free(ev);
+    ev = ok("{\"timestamp\":1704161045250}");
+    assert_int_equal(ev->ts_ns, 1704161045250LL * 1000000);
+    mw_event_free(ev);
+
+    /* Unparseable time: receipt time, field kept. */
+    int64_t before = mw_now_realtime_ns();
+    ev = ok("{\"@timestamp\":\"yesterday\"}");
+    assert_true(ev->ts_ns >= before);
+    assert_field(ev, "@timestamp", "yesterday");
+    mw_event_free(ev);
+
+    /* Host over 255 bytes: a limit. */
+    char line[600];
+    int n = snprintf(line, sizeof line, "{\"host\":\"");
+    memset(line + n, 'h', 256);
+    snprintf(line + n + 256, sizeof line - (size_t)n - 256, "\"}");
+    const char *e = bad(line, MW_ELIMIT, MW_REJ_LIMIT);
+    assert_non_null(strstr(e, "host"));
+}
+
+static void test_errors(void **st)
+{
+    (void)st;
+    const char *e = bad("{\"a\": 1,}", MW_EPARSE, MW_REJ_PARSE);
+    assert_non_null(strstr(e, "invalid JSON at line 1, column"));
+    e = bad("{\"a\": tru}", MW_EPARSE, MW_REJ_PARSE);
+    assert_non_null(strstr(e, "column"));
+    e = bad("[1,2]", MW_EPARSE, MW_REJ_PARSE);
+    assert_string_equal(e, "expected a JSON object, got an array");
+    e = bad("42", MW_EPARSE, MW_REJ_PARSE);
+    assert_string_equal(e, "expected a JSON object, got a number");
+    e = bad("\"s\"", MW_EPARSE, MW_REJ_PARSE);
+    assert_string_equal(e, "expected a JSON object, got a string");
+    bad("{\"a\":1} {\"b\":2}", MW_EPARSE, MW_REJ_PARSE);
+    bad("{\"a\":\"\\u0000\"}", MW_EPARSE, MW_REJ_PARSE);
+    bad("{\"a", MW_EPARSE, MW_REJ_PARSE);
+    e = bad("{\"a\":\"caf\xC3\"}", MW_EUTF8, MW_REJ_UTF8);
+    assert_non_null(strstr(e, "UTF-8"));
+    bad("{\"a\":\"\xED\xA0\x80\"}", MW_EUTF8, MW_REJ_UTF8); /* surrogate */
+    mw_event_t *ev = NULL;
+    assert_int_equal(parse("", 0, &ev), MW_EPARSE);
+    assert_null(ev);
+    /* Trailing whitespace (e.g. a CR) is fine. */
+    ev = ok("{\"a\":1} \r");
+    mw_event_free(ev);
+    /* Duplicate keys are accepted (jansson keeps the last). */
+    ev = ok("{\"a\":1,\"a\":2}");
+    assert_field(ev, "a", "2");
+    mw_event_free(ev);
+}
+
+static char *nested(int depth, const char *open, const char *close)
+{
+    size_t cap = (size_t)depth * 8 + 64;
+    char *s = malloc(cap);
+    size_t o = 0;
+    o += (size_t)snprintf(s + o, cap - o, "{");
+    for (int i = 1; i < depth; i++)
+        o += (size_t)snprintf(s + o, cap - o, "%s", open);
+    o += (size_t)snprintf(s + o, cap - o, "1");
+    for (int i = 1; i < depth; i++)
+        o += (size_t)snprintf(s + o, cap - o, "%s", close);
+    snprintf(s + o, cap - o, "}");
+    return s;
+}
+
+static void test_depth_and_fields(void **st)
+{
+    (void)st;
+    /* 32 levels of objects: fine; 33: refused. */
+    /* nested() gives {"k":{"k":{...1}}}; the bare 1 becomes "v":1. */
+    char *s = nested(32, "\"k\":{", "}");
+    size_t cap = strlen(s) + 16;
+    char *t = malloc(cap);
+    char *one = strchr(s, '1');
+    snprintf(t, cap, "%.*s\"v\":1%s", (int)(one - s), s, one + 1);
+    mw_event_t *ev = ok(t);
+    assert_int_equal(ev->nfields, 1);
+    assert_int_equal(strlen(ev->fields[0].key), 31 * 2 + 1); /* k.k.....v */
+    mw_event_free(ev);
+    free(s);
+    free(t);
+    s = nested(33, "\"k\":{", "}");
+    cap = strlen(s) + 16;
+    t = malloc(cap);
+    one = strchr(s, '1');
+    snprintf(t, cap, "%.*s\"v\":1%s", (int)(one - s), s, one + 1);
+    const char *e = bad(t, MW_ELIMIT, MW_REJ_LIMIT);
+    assert_non_null(strstr(e, "32"));
+    free(s);
+    free(t);
+    /* Arrays count too: an object holding 31 nested arrays is 32 levels. */
+    s = nested(32, "[", "]");
+    one = strchr(s, '[');
+    cap = strlen(s) + 16;
+    t = malloc(cap);
+    snprintf(t, cap, "{\"a\":%s", one);
+    t[strlen(t) - 1] = '}';
+    ev = ok(t);
+    mw_event_free(ev);
+    free(t);
+    free(s);
+    s = nested(33, "[", "]");
+    one = strchr(s, '[');
+    cap = strlen(s) + 16;
+    t = malloc(cap);
+    snprintf(t, cap, "{\"a\":%s", one);
+    t[strlen(t) - 1] = '}';
+    bad(t, MW_ELIMIT, MW_REJ_LIMIT);
+    free(t);
+    free(s);
+    /* Very deep input (beyond jansson's own limit): a limit, no crash. */
+    s = nested(5000, "[", "]");
+    s[0] = '['; /* [[[...1]]] as a whole: jansson's own depth limit */
+    s[strlen(s) - 1] = ']';
+    const char *e2 = bad(s, MW_ELIMIT, MW_REJ_LIMIT);
+    assert_non_null(strstr(e2, "deeper"));
+    free(s);
+
+    /* MW_EVENT_MAX_FIELDS fields: fine; one more: refused. */
+    for (int nf = MW_EVENT_MAX_FIELDS; nf <= MW_EVENT_MAX_FIELDS + 1; nf++) {
+        size_t c = (size_t)nf * 16 + 8;
+        char *l = malloc(c);
+        size_t o = (size_t)snprintf(l, c, "{");
+        for (int i = 0; i < nf; i++)
+            o += (size_t)snprintf(l + o, c - o, "%s\"f%d\":%d", i ? "," : "", i, i);
+        snprintf(l + o, c - o, "}");
+        if (nf == MW_EVENT_MAX_FIELDS) {
+            ev = ok(l);
+            assert_int_equal(ev->nfields, MW_EVENT_MAX_FIELDS);
+            assert_field(ev, "f255", "255");
+            mw_event_free(ev);
+        } else {
+            e = bad(l, MW_ELIMIT, MW_REJ_LIMIT);
+            assert_non_null(strstr(e, "fields"));
+        }
+        free(l);
+    }
+}
+
+static void test_json_to_event(void **st)
+{
+    (void)st;
+    json_error_t jerr;
+    json_t *o = json_loads("{\"host\": \"h1\", \"a\": {\"b\": [1, 2]}}", 0, &jerr);
+    assert_non_null(o);
+    mw_event_t *ev = NULL;
+    enum mw_reject w;
+    char err[128];
+    assert_int_equal(mw_json_to_event(o, MW_SRC_HTTP, &ev, &w, err, sizeof err), MW_OK);
+    assert_string_equal(ev->raw, "{\"host\":\"h1\",\"a\":{\"b\":[1,2]}}");
+    assert_string_equal(ev->host, "h1");
+    assert_field(ev, "a.b", "[1,2]");
+    assert_int_equal(ev->source, MW_SRC_HTTP);
+    mw_event_free(ev);
+    json_decref(o);
+
+    o = json_array();
+    ev = NULL;
+    assert_int_equal(mw_json_to_event(o, MW_SRC_HTTP, &ev, &w, err, sizeof err), MW_EPARSE);
+    assert_int_equal(w, MW_REJ_PARSE);
+    assert_null(ev);
+    json_decref(o);
+    assert_int_equal(mw_json_to_event(NULL, MW_SRC_HTTP, &ev, &w, err, sizeof err), MW_EPARSE);
+
+    /* Raw text above the stack buffer goes through the heap path. */
+    o = json_object();
+    char *v = malloc(20000);
+    memset(v, 'x', 19999);
+    v[19999] = '\0';
+    json_object_set_new(o, "long", json_string(v));
+    assert_int_equal(mw_json_to_event(o, MW_SRC_HTTP, &ev, &w, err, sizeof err), MW_OK);
+    assert_int_equal(ev->raw_len, 19999 + strlen("{\"long\":\"\"}"));
+    assert_int_equal(strlen(mw_event_get(ev, "long")), 19999);
+    mw_event_free(ev);
+    json_decref(o);
+    free(v);
+}
+
+static void test_parse_line(void **st)
+{
+    (void)st;
+    mw_event_t *ev = NULL;
+    enum mw_reject w;
+    char err[128];
+    const char *j = "  {\"a\":\"b\"}";
+    assert_int_equal(
+        mw_ingest_parse_line(j, strlen(j), MW_SRC_REPLAY, "p", &ev, &w, err, sizeof err), MW_OK);
+    assert_field(ev, "a", "b");
+    assert_string_equal(ev->host, ""); /* JSON: no peer fallback */
+    mw_event_free(ev);
+    const char *s = "<13>Oct 11 22:14:15 h t: {\"a\":1}";
+    assert_int_equal(
+        mw_ingest_parse_line(s, strlen(s), MW_SRC_REPLAY, "p", &ev, &w, err, sizeof err), MW_OK);
+    assert_field(ev, "message", "{\"a\":1}");
+    assert_string_equal(ev->category, "syslog");
+    mw_event_free(ev);
+    ev = NULL;
+    assert_int_equal(mw_ingest_parse_line(" \t ", 3, MW_SRC_REPLAY, "p", &ev, &w, err, sizeof err),
+                     MW_EPARSE);
+    assert_null(ev);
+    assert_int_equal(mw_ingest_parse_line("{", 1, MW_SRC_REPLAY, "p", &ev, &w, err, sizeof err),
+                     MW_EPARSE);
+    assert_null(ev);
+}
+
+static void test_truncation_every_byte(void **st)
+{
+    (void)st;
+    const char *line = "{\"@timestamp\":\"2024-01-02T03:04:05Z\",\"host\":{\"name\":\"w\"},"
+                       "\"a\":[1,{\"b\":\"c\\\"\\u00e9\"}],\"n\":1.5e3,\"t\":true}";
+    size_t len = strlen(line);
+    for (size_t cut = 0; cut <= len; cut++) {
+        mw_event_t *ev = NULL;
+        int rc = parse(line, cut, &ev);
+        if (cut == len) {
+            assert_int_equal(rc, MW_OK);
+            mw_event_free(ev);
+        } else {
+            assert_int_not_equal(rc, MW_OK);
+            assert_null(ev);
+            assert_true(strlen(errbuf) > 0);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flatten),
+        cmocka_unit_test(test_time_host_category),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_depth_and_fields),
+        cmocka_unit_test(test_json_to_event),
+        cmocka_unit_test(test_parse_line),
+        cmocka_unit_test(test_truncation_every_byte),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
