@@ -16,12 +16,12 @@
 #include "mwrasp/error.h"
 #include "mwrasp/event.h"
 
-#define MW_SIGMA_MAX_FILE (1u << 20)  /* bytes per rule file / string */
-#define MW_SIGMA_MAX_RULES 10000      /* rules per ruleset */
-#define MW_SIGMA_MAX_VALUES 256       /* values per field condition */
-#define MW_SIGMA_MAX_DEPTH 64         /* nesting depth of a condition */
-#define MW_SIGMA_MAX_FIELDS 4096      /* distinct field names per ruleset */
-#define MW_SIGMA_MAX_SELECTIONS 256   /* named selections per rule */
+#define MW_SIGMA_MAX_FILE (1u << 20) /* bytes per rule file / string */
+#define MW_SIGMA_MAX_RULES 10000 /* rules per ruleset */
+#define MW_SIGMA_MAX_VALUES 256 /* values per field condition */
+#define MW_SIGMA_MAX_DEPTH 64 /* nesting depth of a condition */
+#define MW_SIGMA_MAX_FIELDS 4096 /* distinct field names per ruleset */
+#define MW_SIGMA_MAX_SELECTIONS 256 /* named selections per rule */
 #define MW_SIGMA_DEFAULT_CONFIDENCE 0.7
 
 typedef struct mw_sigma_ruleset mw_sigma_ruleset_t;

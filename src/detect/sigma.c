@@ -1,0 +1,539 @@
+/* Sigma rulesets: loading files and directories, the field-slot table, the
+ * per-rule arena, and the "sigma" detector (struct mw_detector_ops). The
+ * compiler is in sigma_compile.c and sigma_cond.c, matching in
+ * sigma_match.c. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "detect/sigma_internal.h"
+#include "mwrasp/log.h"
+#include "mwrasp/metrics.h"
+
+#define SG_MAX_DIR_FILES 100000
+#define SG_MAX_DIR_DEPTH 16
+#define SG_PATH_MAX 4096
+
+/* ---- arena -------------------------------------------------------------- */
+
+struct sg_chunk {
+    struct sg_chunk *next;
+    size_t used, cap;
+    _Alignas(16) unsigned char data[];
+};
+
+void *sg_alloc(struct sg_arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (n == 0)
+        n = 16;
+    struct sg_chunk *c = a->head;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > 4096 ? n : 4096;
+        if (n > SG_ARENA_MAX || a->total + cap > SG_ARENA_MAX)
+            return NULL;
+        c = calloc(1, sizeof(*c) + cap);
+        if (!c)
+            return NULL;
+        c->cap = cap;
+        a->total += cap;
+        if (a->head && a->head->cap - a->head->used > 512) {
+            /* keep the roomier chunk in front */
+            c->next = a->head->next;
+            a->head->next = c;
+            c->used = n;
+            return c->data;
+        }
+        c->next = a->head;
+        a->head = c;
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+char *sg_strndup(struct sg_arena *a, const char *s, size_t n)
+{
+    char *d = sg_alloc(a, n + 1);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+void sg_arena_free(struct sg_arena *a)
+{
+    struct sg_chunk *c = a->head;
+    while (c) {
+        struct sg_chunk *nx = c->next;
+        free(c);
+        c = nx;
+    }
+    a->head = NULL;
+    a->total = 0;
+}
+
+/* ---- field slots --------------------------------------------------------- */
+
+static uint32_t fnv(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+int32_t sg_fields_find(const struct sg_fields *f, const char *name, size_t len)
+{
+    if (!f->htcap)
+        return -1;
+    uint32_t m = f->htcap - 1, i = fnv(name, len) & m;
+    for (;;) {
+        int32_t s = f->ht[i];
+        if (s < 0)
+            return -1;
+        if (f->lens[s] == len && memcmp(f->names[s], name, len) == 0)
+            return s;
+        i = (i + 1) & m;
+    }
+}
+
+static int fields_rehash(struct sg_fields *f, uint32_t htcap)
+{
+    int32_t *ht = malloc(htcap * sizeof(*ht));
+    if (!ht)
+        return MW_ENOMEM;
+    memset(ht, 0xff, htcap * sizeof(*ht));
+    for (uint32_t s = 0; s < f->n; s++) {
+        uint32_t i = fnv(f->names[s], f->lens[s]) & (htcap - 1);
+        while (ht[i] >= 0)
+            i = (i + 1) & (htcap - 1);
+        ht[i] = (int32_t)s;
+    }
+    free(f->ht);
+    f->ht = ht;
+    f->htcap = htcap;
+    return 0;
+}
+
+int sg_fields_intern(struct sg_fields *f, const char *name, size_t len, uint32_t *slot)
+{
+    int32_t s = sg_fields_find(f, name, len);
+    if (s >= 0) {
+        *slot = (uint32_t)s;
+        return 0;
+    }
+    if (f->n >= MW_SIGMA_MAX_FIELDS)
+        return MW_ELIMIT;
+    if (f->n == f->cap) {
+        uint32_t cap = f->cap ? f->cap * 2 : 32;
+        char **nn = realloc(f->names, cap * sizeof(*nn));
+        if (!nn)
+            return MW_ENOMEM;
+        f->names = nn;
+        uint32_t *nl = realloc(f->lens, cap * sizeof(*nl));
+        if (!nl)
+            return MW_ENOMEM;
+        f->lens = nl;
+        f->cap = cap;
+    }
+    if ((f->n + 1) * 2 > f->htcap) {
+        int rc = fields_rehash(f, f->htcap ? f->htcap * 2 : 64);
+        if (rc)
+            return rc;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return MW_ENOMEM;
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    f->names[f->n] = copy;
+    f->lens[f->n] = (uint32_t)len;
+    uint32_t i = fnv(name, len) & (f->htcap - 1);
+    while (f->ht[i] >= 0)
+        i = (i + 1) & (f->htcap - 1);
+    f->ht[i] = (int32_t)f->n;
+    *slot = f->n++;
+    return 0;
+}
+
+/* ---- ruleset ------------------------------------------------------------ */
+
+mw_sigma_ruleset_t *mw_sigma_ruleset_new(void)
+{
+    return calloc(1, sizeof(mw_sigma_ruleset_t));
+}
+
+void mw_sigma_ruleset_free(mw_sigma_ruleset_t *rs)
+{
+    if (!rs)
+        return;
+    for (size_t i = 0; i < rs->nrules; i++)
+        sg_rule_free(rs->rules[i]);
+    free(rs->rules);
+    for (uint32_t i = 0; i < rs->fields.n; i++)
+        free(rs->fields.names[i]);
+    free(rs->fields.names);
+    free(rs->fields.lens);
+    free(rs->fields.ht);
+    free(rs);
+}
+
+size_t mw_sigma_count(const mw_sigma_ruleset_t *rs)
+{
+    return rs ? rs->nrules : 0;
+}
+
+const char *mw_sigma_last_error(const mw_sigma_ruleset_t *rs)
+{
+    return rs ? rs->err : "";
+}
+
+/* Logs and counts the message already in rs->err. */
+static void refuse(mw_sigma_ruleset_t *rs)
+{
+    mw_error("sigma", "%s", rs->err);
+    MW_INC(mw_metrics.rule_errors);
+}
+
+static int add_rule(mw_sigma_ruleset_t *rs, struct sg_rule *r)
+{
+    if (rs->nrules == rs->cap) {
+        size_t cap = rs->cap ? rs->cap * 2 : 64;
+        struct sg_rule **nr = realloc(rs->rules, cap * sizeof(*nr));
+        if (!nr)
+            return MW_ENOMEM;
+        rs->rules = nr;
+        rs->cap = cap;
+    }
+    rs->rules[rs->nrules++] = r;
+    return 0;
+}
+
+static int empty_doc(yaml_node_t *root)
+{
+    return root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0 &&
+           root->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+/* Returns 0 or the first error; *nbad counts refused rules. */
+static int add_string(mw_sigma_ruleset_t *rs, const char *yaml, size_t len, const char *name,
+                      size_t *nbad)
+{
+    yaml_parser_t parser;
+    int first = 0, docno = 0;
+    if (len > MW_SIGMA_MAX_FILE) {
+        snprintf(rs->err, sizeof(rs->err), "%s:1: rule file larger than %u bytes", name,
+                 MW_SIGMA_MAX_FILE);
+        refuse(rs);
+        (*nbad)++;
+        return MW_ETOOBIG;
+    }
+    if (!yaml_parser_initialize(&parser))
+        return MW_ENOMEM;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+    for (;;) {
+        yaml_document_t doc;
+        int rc = 0;
+        if (!yaml_parser_load(&parser, &doc)) {
+            if (parser.error == YAML_MEMORY_ERROR) {
+                rc = MW_ENOMEM;
+                snprintf(rs->err, sizeof(rs->err), "%s: out of memory", name);
+            } else {
+                const yaml_mark_t *mk =
+                    parser.error == YAML_READER_ERROR ? NULL : &parser.problem_mark;
+                rc = MW_EPARSE;
+                if (mk && parser.context)
+                    snprintf(rs->err, sizeof(rs->err), "%s:%lu:%lu: yaml error: %s (%s, line %lu)",
+                             name, (unsigned long)mk->line + 1, (unsigned long)mk->column + 1,
+                             parser.problem ? parser.problem : "syntax error", parser.context,
+                             (unsigned long)parser.context_mark.line + 1);
+                else if (mk)
+                    snprintf(rs->err, sizeof(rs->err), "%s:%lu:%lu: yaml error: %s", name,
+                             (unsigned long)mk->line + 1, (unsigned long)mk->column + 1,
+                             parser.problem ? parser.problem : "syntax error");
+                else
+                    snprintf(rs->err, sizeof(rs->err), "%s:1:1: yaml error: %s at byte offset %zu",
+                             name, parser.problem ? parser.problem : "bad input",
+                             parser.problem_offset);
+            }
+            refuse(rs);
+            (*nbad)++;
+            if (!first)
+                first = rc;
+            break;
+        }
+        yaml_node_t *root = yaml_document_get_root_node(&doc);
+        if (!root) {
+            yaml_document_delete(&doc);
+            break; /* end of stream */
+        }
+        docno++;
+        if (empty_doc(root)) {
+            yaml_document_delete(&doc);
+            continue;
+        }
+        struct sg_rule *r = NULL;
+        if (rs->nrules >= MW_SIGMA_MAX_RULES) {
+            snprintf(rs->err, sizeof(rs->err), "%s:%lu: more than %d rules loaded", name,
+                     (unsigned long)root->start_mark.line + 1, MW_SIGMA_MAX_RULES);
+            rc = MW_ELIMIT;
+        } else {
+            rc = sg_compile_rule(rs, &doc, name, docno, &r, rs->err, sizeof(rs->err));
+        }
+        yaml_document_delete(&doc);
+        if (!rc && (rc = add_rule(rs, r))) {
+            sg_rule_free(r);
+            snprintf(rs->err, sizeof(rs->err), "%s: out of memory", name);
+        }
+        if (rc) {
+            refuse(rs);
+            (*nbad)++;
+            if (!first)
+                first = rc;
+            if (rc == MW_ENOMEM || rc == MW_ELIMIT)
+                break;
+        }
+    }
+    yaml_parser_delete(&parser);
+    return first;
+}
+
+int mw_sigma_add_string(mw_sigma_ruleset_t *rs, const char *yaml, size_t len, const char *name)
+{
+    size_t nbad = 0;
+    if (!rs || (!yaml && len))
+        return MW_EINVAL;
+    rs->err[0] = '\0';
+    return add_string(rs, yaml ? yaml : "", len, name ? name : "<string>", &nbad);
+}
+
+static int load_file(mw_sigma_ruleset_t *rs, const char *path, size_t *nbad)
+{
+    int rc = 0;
+    char *buf = NULL;
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(rs->err, sizeof(rs->err), "%s: cannot read: %s", path, strerror(errno));
+        rc = MW_EIO;
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(rs->err, sizeof(rs->err), "%s: not a regular file", path);
+        rc = MW_EIO;
+        goto fail;
+    }
+    if (st.st_size > (off_t)MW_SIGMA_MAX_FILE) {
+        snprintf(rs->err, sizeof(rs->err), "%s:1: rule file larger than %u bytes", path,
+                 MW_SIGMA_MAX_FILE);
+        rc = MW_ETOOBIG;
+        goto fail;
+    }
+    size_t cap = (size_t)st.st_size + 1, n = 0;
+    buf = malloc(cap);
+    if (!buf) {
+        snprintf(rs->err, sizeof(rs->err), "%s: out of memory", path);
+        rc = MW_ENOMEM;
+        goto fail;
+    }
+    for (;;) {
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            snprintf(rs->err, sizeof(rs->err), "%s: read: %s", path, strerror(errno));
+            rc = MW_EIO;
+            goto fail;
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+        if (n == cap) { /* grew while we read */
+            snprintf(rs->err, sizeof(rs->err), "%s:1: rule file larger than %u bytes", path,
+                     MW_SIGMA_MAX_FILE);
+            rc = MW_ETOOBIG;
+            goto fail;
+        }
+    }
+    rc = add_string(rs, buf, n, path, nbad);
+    goto out;
+fail:
+    refuse(rs);
+    (*nbad)++;
+out:
+    free(buf);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+int mw_sigma_load_file(mw_sigma_ruleset_t *rs, const char *path)
+{
+    size_t nbad = 0;
+    if (!rs || !path)
+        return MW_EINVAL;
+    rs->err[0] = '\0';
+    return load_file(rs, path, &nbad);
+}
+
+struct pathlist {
+    char **v;
+    size_t n, cap;
+};
+
+static int has_rule_ext(const char *name)
+{
+    size_t l = strlen(name);
+    return (l > 4 && !strcmp(name + l - 4, ".yml")) || (l > 5 && !strcmp(name + l - 5, ".yaml"));
+}
+
+static int collect(const char *dir, int depth, struct pathlist *pl)
+{
+    int rc = 0;
+    if (depth > SG_MAX_DIR_DEPTH)
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return depth == 0 ? MW_EIO : 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[SG_PATH_MAX];
+        int l = snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (l < 0 || (size_t)l >= sizeof(path))
+            continue;
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if ((rc = collect(path, depth + 1, pl)))
+                break;
+            continue;
+        }
+        if (!S_ISREG(st.st_mode) || !has_rule_ext(de->d_name))
+            continue;
+        if (pl->n == SG_MAX_DIR_FILES) {
+            rc = MW_ELIMIT;
+            break;
+        }
+        if (pl->n == pl->cap) {
+            size_t cap = pl->cap ? pl->cap * 2 : 64;
+            char **nv = realloc(pl->v, cap * sizeof(*nv));
+            if (!nv) {
+                rc = MW_ENOMEM;
+                break;
+            }
+            pl->v = nv;
+            pl->cap = cap;
+        }
+        if (!(pl->v[pl->n] = strdup(path))) {
+            rc = MW_ENOMEM;
+            break;
+        }
+        pl->n++;
+    }
+    closedir(d);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int mw_sigma_load_dir(mw_sigma_ruleset_t *rs, const char *dir, size_t *nerr)
+{
+    struct pathlist pl = {0};
+    size_t nbad = 0;
+    int rc;
+    if (!rs || !dir)
+        return MW_EINVAL;
+    rs->err[0] = '\0';
+    rc = collect(dir, 0, &pl);
+    if (rc) {
+        snprintf(rs->err, sizeof(rs->err), "%s: %s", dir,
+                 rc == MW_EIO ? "cannot open rules directory" : mw_strerror(rc));
+        mw_error("sigma", "%s", rs->err);
+        goto out;
+    }
+    qsort(pl.v, pl.n, sizeof(*pl.v), cmp_str);
+    for (size_t i = 0; i < pl.n; i++) {
+        int frc = load_file(rs, pl.v[i], &nbad);
+        if (frc == MW_ENOMEM || (frc == MW_ELIMIT && rs->nrules >= MW_SIGMA_MAX_RULES)) {
+            rc = frc;
+            break;
+        }
+    }
+out:
+    for (size_t i = 0; i < pl.n; i++)
+        free(pl.v[i]);
+    free(pl.v);
+    if (nerr)
+        *nerr = nbad;
+    return rc;
+}
+
+/* ---- the detector --------------------------------------------------------- */
+
+static int det_create(const struct mw_config *cfg, void **state)
+{
+    size_t nerr = 0;
+    mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
+    if (!rs)
+        return MW_ENOMEM;
+    int rc = mw_sigma_load_dir(rs, cfg->rules_dir, &nerr);
+    if (rc) {
+        mw_sigma_ruleset_free(rs);
+        return rc;
+    }
+    mw_info("sigma", "loaded %zu rules from %s (%zu refused)", rs->nrules, cfg->rules_dir, nerr);
+    *state = rs;
+    return 0;
+}
+
+static void det_destroy(void *state)
+{
+    mw_sigma_ruleset_free(state);
+}
+
+static int det_scratch_new(void *state, void **scratch)
+{
+    mw_sigma_scratch_t *s = NULL;
+    int rc = mw_sigma_scratch_new(state, &s);
+    if (!rc)
+        *scratch = s;
+    return rc;
+}
+
+static void det_scratch_free(void *scratch)
+{
+    mw_sigma_scratch_free(scratch);
+}
+
+static int det_match(void *state, void *scratch, const mw_event_t *ev, mw_detection_emit_fn emit,
+                     void *ctx)
+{
+    return mw_sigma_match(state, scratch, ev, emit, ctx);
+}
+
+static size_t det_count(void *state)
+{
+    return mw_sigma_count(state);
+}
+
+const struct mw_detector_ops mw_detector_sigma = {
+    .name = "sigma",
+    .create = det_create,
+    .destroy = det_destroy,
+    .scratch_new = det_scratch_new,
+    .scratch_free = det_scratch_free,
+    .match = det_match,
+    .count = det_count,
+};

@@ -1,0 +1,142 @@
+/* Private to src/detect/sigma*.c: the compiled form of a Sigma rule.
+ *
+ * A rule compiles to: named selections (each an OR of maps, a map an AND of
+ * field conditions, a field condition an OR - or AND with |all - of values),
+ * and a condition tree over the selections. Literals are lowercased at
+ * compile time; field values are lowercased at most once per event (scratch
+ * cache). Every field name used by a ruleset gets a slot number; an event is
+ * resolved to slots once, so that rules read fields by index.
+ *
+ * Extending: a new modifier is a new enum sg_op (or flag) set in
+ * sigma_compile.c (parse_modifiers) and handled in sigma_match.c
+ * (value_match); a new condition construct is a new enum sg_nop parsed in
+ * sigma_cond.c and evaluated in eval_node(). */
+#ifndef MW_SIGMA_INTERNAL_H
+#define MW_SIGMA_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mwrasp/detection.h"
+#include "mwrasp/sigma.h"
+
+/* ---- per-rule bump allocator (freed whole) ---- */
+struct sg_chunk;
+struct sg_arena {
+    struct sg_chunk *head;
+    size_t total; /* bytes allocated, capped at SG_ARENA_MAX */
+};
+#define SG_ARENA_MAX (64u << 20)
+void *sg_alloc(struct sg_arena *a, size_t n); /* zeroed; NULL on failure/cap */
+char *sg_strndup(struct sg_arena *a, const char *s, size_t n);
+void sg_arena_free(struct sg_arena *a);
+
+/* ---- values ---- */
+enum sg_op {
+    SG_EXACT = 0, /* whole value equal */
+    SG_CONTAINS, /* substring */
+    SG_STARTSWITH, /* prefix */
+    SG_ENDSWITH, /* suffix */
+    SG_GLOB, /* pattern with * and ? inside (kinds[] says which) */
+    SG_NULL, /* field missing or empty (YAML null) */
+    SG_ANY, /* pattern "*" alone: field present, any value */
+};
+
+enum sg_kind { SG_K_LIT = 0, SG_K_STAR = 1, SG_K_QMARK = 2 };
+
+struct sg_value {
+    const char *s; /* lowercased literal bytes (NUL-terminated) */
+    const uint8_t *kinds; /* SG_GLOB only: one enum sg_kind per byte of s */
+    uint32_t len;
+    uint8_t op; /* enum sg_op */
+};
+
+struct sg_fcond {
+    uint32_t slot; /* field slot in the ruleset */
+    uint32_t nvals;
+    struct sg_value *vals;
+    uint8_t all; /* |all: every value must match */
+    uint8_t has_null; /* a null value: missing field matches */
+};
+
+struct sg_map {
+    uint32_t n;
+    struct sg_fcond *conds;
+};
+
+struct sg_sel {
+    const char *name;
+    uint32_t line;
+    uint32_t nmaps; /* OR of maps */
+    struct sg_map *maps;
+    uint32_t nkw; /* keywords: OR of values, matched in the raw event */
+    struct sg_value *kw;
+};
+
+/* ---- condition tree ---- */
+enum sg_nop { SG_N_SEL, SG_N_AND, SG_N_OR, SG_N_NOT, SG_N_OF };
+
+struct sg_node {
+    uint8_t op;
+    uint32_t sel; /* SEL: selection index */
+    uint32_t k; /* OF: how many selections must match */
+    uint32_t n; /* AND/OR/NOT: children; OF: selections */
+    uint32_t *kids; /* AND/OR/NOT: node indexes; OF: selection indexes */
+};
+
+struct sg_rule {
+    struct sg_arena arena;
+    mw_detection_t det;
+    const char *status, *description, *file;
+    const char *ls_product, *ls_category, *ls_service; /* logsource, may be NULL */
+    uint32_t line;
+    uint32_t nsels;
+    struct sg_sel *sels;
+    uint32_t nnodes;
+    struct sg_node *nodes;
+    uint32_t root;
+    uint32_t nreq; /* slots that must be present for the condition to hold */
+    uint32_t *req;
+    uint8_t uses_raw; /* keywords: needs the lowercased raw text */
+};
+
+/* ---- field slots (name -> index), owned by the ruleset ---- */
+struct sg_fields {
+    char **names;
+    uint32_t *lens;
+    uint32_t n, cap;
+    int32_t *ht; /* open addressing, -1 empty */
+    uint32_t htcap;
+};
+
+struct mw_sigma_ruleset {
+    struct sg_rule **rules;
+    size_t nrules, cap;
+    struct sg_fields fields;
+    char err[1024];
+};
+
+/* Slot of a field name, adding it if new. MW_ELIMIT / MW_ENOMEM. */
+int sg_fields_intern(struct sg_fields *f, const char *name, size_t len, uint32_t *slot);
+/* Slot of a field name, or -1. */
+int32_t sg_fields_find(const struct sg_fields *f, const char *name, size_t len);
+
+/* Compiles one YAML document (sigma_compile.c). On failure *rule is
+ * untouched, err gets "FILE:LINE: ..." and a negative MW_E* is returned. */
+struct yaml_document_s;
+int sg_compile_rule(mw_sigma_ruleset_t *rs, struct yaml_document_s *doc, const char *file,
+                    int docno, struct sg_rule **rule, char *err, size_t errlen);
+void sg_rule_free(struct sg_rule *r);
+
+/* Parses a condition expression into r->nodes/r->root (sigma_cond.c).
+ * line/file are for messages. */
+int sg_parse_condition(struct sg_rule *r, const char *const *conds, const uint32_t *lines,
+                       size_t nconds, const char *file, char *err, size_t errlen);
+
+/* Required slots computed from the condition tree (sigma_cond.c). */
+int sg_compute_required(struct sg_rule *r);
+
+/* ASCII lowercase copy (sigma_match.c). */
+void sg_lower(char *dst, const char *src, size_t n);
+
+#endif

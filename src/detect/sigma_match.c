@@ -1,0 +1,283 @@
+/* Sigma evaluation: one event against every compiled rule.
+ *
+ * Per event, the event's fields are resolved once to the ruleset's field
+ * slots (one hash lookup per event field). A rule is skipped at once if a
+ * field its condition requires is absent. Field values are lowercased
+ * lazily, at most once per event, into the scratch buffer; literals were
+ * lowercased at compile time, so every comparison is a plain memcmp/memmem. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/sigma_internal.h"
+
+struct sg_slotval {
+    uint32_t gen; /* == scratch gen: present in the current event */
+    uint32_t len;
+    const char *val; /* event's value */
+    const char *lower; /* lowercased copy in scratch->buf, or NULL */
+};
+
+struct mw_sigma_scratch {
+    uint32_t gen;
+    uint32_t nslots;
+    struct sg_slotval *slots;
+    char *buf;
+    size_t bufcap, bufused;
+    const mw_event_t *ev;
+    const char *raw_lower; /* lowercased ev->raw, or NULL until needed */
+};
+
+static const unsigned char lower_tab[256] = {
+#define R(b) (unsigned char)((b) >= 'A' && (b) <= 'Z' ? (b) + 32 : (b))
+#define R4(b) R(b), R(b + 1), R(b + 2), R(b + 3)
+#define R16(b) R4(b), R4(b + 4), R4(b + 8), R4(b + 12)
+#define R64(b) R16(b), R16(b + 16), R16(b + 32), R16(b + 48)
+    R64(0), R64(64), R64(128), R64(192)
+#undef R64
+#undef R16
+#undef R4
+#undef R
+};
+
+void sg_lower(char *dst, const char *src, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)src;
+    unsigned char *d = (unsigned char *)dst;
+    for (size_t i = 0; i < n; i++)
+        d[i] = lower_tab[s[i]];
+}
+
+int mw_sigma_scratch_new(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t **out)
+{
+    if (!out)
+        return MW_EINVAL;
+    mw_sigma_scratch_t *s = calloc(1, sizeof(*s));
+    if (!s)
+        return MW_ENOMEM;
+    uint32_t n = rs && rs->fields.n ? rs->fields.n : 16;
+    s->slots = calloc(n, sizeof(*s->slots));
+    if (!s->slots) {
+        free(s);
+        return MW_ENOMEM;
+    }
+    s->nslots = n;
+    *out = s;
+    return 0;
+}
+
+void mw_sigma_scratch_free(mw_sigma_scratch_t *s)
+{
+    if (!s)
+        return;
+    free(s->slots);
+    free(s->buf);
+    free(s);
+}
+
+static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
+                           const mw_event_t *ev)
+{
+    if (rs->fields.n > sc->nslots) {
+        struct sg_slotval *ns = realloc(sc->slots, rs->fields.n * sizeof(*ns));
+        if (!ns)
+            return MW_ENOMEM;
+        memset(ns + sc->nslots, 0, (rs->fields.n - sc->nslots) * sizeof(*ns));
+        sc->slots = ns;
+        sc->nslots = rs->fields.n;
+    }
+    if (++sc->gen == 0) {
+        for (uint32_t i = 0; i < sc->nslots; i++)
+            sc->slots[i].gen = 0;
+        sc->gen = 1;
+    }
+    size_t need = (size_t)ev->raw_len + 1;
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        const mw_field_t *f = &ev->fields[i];
+        int32_t s = sg_fields_find(&rs->fields, f->key, f->key_len);
+        if (s < 0 || sc->slots[s].gen == sc->gen)
+            continue; /* unused by any rule, or a repeated key: first wins */
+        struct sg_slotval *sv = &sc->slots[s];
+        sv->gen = sc->gen;
+        sv->len = f->val_len;
+        sv->val = f->val;
+        sv->lower = NULL;
+        need += (size_t)f->val_len + 1;
+    }
+    if (need > sc->bufcap) {
+        char *nb = realloc(sc->buf, need);
+        if (!nb)
+            return MW_ENOMEM;
+        sc->buf = nb;
+        sc->bufcap = need;
+    }
+    sc->bufused = 0;
+    sc->ev = ev;
+    sc->raw_lower = NULL;
+    return 0;
+}
+
+/* Pointers into buf are stable for the event: buf was sized for all of it. */
+static const char *lowered(mw_sigma_scratch_t *sc, const char *v, uint32_t len)
+{
+    char *d = sc->buf + sc->bufused;
+    sg_lower(d, v, len);
+    d[len] = '\0';
+    sc->bufused += (size_t)len + 1;
+    return d;
+}
+
+/* '*' any run, '?' one byte; both sides already lowercased. Worst case
+ * O(len(pattern) * len(text)); patterns come from rule files. */
+static int glob_match(const struct sg_value *v, const char *s, size_t sl)
+{
+    const char *p = v->s;
+    const uint8_t *k = v->kinds;
+    size_t pl = v->len, pi = 0, si = 0, star = (size_t)-1, mark = 0;
+    while (si < sl) {
+        if (pi < pl && k[pi] == SG_K_STAR) {
+            star = pi++;
+            mark = si;
+        } else if (pi < pl && (k[pi] == SG_K_QMARK || p[pi] == s[si])) {
+            pi++;
+            si++;
+        } else if (star != (size_t)-1) {
+            pi = star + 1;
+            si = ++mark;
+        } else {
+            return 0;
+        }
+    }
+    while (pi < pl && k[pi] == SG_K_STAR)
+        pi++;
+    return pi == pl;
+}
+
+static int value_match(const struct sg_value *v, const char *s, size_t len)
+{
+    switch (v->op) {
+    case SG_EXACT:
+        return len == v->len && memcmp(s, v->s, len) == 0;
+    case SG_CONTAINS:
+        return v->len <= len && (v->len == 0 || memmem(s, len, v->s, v->len) != NULL);
+    case SG_STARTSWITH:
+        return v->len <= len && memcmp(s, v->s, v->len) == 0;
+    case SG_ENDSWITH:
+        return v->len <= len && memcmp(s + len - v->len, v->s, v->len) == 0;
+    case SG_GLOB:
+        return glob_match(v, s, len);
+    case SG_NULL:
+        return len == 0;
+    case SG_ANY:
+        return 1;
+    }
+    return 0;
+}
+
+static int fcond_match(mw_sigma_scratch_t *sc, const struct sg_fcond *fc)
+{
+    struct sg_slotval *sv = &sc->slots[fc->slot];
+    if (sv->gen != sc->gen)
+        return fc->has_null; /* a missing field matches only "field: null" */
+    if (!sv->lower)
+        sv->lower = lowered(sc, sv->val, sv->len);
+    if (fc->all) {
+        for (uint32_t i = 0; i < fc->nvals; i++)
+            if (!value_match(&fc->vals[i], sv->lower, sv->len))
+                return 0;
+        return 1;
+    }
+    for (uint32_t i = 0; i < fc->nvals; i++)
+        if (value_match(&fc->vals[i], sv->lower, sv->len))
+            return 1;
+    return 0;
+}
+
+static int sel_match(mw_sigma_scratch_t *sc, const struct sg_sel *sel)
+{
+    for (uint32_t m = 0; m < sel->nmaps; m++) {
+        const struct sg_map *map = &sel->maps[m];
+        uint32_t i = 0;
+        while (i < map->n && fcond_match(sc, &map->conds[i]))
+            i++;
+        if (i == map->n)
+            return 1;
+    }
+    if (sel->nkw) {
+        const mw_event_t *ev = sc->ev;
+        if (!sc->raw_lower)
+            sc->raw_lower = lowered(sc, ev->raw ? ev->raw : "", ev->raw ? ev->raw_len : 0);
+        size_t rl = ev->raw ? ev->raw_len : 0;
+        for (uint32_t i = 0; i < sel->nkw; i++)
+            if (value_match(&sel->kw[i], sc->raw_lower, rl))
+                return 1;
+    }
+    return 0;
+}
+
+static int eval_node(mw_sigma_scratch_t *sc, const struct sg_rule *r, uint32_t idx)
+{
+    const struct sg_node *n = &r->nodes[idx];
+    switch (n->op) {
+    case SG_N_SEL:
+        return sel_match(sc, &r->sels[n->sel]);
+    case SG_N_NOT:
+        return !eval_node(sc, r, n->kids[0]);
+    case SG_N_AND:
+        for (uint32_t i = 0; i < n->n; i++)
+            if (!eval_node(sc, r, n->kids[i]))
+                return 0;
+        return 1;
+    case SG_N_OR:
+        for (uint32_t i = 0; i < n->n; i++)
+            if (eval_node(sc, r, n->kids[i]))
+                return 1;
+        return 0;
+    case SG_N_OF: {
+        uint32_t hit = 0;
+        for (uint32_t i = 0; i < n->n; i++) {
+            if (sel_match(sc, &r->sels[n->kids[i]]) && ++hit >= n->k)
+                return 1;
+            if (hit + (n->n - i - 1) < n->k)
+                return 0;
+        }
+        return 0;
+    }
+    }
+    return 0;
+}
+
+int mw_sigma_match(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *scratch, const mw_event_t *ev,
+                   mw_detection_emit_fn emit, void *ctx)
+{
+    mw_sigma_scratch_t *own = NULL;
+    int rc;
+    if (!rs || !ev || !emit)
+        return MW_EINVAL;
+    if (!scratch) {
+        if ((rc = mw_sigma_scratch_new(rs, &own)))
+            return rc;
+        scratch = own;
+    }
+    if ((rc = scratch_prepare(rs, scratch, ev)))
+        goto out;
+    for (size_t i = 0; i < rs->nrules; i++) {
+        const struct sg_rule *r = rs->rules[i];
+        uint32_t q = 0;
+        while (q < r->nreq && scratch->slots[r->req[q]].gen == scratch->gen)
+            q++;
+        if (q < r->nreq || !eval_node(scratch, r, r->root))
+            continue;
+        rc = emit(ctx, &r->det);
+        if (rc == MW_ELIMIT) {
+            rc = 0;
+            break;
+        }
+        if (rc < 0)
+            goto out;
+        rc = 0;
+    }
+out:
+    scratch->ev = NULL;
+    mw_sigma_scratch_free(own);
+    return rc;
+}
