@@ -228,8 +228,21 @@ static const json_t *jget_s(const json_t *o, const char *path)
  * ns, told apart by magnitude). 0 if not usable. */
 static int json_time(const json_t *v, int64_t *ns)
 {
-    if (json_is_string(v))
-        return mw_time_parse_rfc3339(json_string_value(v), json_string_length(v), ns) == MW_OK;
+    if (json_is_string(v)) {
+        /* Years outside 1678..2261 do not fit in int64 ns: refuse them
+         * before the conversion. */
+        const char *s = json_string_value(v);
+        size_t n = json_string_length(v);
+        int y = 0;
+        for (size_t i = 0; i < 4; i++) {
+            if (i >= n || s[i] < '0' || s[i] > '9')
+                return 0;
+            y = y * 10 + (s[i] - '0');
+        }
+        if (y < 1678 || y > 2261)
+            return 0;
+        return mw_time_parse_rfc3339(s, n, ns) == MW_OK;
+    }
     if (json_is_integer(v)) {
         json_int_t i = json_integer_value(v);
         if (i <= 0)

@@ -209,6 +209,9 @@ static long parse_ts5424(const char *s, size_t len, int64_t *ns, const char **wh
     *what = "4-digit year";
     if (Y < 0)
         return 0;
+    *what = "a year in 1678..2261 (representable in ns since 1970)";
+    if (Y < 1678 || Y > 2261)
+        return 0;
     *what = "'-' after year";
     if (len <= 4 || s[4] != '-')
         return 4;
@@ -616,7 +619,9 @@ static int parse_3164(struct sp *p, size_t pos, int64_t *ts)
         /* Many senders put an RFC 3339 stamp in a BSD header. */
         size_t tl = token_len(p, pos);
         int64_t t;
-        if (tl >= 20 && mw_time_parse_rfc3339(p->s + pos, tl, &t) == MW_OK) {
+        int y = num(p->s, p->len, pos, 4);
+        if (tl >= 20 && y >= 1678 && y <= 2261 &&
+            mw_time_parse_rfc3339(p->s + pos, tl, &t) == MW_OK) {
             *ts = t;
             have_ts = 1;
             pos += tl;

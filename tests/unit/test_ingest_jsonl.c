@@ -141,6 +141,14 @@ static void test_time_host_category(void **st)
     assert_field(ev, "@timestamp", "yesterday");
     mw_event_free(ev);
 
+    /* Outside the int64 ns range: receipt time. */
+    ev = ok("{\"@timestamp\":\"0001-01-01T00:00:00Z\"}");
+    assert_true(ev->ts_ns >= before);
+    mw_event_free(ev);
+    ev = ok("{\"@timestamp\":\"9999-12-31T23:59:59Z\"}");
+    assert_true(ev->ts_ns >= before && ev->ts_ns < before + 3600 * NS);
+    mw_event_free(ev);
+
     /* Host over 255 bytes: a limit. */
     char line[600];
     int n = snprintf(line, sizeof line, "{\"host\":\"");

@@ -187,6 +187,9 @@ static void test_rfc5424_malformed(void **st)
     e = BAD("<34>1 2003-13-11T22:14:15Z host app - - -");
     assert_non_null(strstr(e, "TIMESTAMP"));
     assert_non_null(strstr(e, "byte 11"));
+    e = BAD("<34>1 1003-10-11T22:14:15Z host app - - -"); /* not representable in ns */
+    assert_non_null(strstr(e, "1678..2261"));
+    assert_non_null(strstr(e, "byte 6"));
     e = BAD("<34>1 2003-02-30T22:14:15Z host app - - -");
     assert_non_null(strstr(e, "byte 14"));
     e = BAD("<34>1 2003-10-11 22:14:15Z host app - - -");
@@ -346,6 +349,11 @@ static void test_rfc3164_variants(void **st)
     assert_int_equal(ev->ts_ns, 1704161045LL * NS + 123000000);
     assert_string_equal(ev->host, "db-01");
     assert_field(ev, "log.syslog.appname", "postgres");
+    mw_event_free(ev);
+
+    /* An RFC 3339 stamp outside the ns range is not a timestamp. */
+    ev = ok("<34>0001-01-02T03:04:05.123Z db-01 postgres[9]: ready");
+    assert_field(ev, "message", "0001-01-02T03:04:05.123Z db-01 postgres[9]: ready");
     mw_event_free(ev);
 
     /* Free text: accepted as message, host from the peer. */
