@@ -27,6 +27,8 @@
 #define OPEN_THREATS_MAX 65536 /* cap on mw_store_open_threats */
 #define AGENTS_MAX 100000 /* cap on mw_store_list_agents */
 #define LIST_LIMIT_MAX 1000
+#define CKPT_PAGES 2048 /* WAL pages that wake the checkpointer (8 MiB) */
+#define CKPT_HARD_PAGES 16384 /* WAL pages at which the writer checkpoints (64 MiB) */
 
 /* Writer statements. */
 enum {
@@ -62,8 +64,10 @@ static const char *const w_sql[W__COUNT] = {
                     "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET "
                     "role = excluded.role, host = excluded.host, "
                     "last_seen_ns = excluded.last_seen_ns, trust = excluded.trust",
-    [W_EXPIRE] = "DELETE FROM events WHERE id IN "
-                 "(SELECT id FROM events WHERE ingest_ns < ?1 LIMIT ?2)",
+    /* The newest event always stays, so that ids never repeat (events.id is
+     * a plain rowid: max + 1, cheaper than AUTOINCREMENT). */
+    [W_EXPIRE] = "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ingest_ns < ?1 "
+                 "AND id < (SELECT max(id) FROM events) LIMIT ?2)",
 };
 
 /* Reader statements (the list query is built per filter combination). */
@@ -117,7 +121,29 @@ struct mw_store {
     pthread_mutex_t rmu;
     pthread_cond_t rcv;
     struct reader readers[READERS];
+
+    /* Checkpointer: copies the WAL into the database off the writer's path. */
+    sqlite3 *cdb;
+    pthread_t cthread;
+    bool cthread_started;
+    pthread_mutex_t cmu;
+    pthread_cond_t ccv;
+    bool ckpt_wanted;
+    bool ckpt_running;
+    bool ckpt_stop;
+    int ckpt_pages; /* CKPT_PAGES unless a test changed it */
+    int ckpt_hard; /* CKPT_HARD_PAGES unless a test changed it */
 };
+
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+/* Process-wide, once, before any other SQLite call of this module: no
+ * allocation statistics (they take a global mutex on every malloc). */
+static void sqlite_global_init(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* MISUSE if already initialized: harmless */
+    sqlite3_initialize();
+}
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -289,6 +315,104 @@ out:
     return rc;
 }
 
+/* ---- checkpointer ------------------------------------------------------ */
+
+static void *ckpt_main(void *arg)
+{
+    mw_store_t *s = arg;
+    int log_pages, done_pages;
+
+    pthread_mutex_lock(&s->cmu);
+    for (;;) {
+        while (!s->ckpt_wanted && !s->ckpt_stop)
+            pthread_cond_wait(&s->ccv, &s->cmu);
+        if (s->ckpt_stop)
+            break;
+        s->ckpt_wanted = false;
+        s->ckpt_running = true;
+        pthread_mutex_unlock(&s->cmu);
+        /* PASSIVE: never blocks the writer or readers; it copies what it can. */
+        if (sqlite3_wal_checkpoint_v2(s->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_pages,
+                                      &done_pages) != SQLITE_OK &&
+            sqlite3_errcode(s->cdb) != SQLITE_BUSY)
+            (void)mw_store_sqlite_fail(s->cdb, "checkpoint");
+        pthread_mutex_lock(&s->cmu);
+        s->ckpt_running = false;
+        pthread_cond_broadcast(&s->ccv);
+    }
+    pthread_mutex_unlock(&s->cmu);
+    return NULL;
+}
+
+/* Runs on the writer after each commit, write lock already released. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    mw_store_t *s = arg;
+
+    if (pages >= s->ckpt_hard) {
+        /* The checkpointer is behind: bound the WAL from here. Wait for a
+         * running background checkpoint (else ours would get SQLITE_BUSY)
+         * and keep it from starting another until ours is done, so that
+         * every frame is copied and the next batch restarts the WAL. */
+        pthread_mutex_lock(&s->cmu);
+        while (s->ckpt_running)
+            pthread_cond_wait(&s->ccv, &s->cmu);
+        if (sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
+            (void)mw_store_sqlite_fail(db, "checkpoint");
+        pthread_mutex_unlock(&s->cmu);
+    } else if (pages >= s->ckpt_pages) {
+        pthread_mutex_lock(&s->cmu);
+        if (!s->ckpt_wanted) {
+            s->ckpt_wanted = true;
+            pthread_cond_signal(&s->ccv);
+        }
+        pthread_mutex_unlock(&s->cmu);
+    }
+    return SQLITE_OK;
+}
+
+static int ckpt_start(mw_store_t *s, const char *path)
+{
+    int rc = open_conn(path, SQLITE_OPEN_READWRITE, &s->cdb);
+
+    if (rc)
+        return rc;
+    rc = exec(s->cdb, "PRAGMA synchronous=NORMAL", "set checkpointer pragmas");
+    if (rc)
+        return rc;
+    if (pthread_create(&s->cthread, NULL, ckpt_main, s) != 0) {
+        mw_error("store", "cannot start the checkpoint thread");
+        return MW_EIO;
+    }
+    s->cthread_started = true;
+    sqlite3_wal_hook(s->wdb, wal_hook, s);
+    return 0;
+}
+
+void mw_store_sqlite_set_checkpoint(mw_store_t *s, int wake_pages, int hard_pages)
+{
+    pthread_mutex_lock(&s->wmu); /* the hook runs under it */
+    s->ckpt_pages = wake_pages;
+    s->ckpt_hard = hard_pages;
+    pthread_mutex_unlock(&s->wmu);
+}
+
+static void ckpt_stop(mw_store_t *s)
+{
+    if (s->cthread_started) {
+        pthread_mutex_lock(&s->cmu);
+        s->ckpt_stop = true;
+        pthread_cond_signal(&s->ccv);
+        pthread_mutex_unlock(&s->cmu);
+        pthread_join(s->cthread, NULL);
+        s->cthread_started = false;
+    }
+    if (s->wdb)
+        sqlite3_wal_hook(s->wdb, NULL, NULL);
+    sqlite3_close(s->cdb);
+    s->cdb = NULL;
+}
+
 static void reader_close(struct reader *r)
 {
     for (int i = 0; i < R__COUNT; i++)
@@ -303,6 +427,7 @@ void mw_store_close(mw_store_t *s)
 {
     if (!s)
         return;
+    ckpt_stop(s);
     for (int i = 0; i < READERS; i++)
         reader_close(&s->readers[i]);
     if (s->wdb && !sqlite3_get_autocommit(s->wdb))
@@ -310,6 +435,8 @@ void mw_store_close(mw_store_t *s)
     for (int i = 0; i < W__COUNT; i++)
         sqlite3_finalize(s->w[i]);
     sqlite3_close(s->wdb);
+    pthread_cond_destroy(&s->ccv);
+    pthread_mutex_destroy(&s->cmu);
     pthread_cond_destroy(&s->rcv);
     pthread_mutex_destroy(&s->rmu);
     pthread_mutex_destroy(&s->wmu);
@@ -324,6 +451,7 @@ int mw_store_open(const char *path, mw_store_t **out)
 
     if (!path || !*path || !out)
         return MW_EINVAL;
+    pthread_once(&sqlite_once, sqlite_global_init);
     s = calloc(1, sizeof *s);
     if (!s)
         return MW_ENOMEM;
@@ -333,6 +461,10 @@ int mw_store_open(const char *path, mw_store_t **out)
     pthread_mutexattr_destroy(&ma);
     pthread_mutex_init(&s->rmu, NULL);
     pthread_cond_init(&s->rcv, NULL);
+    pthread_mutex_init(&s->cmu, NULL);
+    pthread_cond_init(&s->ccv, NULL);
+    s->ckpt_pages = CKPT_PAGES;
+    s->ckpt_hard = CKPT_HARD_PAGES;
 
     rc = setup_writer(s, path);
     if (rc)
@@ -342,6 +474,9 @@ int mw_store_open(const char *path, mw_store_t **out)
         if (rc)
             goto out;
     }
+    rc = ckpt_start(s, path);
+    if (rc)
+        goto out;
     mw_info("store", "opened %s (schema version %d)", path, s->version);
     *out = s;
     s = NULL;

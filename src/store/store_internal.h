@@ -22,6 +22,11 @@ extern const int mw_store_migration_count;
 MW_WUR int mw_store_sqlite_migrate(sqlite3 *db, const char *const *migrations, int count,
                                    int *version);
 
+/* Test hook: WAL size (pages) that wakes the background checkpointer, and
+ * the size at which the writer checkpoints itself after a commit. */
+struct mw_store;
+void mw_store_sqlite_set_checkpoint(struct mw_store *s, int wake_pages, int hard_pages);
+
 /* Logs sqlite3_errmsg(db) for `what`, bumps mw_metrics.store_errors and
  * returns MW_EIO. */
 int mw_store_sqlite_fail(sqlite3 *db, const char *what);

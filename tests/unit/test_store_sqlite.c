@@ -740,6 +740,69 @@ static void test_expire(void **state)
     mw_store_close(s);
 }
 
+static void test_expire_keeps_newest(void **state)
+{
+    mw_store_t *s = open_store();
+    uint64_t last = 0, deleted = 0, n = 0, id;
+
+    (void)state;
+    assert_int_equal(mw_store_begin(s), 0);
+    for (int i = 0; i < 5; i++)
+        last = put_event(s, "old", "h", 100 + i);
+    assert_int_equal(mw_store_commit(s), 0);
+    /* Everything is old, but the newest event stays so ids never repeat. */
+    assert_int_equal(mw_store_expire_events(s, 1000, &deleted), 0);
+    assert_int_equal(deleted, 4);
+    assert_int_equal(mw_store_count_events(s, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(raw_int("SELECT max(id) FROM events"), (int64_t)last);
+    assert_int_equal(mw_store_begin(s), 0);
+    id = put_event(s, "new", "h", 2000);
+    assert_int_equal(mw_store_commit(s), 0);
+    assert_true(id > last);
+    mw_store_close(s);
+}
+
+/* The WAL stays bounded under sustained writes (checkpoints keep up). */
+static void test_wal_bounded(void **state)
+{
+    enum { BATCHES = 60, PER = 100, RAW = 1000, HARD = 256 };
+    mw_store_t *s = open_store();
+    char raw[RAW + 1], wal[700];
+    struct stat sb;
+    off_t max_wal = 0;
+    uint64_t n = 0;
+    mw_stored_event_t e;
+
+    (void)state;
+    snprintf(wal, sizeof wal, "%s-wal", dbpath);
+    mw_store_sqlite_set_checkpoint(s, 16, HARD);
+    memset(raw, 'x', RAW);
+    raw[RAW] = '\0';
+    for (int b = 0; b < BATCHES; b++) {
+        assert_int_equal(mw_store_begin(s), 0);
+        for (int i = 0; i < PER; i++) {
+            int k = snprintf(raw, 32, "b%d-i%d", b, i);
+
+            raw[k] = 'x';
+            put_event(s, raw, "h", b);
+        }
+        assert_int_equal(mw_store_commit(s), 0);
+        if (stat(wal, &sb) == 0 && sb.st_size > max_wal)
+            max_wal = sb.st_size;
+    }
+    assert_int_equal(mw_store_count_events(s, &n), 0);
+    assert_int_equal(n, BATCHES * PER);
+    /* About 6 MB went through a WAL capped near HARD pages plus a batch. */
+    assert_true(max_wal > 0);
+    assert_true(max_wal < (off_t)(HARD + 64) * 4096);
+    assert_int_equal(mw_store_get_event(s, 1, &e), 0);
+    assert_int_equal(e.raw_len, RAW);
+    assert_memory_equal(e.raw, "b0-i0x", 6);
+    mw_stored_event_clear(&e);
+    mw_store_close(s);
+}
+
 /* ---- agents ----------------------------------------------------------- */
 
 static mw_agent_rec_t make_agent(const char *id, const char *role, double trust)
@@ -1002,6 +1065,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_threats, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_evidence, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_expire, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_expire_keeps_newest, per_test_setup,
+                                        per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_wal_bounded, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_agents, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_readers, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_crash_durability, per_test_setup, per_test_teardown),
