@@ -15,11 +15,11 @@
 typedef struct mw_api mw_api_t;
 
 struct mw_api_opts {
-    const struct mw_config *cfg;   /* listen.http, api.max_body, api.threads */
-    mw_store_t *store;             /* not owned */
-    mw_detect_engine_t *engine;    /* not owned; events are submitted here */
-    const char *openapi_path;      /* file served at /api/v1/openapi.yaml (may be NULL) */
-    const char *web_root;          /* dashboard static files (may be NULL) */
+    const struct mw_config *cfg; /* listen.http, api.max_body, api.threads */
+    mw_store_t *store; /* not owned */
+    mw_detect_engine_t *engine; /* not owned; events are submitted here */
+    const char *openapi_path; /* file served at /api/v1/openapi.yaml (may be NULL) */
+    const char *web_root; /* dashboard static files (may be NULL) */
 };
 
 /* Starts the server. MW_EIO (logged) if the port cannot be bound. */
@@ -37,8 +37,8 @@ void mw_api_stop(mw_api_t *a);
  * chunked and read-to-close bodies. */
 
 struct mw_http_response {
-    int status;          /* e.g. 200 */
-    char *body;          /* malloc'd, NUL-terminated (body_len bytes before it) */
+    int status; /* e.g. 200 */
+    char *body; /* malloc'd, NUL-terminated (body_len bytes before it) */
     size_t body_len;
     char content_type[128];
 };
