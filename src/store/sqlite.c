@@ -55,6 +55,7 @@ static const char *const w_sql[W__COUNT] = {
                      "confidence, first_seen_ns, last_seen_ns, count, status, updated_ns) "
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [W_UPD_THREAT] = "UPDATE threats SET last_seen_ns = max(last_seen_ns, ?1), count = ?2, "
+                     "first_seen_ns = min(first_seen_ns, ?7), "
                      "severity = min(severity, ?3), confidence = max(confidence, ?4), "
                      "updated_ns = ?5 WHERE id = ?6 AND status != 3",
     [W_INS_DETECTION] = "INSERT INTO detections(threat_id, event_id, rule_id, detector, ts_ns) "
@@ -115,7 +116,6 @@ struct mw_store {
     sqlite3 *wdb;
     sqlite3_stmt *w[W__COUNT];
     bool in_batch;
-    uint64_t batch_events;
     int version;
 
     pthread_mutex_t rmu;
@@ -550,7 +550,6 @@ int mw_store_begin(mw_store_t *s)
         return rc;
     }
     s->in_batch = true;
-    s->batch_events = 0;
     return 0;
 }
 
@@ -574,7 +573,6 @@ int mw_store_put_event(mw_store_t *s, mw_event_t *ev)
     if (rc)
         return rc;
     ev->id = (uint64_t)sqlite3_last_insert_rowid(s->wdb);
-    s->batch_events++;
     return 0;
 }
 
@@ -623,6 +621,7 @@ int mw_store_put_threat(mw_store_t *s, mw_threat_t *t)
     sqlite3_bind_double(st, 4, t->confidence);
     sqlite3_bind_int64(st, 5, upd);
     sqlite3_bind_int64(st, 6, (int64_t)t->id);
+    sqlite3_bind_int64(st, 7, t->first_seen_ns);
     rc = step_done(s->wdb, st, "update threat");
     if (rc)
         return rc;
@@ -666,12 +665,7 @@ int mw_store_commit(mw_store_t *s)
     rc = step_done(s->wdb, s->w[W_COMMIT], "commit batch");
     if (rc && !sqlite3_get_autocommit(s->wdb))
         step_done(s->wdb, s->w[W_ROLLBACK], "rollback batch");
-    if (rc == 0) {
-        MW_INC(mw_metrics.store_batches);
-        MW_ADD(mw_metrics.events_stored, s->batch_events);
-    }
     s->in_batch = false;
-    s->batch_events = 0;
     pthread_mutex_unlock(&s->wmu);
     return rc;
 }
@@ -684,7 +678,6 @@ void mw_store_rollback(mw_store_t *s)
     if (!sqlite3_get_autocommit(s->wdb))
         (void)step_done(s->wdb, s->w[W_ROLLBACK], "rollback batch");
     s->in_batch = false;
-    s->batch_events = 0;
     pthread_mutex_unlock(&s->wmu);
 }
 
@@ -773,7 +766,6 @@ int mw_store_expire_events(mw_store_t *s, int64_t older_than_ns, uint64_t *delet
         if (rc)
             return rc;
         total += n;
-        MW_ADD(mw_metrics.events_expired, n);
     } while (n == EXPIRE_CHUNK);
     *deleted = total;
     return 0;

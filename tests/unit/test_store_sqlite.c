@@ -385,10 +385,12 @@ static void test_threat_insert_update_resolve(void **state)
     u.severity = 1;
     u.confidence = 0.9;
     u.last_seen_ns = 300;
+    u.first_seen_ns = 50; /* an out-of-order detection widens the span */
     u.count = 3;
     assert_int_equal(mw_store_put_threat(s, &u), 0);
     assert_int_equal(mw_store_commit(s), 0);
     assert_int_equal(mw_store_get_threat(s, t.id, &got), 0);
+    assert_int_equal(got.first_seen_ns, 50);
     assert_int_equal(got.severity, 1);
     assert_true(got.confidence == 0.9);
     assert_int_equal(got.last_seen_ns, 300);
