@@ -157,7 +157,6 @@ static int body_error(struct mg_connection *conn, int rc, size_t cap)
 {
     char msg[128];
     if (rc == MW_ETOOBIG) {
-        MW_INC(mw_metrics.events_rejected[MW_SRC_HTTP][MW_REJ_TOO_LARGE]);
         snprintf(msg, sizeof(msg), "request body larger than %zu bytes", cap);
         return send_error(conn, 413, "body_too_large", msg);
     }
@@ -183,6 +182,8 @@ static int route_events(struct mg_connection *conn, struct mw_api *a)
     if (srch && strcasecmp(srch, "replay") == 0)
         src = MW_SRC_REPLAY;
     rc = read_body(conn, a->max_body, &body, &len);
+    if (rc == MW_ETOOBIG)
+        MW_INC(mw_metrics.events_rejected[src][MW_REJ_TOO_LARGE]);
     if (rc != 0)
         return body_error(conn, rc, a->max_body);
     rc = mw_api_intake(body, len, mw_api_body_kind(mg_get_header(conn, "Content-Type")), src,
