@@ -73,12 +73,9 @@ int main(int argc, char **argv)
     int nsets = 0;
 
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"set", required_argument, NULL, 's'},
-        {"check", no_argument, NULL, 'C'},
-        {"config-reference", no_argument, NULL, 'R'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},
+        {"check", no_argument, NULL, 'C'},        {"config-reference", no_argument, NULL, 'R'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     int opt;
     while ((opt = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
@@ -175,7 +172,10 @@ int main(int argc, char **argv)
         goto out;
 
     struct mw_api_opts ao = {
-        .cfg = &cfg, .store = store, .engine = engine, .openapi_path = openapi_path(),
+        .cfg = &cfg,
+        .store = store,
+        .engine = engine,
+        .openapi_path = openapi_path(),
         .web_root = NULL,
     };
     if (mw_api_start(&ao, &api) != MW_OK) {

@@ -14,33 +14,33 @@
 #define MW_CONFIG_STR_MAX 512
 
 struct mw_config {
-    char http_listen[MW_CONFIG_STR_MAX];       /* listen.http */
+    char http_listen[MW_CONFIG_STR_MAX]; /* listen.http */
     char syslog_udp_listen[MW_CONFIG_STR_MAX]; /* listen.syslog_udp ("" = off) */
     char syslog_tcp_listen[MW_CONFIG_STR_MAX]; /* listen.syslog_tcp */
-    char json_tcp_listen[MW_CONFIG_STR_MAX];   /* listen.json_tcp */
-    char store_path[MW_CONFIG_STR_MAX];        /* store.path (SQLite file) */
-    char rules_dir[MW_CONFIG_STR_MAX];         /* rules.dir */
-    char log_level[16];                        /* log.level */
-    uint32_t workers;                          /* pipeline.workers */
-    uint32_t ring_size;                        /* pipeline.ring_size (per worker) */
-    uint32_t batch_max;                        /* pipeline.batch_max */
-    int64_t dedup_window_ns;                   /* threats.dedup_window */
-    int64_t retention_ns;                      /* events.retention */
-    int64_t cleanup_interval_ns;               /* events.cleanup_interval */
-    uint32_t max_line;                         /* ingest.max_line (bytes) */
-    uint32_t max_body;                         /* api.max_body (bytes) */
-    uint32_t api_threads;                      /* api.threads */
+    char json_tcp_listen[MW_CONFIG_STR_MAX]; /* listen.json_tcp */
+    char store_path[MW_CONFIG_STR_MAX]; /* store.path (SQLite file) */
+    char rules_dir[MW_CONFIG_STR_MAX]; /* rules.dir */
+    char log_level[16]; /* log.level */
+    uint32_t workers; /* pipeline.workers */
+    uint32_t ring_size; /* pipeline.ring_size (per worker) */
+    uint32_t batch_max; /* pipeline.batch_max */
+    int64_t dedup_window_ns; /* threats.dedup_window */
+    int64_t retention_ns; /* events.retention */
+    int64_t cleanup_interval_ns; /* events.cleanup_interval */
+    uint32_t max_line; /* ingest.max_line (bytes) */
+    uint32_t max_body; /* api.max_body (bytes) */
+    uint32_t api_threads; /* api.threads */
 };
 
 enum mw_opt_type { MW_OPT_STR, MW_OPT_U32, MW_OPT_DURATION, MW_OPT_SIZE };
 
 struct mw_config_opt {
-    const char *name;        /* dotted key, e.g. "listen.http" */
+    const char *name; /* dotted key, e.g. "listen.http" */
     enum mw_opt_type type;
-    const char *def;         /* default, as it would be written in the file */
-    size_t offset;           /* offsetof(struct mw_config, field) */
-    size_t size;             /* sizeof the field (strings: buffer size) */
-    uint64_t min, max;       /* bounds for numbers (durations in ns, sizes in bytes) */
+    const char *def; /* default, as it would be written in the file */
+    size_t offset; /* offsetof(struct mw_config, field) */
+    size_t size; /* sizeof the field (strings: buffer size) */
+    uint64_t min, max; /* bounds for numbers (durations in ns, sizes in bytes) */
     const char *description;
 };
 
@@ -57,8 +57,8 @@ MW_WUR int mw_config_load_file(struct mw_config *cfg, const char *path, char *er
 
 /* Sets one option from text ("pipeline.workers", "4"). Durations take
  * ns/us/ms/s/m/h/d suffixes, sizes B/KiB/MiB/GiB (or k/m/g). */
-MW_WUR int mw_config_set(struct mw_config *cfg, const char *name, const char *value,
-                         char *errbuf, size_t errlen);
+MW_WUR int mw_config_set(struct mw_config *cfg, const char *name, const char *value, char *errbuf,
+                         size_t errlen);
 
 /* Writes the reference (Markdown table) of all options to a FILE*. */
 void mw_config_write_reference(void *fp);

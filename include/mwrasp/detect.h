@@ -39,8 +39,8 @@ struct mw_detector_ops {
     void (*scratch_free)(void *scratch);
     /* Matches one event. state is shared read-only between threads. Must not
      * keep pointers into ev after returning. */
-    int (*match)(void *state, void *scratch, const mw_event_t *ev,
-                 mw_detection_emit_fn emit, void *emit_ctx);
+    int (*match)(void *state, void *scratch, const mw_event_t *ev, mw_detection_emit_fn emit,
+                 void *emit_ctx);
     /* Number of rules/models loaded (for metrics and logs). */
     size_t (*count)(void *state);
 };

@@ -10,13 +10,13 @@
 
 /* One detector firing on one event. Plain data, copied freely. */
 typedef struct mw_detection {
-    char detector[32];              /* "sigma", "stats", "canary", ... */
-    char rule_id[MW_RULE_ID_MAX];   /* stable id of the rule / model */
+    char detector[32]; /* "sigma", "stats", "canary", ... */
+    char rule_id[MW_RULE_ID_MAX]; /* stable id of the rule / model */
     char title[MW_TITLE_MAX];
-    char type[MW_TYPE_MAX];         /* threat type, e.g. "credential-access" */
-    char threat_class[MW_CLASS_MAX];/* "signature", "anomaly", "hndl-exposure", ... */
-    int severity;                   /* 1 (critical) .. 5 (informational) */
-    double confidence;              /* 0..1 */
+    char type[MW_TYPE_MAX]; /* threat type, e.g. "credential-access" */
+    char threat_class[MW_CLASS_MAX]; /* "signature", "anomaly", "hndl-exposure", ... */
+    int severity; /* 1 (critical) .. 5 (informational) */
+    double confidence; /* 0..1 */
 } mw_detection_t;
 
 #endif

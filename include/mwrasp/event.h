@@ -17,9 +17,9 @@
 
 #include "mwrasp/error.h"
 
-#define MW_EVENT_MAX_FIELDS 256          /* hard cap on fields per event */
-#define MW_EVENT_MAX_BYTES (1u << 20)    /* hard cap on arena bytes per event */
-#define MW_EVENT_HOST_MAX 255            /* longer host names are rejected */
+#define MW_EVENT_MAX_FIELDS 256 /* hard cap on fields per event */
+#define MW_EVENT_MAX_BYTES (1u << 20) /* hard cap on arena bytes per event */
+#define MW_EVENT_HOST_MAX 255 /* longer host names are rejected */
 #define MW_EVENT_CATEGORY_MAX 63
 #define MW_EVENT_DEFAULT_MAX_LINE (64u * 1024u) /* default raw line cap */
 
@@ -50,21 +50,21 @@ struct mw_detection;
 struct mw_arena_chunk;
 
 typedef struct mw_event {
-    uint64_t id;        /* assigned by the store when written; 0 before */
-    int64_t ts_ns;      /* event time, ns since the Unix epoch (UTC) */
-    int64_t ingest_ns;  /* when MWRASP received it (CLOCK_REALTIME ns) */
-    uint64_t mono_ns;   /* CLOCK_MONOTONIC at receipt, for latency */
+    uint64_t id; /* assigned by the store when written; 0 before */
+    int64_t ts_ns; /* event time, ns since the Unix epoch (UTC) */
+    int64_t ingest_ns; /* when MWRASP received it (CLOCK_REALTIME ns) */
+    uint64_t mono_ns; /* CLOCK_MONOTONIC at receipt, for latency */
     enum mw_source source;
-    const char *host;     /* never NULL ("" if unknown) */
+    const char *host; /* never NULL ("" if unknown) */
     const char *category; /* never NULL ("" if unknown) */
-    const char *raw;      /* raw bytes as received (NUL-terminated copy) */
+    const char *raw; /* raw bytes as received (NUL-terminated copy) */
     uint32_t raw_len;
     uint32_t nfields;
-    mw_field_t *fields;   /* nfields entries; starts as fields_inline */
+    mw_field_t *fields; /* nfields entries; starts as fields_inline */
     uint32_t fields_cap;
     mw_field_t fields_inline[16];
-    uint32_t host_hash;   /* hash of host, used for sharding */
-    struct mw_ack *ack;   /* set by intake that waits for durability */
+    uint32_t host_hash; /* hash of host, used for sharding */
+    struct mw_ack *ack; /* set by intake that waits for durability */
     struct mw_detection *dets; /* pipeline-private: detections (malloc'd, freed with the event) */
     uint32_t ndets;
     /* arena: private */
@@ -89,8 +89,8 @@ MW_WUR int mw_event_set_category(mw_event_t *ev, const char *cat, size_t len);
  * that already exists is appended again (first one wins for lookups).
  * Errors: MW_ELIMIT (MW_EVENT_MAX_FIELDS), MW_ETOOBIG (arena cap),
  * MW_EINVAL (empty key), MW_ENOMEM. The event is unchanged on error. */
-MW_WUR int mw_event_add_field(mw_event_t *ev, const char *key, size_t klen,
-                              const char *val, size_t vlen);
+MW_WUR int mw_event_add_field(mw_event_t *ev, const char *key, size_t klen, const char *val,
+                              size_t vlen);
 
 /* The first field with this exact key, or NULL. */
 const mw_field_t *mw_event_field(const mw_event_t *ev, const char *key);

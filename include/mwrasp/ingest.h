@@ -56,16 +56,15 @@ MW_WUR int mw_json_to_event(const struct json_t *obj, enum mw_source src, mw_eve
 
 /* Auto-detects the format of one line: first non-blank byte '{' -> JSON,
  * otherwise syslog. Used by replay and by HTTP intake of text/plain. */
-MW_WUR int mw_ingest_parse_line(const char *line, size_t len, enum mw_source src,
-                                const char *peer, mw_event_t **out, enum mw_reject *why,
-                                char *err, size_t errlen);
+MW_WUR int mw_ingest_parse_line(const char *line, size_t len, enum mw_source src, const char *peer,
+                                mw_event_t **out, enum mw_reject *why, char *err, size_t errlen);
 
 /* ---- listeners ---------------------------------------------------------- */
 struct mw_ingest_opts {
     const char *syslog_udp; /* "HOST:PORT" or NULL/"" for off */
     const char *syslog_tcp;
     const char *json_tcp;
-    size_t max_line;        /* bytes; 0 = MW_EVENT_DEFAULT_MAX_LINE */
+    size_t max_line; /* bytes; 0 = MW_EVENT_DEFAULT_MAX_LINE */
     mw_sink_t sink;
 };
 typedef struct mw_ingest mw_ingest_t;

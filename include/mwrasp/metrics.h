@@ -14,8 +14,8 @@
 enum mw_reject {
     MW_REJ_PARSE = 0, /* malformed syslog / JSON */
     MW_REJ_TOO_LARGE, /* line or body above the cap */
-    MW_REJ_UTF8,      /* invalid UTF-8 where it is required */
-    MW_REJ_LIMIT,     /* too many fields, host too long, ... */
+    MW_REJ_UTF8, /* invalid UTF-8 where it is required */
+    MW_REJ_LIMIT, /* too many fields, host too long, ... */
     MW_REJ__COUNT
 };
 const char *mw_reject_name(enum mw_reject r); /* "parse", "too_large", ... */
@@ -26,24 +26,24 @@ const char *mw_reject_name(enum mw_reject r); /* "parse", "too_large", ... */
 extern const double mw_lat_bounds[MW_LAT_BUCKETS - 1];
 
 struct mw_metrics {
-    _Atomic uint64_t events_in[MW_SRC__COUNT];        /* accepted */
-    _Atomic uint64_t events_dropped[MW_SRC__COUNT];   /* lost to full rings (UDP only) */
+    _Atomic uint64_t events_in[MW_SRC__COUNT]; /* accepted */
+    _Atomic uint64_t events_dropped[MW_SRC__COUNT]; /* lost to full rings (UDP only) */
     _Atomic uint64_t events_rejected[MW_SRC__COUNT][MW_REJ__COUNT];
-    _Atomic uint64_t utf8_repaired[MW_SRC__COUNT];    /* accepted, bad bytes replaced */
+    _Atomic uint64_t utf8_repaired[MW_SRC__COUNT]; /* accepted, bad bytes replaced */
     _Atomic uint64_t events_stored;
-    _Atomic uint64_t events_expired;                  /* removed by retention */
+    _Atomic uint64_t events_expired; /* removed by retention */
     _Atomic uint64_t detections;
     _Atomic uint64_t threats_new;
-    _Atomic uint64_t threats_folded;                  /* detections folded into an existing threat */
+    _Atomic uint64_t threats_folded; /* detections folded into an existing threat */
     _Atomic uint64_t store_errors;
     _Atomic uint64_t store_batches;
     _Atomic uint64_t rules_loaded;
-    _Atomic uint64_t rule_errors;                     /* rule files refused */
+    _Atomic uint64_t rule_errors; /* rule files refused */
     _Atomic uint64_t rule_reloads;
     _Atomic uint64_t api_requests;
     _Atomic uint64_t api_errors_4xx;
     _Atomic uint64_t api_errors_5xx;
-    _Atomic uint64_t api_bad_body;                    /* bodies that were not JSON */
+    _Atomic uint64_t api_bad_body; /* bodies that were not JSON */
     _Atomic uint64_t lat_bucket[MW_LAT_BUCKETS];
     _Atomic uint64_t lat_sum_ns;
     _Atomic uint64_t lat_count;

@@ -35,11 +35,11 @@ typedef struct mw_threat {
     char type[MW_TYPE_MAX];
     char threat_class[MW_CLASS_MAX];
     char host[MW_EVENT_HOST_MAX + 1];
-    int severity;          /* 1..5 */
-    double confidence;     /* 0..1 */
+    int severity; /* 1..5 */
+    double confidence; /* 0..1 */
     int64_t first_seen_ns;
     int64_t last_seen_ns;
-    uint64_t count;        /* detections folded into this threat */
+    uint64_t count; /* detections folded into this threat */
     enum mw_threat_status status;
     int64_t updated_ns;
 } mw_threat_t;
@@ -83,28 +83,27 @@ void mw_store_rollback(mw_store_t *s);
 
 /* ---- queries (any thread) ---- */
 struct mw_threat_query {
-    int severity;            /* 0 = any; else exactly this level */
-    int max_severity;        /* 0 = any; else severity <= this (1 = critical only) */
-    int status;              /* -1 = any; else an mw_threat_status */
-    int64_t since_ns;        /* 0 = any; else last_seen >= since */
-    const char *host;        /* NULL = any; exact match */
-    uint64_t cursor;         /* 0 = from newest; else threats with id < cursor */
-    uint32_t limit;          /* 1..1000 */
+    int severity; /* 0 = any; else exactly this level */
+    int max_severity; /* 0 = any; else severity <= this (1 = critical only) */
+    int status; /* -1 = any; else an mw_threat_status */
+    int64_t since_ns; /* 0 = any; else last_seen >= since */
+    const char *host; /* NULL = any; exact match */
+    uint64_t cursor; /* 0 = from newest; else threats with id < cursor */
+    uint32_t limit; /* 1..1000 */
 };
 /* Newest first (id descending). *out is malloc'd (caller frees), *n entries;
  * *next_cursor is 0 when there are no more pages. */
-MW_WUR int mw_store_list_threats(mw_store_t *s, const struct mw_threat_query *q,
-                                 mw_threat_t **out, size_t *n, uint64_t *next_cursor);
+MW_WUR int mw_store_list_threats(mw_store_t *s, const struct mw_threat_query *q, mw_threat_t **out,
+                                 size_t *n, uint64_t *next_cursor);
 MW_WUR int mw_store_get_threat(mw_store_t *s, uint64_t id, mw_threat_t *out);
 /* MW_ENOTFOUND if no such threat. Durable on return. */
 MW_WUR int mw_store_set_threat_status(mw_store_t *s, uint64_t id, enum mw_threat_status st);
 /* Threats that are not resolved and whose last_seen >= since_ns; used to
  * rebuild the fold window after a restart. */
-MW_WUR int mw_store_open_threats(mw_store_t *s, int64_t since_ns, mw_threat_t **out,
-                                 size_t *n);
+MW_WUR int mw_store_open_threats(mw_store_t *s, int64_t since_ns, mw_threat_t **out, size_t *n);
 /* Evidence: the newest up to `limit` event ids linked to a threat. */
-MW_WUR int mw_store_threat_events(mw_store_t *s, uint64_t threat_id, uint32_t limit,
-                                  uint64_t **ids, size_t *n);
+MW_WUR int mw_store_threat_events(mw_store_t *s, uint64_t threat_id, uint32_t limit, uint64_t **ids,
+                                  size_t *n);
 MW_WUR int mw_store_get_event(mw_store_t *s, uint64_t id, mw_stored_event_t *out);
 MW_WUR int mw_store_count_events(mw_store_t *s, uint64_t *n);
 MW_WUR int mw_store_count_threats(mw_store_t *s, uint64_t *n);
@@ -116,10 +115,10 @@ MW_WUR int mw_store_expire_events(mw_store_t *s, int64_t older_than_ns, uint64_t
 /* ---- agents ---- */
 typedef struct mw_agent_rec {
     char id[64];
-    char role[32];      /* monitor, defender, analyzer, coordinator, recovery */
+    char role[32]; /* monitor, defender, analyzer, coordinator, recovery */
     char host[MW_EVENT_HOST_MAX + 1];
     int64_t last_seen_ns;
-    double trust;       /* 0..1 */
+    double trust; /* 0..1 */
 } mw_agent_rec_t;
 MW_WUR int mw_store_put_agent(mw_store_t *s, const mw_agent_rec_t *a);
 MW_WUR int mw_store_list_agents(mw_store_t *s, mw_agent_rec_t **out, size_t *n);

@@ -8,9 +8,11 @@
 #include <string.h>
 #include <yaml.h>
 
-#define OPT(n, t, d, field, lo, hi, desc)                                                      \
-    {n, t, d, offsetof(struct mw_config, field), sizeof(((struct mw_config *)0)->field), lo, hi, \
-     desc}
+#define OPT(n, t, d, field, lo, hi, desc)                                                          \
+    {                                                                                              \
+        n, t, d, offsetof(struct mw_config, field), sizeof(((struct mw_config *)0)->field), lo,    \
+            hi, desc                                                                               \
+    }
 #define SEC 1000000000ULL
 
 const struct mw_config_opt mw_config_opts[] = {
@@ -37,8 +39,8 @@ const struct mw_config_opt mw_config_opts[] = {
         "Detections of the same rule on the same host within this window fold into one threat."),
     OPT("events.retention", MW_OPT_DURATION, "24h", retention_ns, SEC, 3650ULL * 86400 * SEC,
         "How long raw events are kept."),
-    OPT("events.cleanup_interval", MW_OPT_DURATION, "60s", cleanup_interval_ns, SEC,
-        86400ULL * SEC, "How often expired events are removed."),
+    OPT("events.cleanup_interval", MW_OPT_DURATION, "60s", cleanup_interval_ns, SEC, 86400ULL * SEC,
+        "How often expired events are removed."),
     OPT("ingest.max_line", MW_OPT_SIZE, "64KiB", max_line, 256, 1u << 20,
         "Longest accepted line, datagram or frame (bytes); longer ones are refused and counted."),
     OPT("api.max_body", MW_OPT_SIZE, "16MiB", max_body, 1024, 1u << 30,
@@ -243,8 +245,7 @@ int mw_config_load_file(struct mw_config *cfg, const char *path, char *err, size
                 expect_key[depth] = 1;
             break;
         case YAML_SEQUENCE_START_EVENT:
-            snprintf(err, errlen, "%s:%zu: lists are not valid here (key \"%s\")", path, line,
-                     key);
+            snprintf(err, errlen, "%s:%zu: lists are not valid here (key \"%s\")", path, line, key);
             rc = MW_ECONFIG;
             goto out;
         case YAML_ALIAS_EVENT:
@@ -302,6 +303,5 @@ void mw_config_write_reference(void *fpv)
     static const char *const tn[] = {"string", "integer", "duration", "size"};
     fprintf(fp, "| option | type | default | description |\n|---|---|---|---|\n");
     for (const struct mw_config_opt *o = mw_config_opts; o->name; o++)
-        fprintf(fp, "| `%s` | %s | `%s` | %s |\n", o->name, tn[o->type], o->def,
-                o->description);
+        fprintf(fp, "| `%s` | %s | `%s` | %s |\n", o->name, tn[o->type], o->def, o->description);
 }

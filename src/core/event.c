@@ -342,8 +342,7 @@ int mw_time_parse_rfc3339(const char *s, size_t len, int64_t *out_ns)
     if (!digits(s, len, 0, 4, &Y) || len < 19 || s[4] != '-' || !digits(s, len, 5, 2, &M) ||
         s[7] != '-' || !digits(s, len, 8, 2, &D) ||
         (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, len, 11, 2, &h) ||
-        s[13] != ':' || !digits(s, len, 14, 2, &m) || s[16] != ':' ||
-        !digits(s, len, 17, 2, &sec))
+        s[13] != ':' || !digits(s, len, 14, 2, &m) || s[16] != ':' || !digits(s, len, 17, 2, &sec))
         return MW_EPARSE;
     static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 || sec > 60)

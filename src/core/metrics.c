@@ -11,8 +11,7 @@ struct mw_metrics mw_metrics;
 
 /* Upper bounds in seconds; the last bucket is +Inf. */
 const double mw_lat_bounds[MW_LAT_BUCKETS - 1] = {
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-    0.025,  0.05,    0.1,    0.25,  0.5,    1.0,
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 };
 
 static const char *const reject_names[MW_REJ__COUNT] = {"parse", "too_large", "utf8", "limit"};
@@ -123,8 +122,7 @@ char *mw_metrics_prometheus(const char *extra)
             MW_GET(m->threats_folded));
     counter(&b, "mwrasp_store_errors_total", "Store operations that failed.",
             MW_GET(m->store_errors));
-    counter(&b, "mwrasp_store_batches_total", "Write batches committed.",
-            MW_GET(m->store_batches));
+    counter(&b, "mwrasp_store_batches_total", "Write batches committed.", MW_GET(m->store_batches));
     counter(&b, "mwrasp_rule_errors_total", "Rules refused (syntax or unsupported).",
             MW_GET(m->rule_errors));
     counter(&b, "mwrasp_rule_reloads_total", "Successful rule reloads.", MW_GET(m->rule_reloads));
@@ -135,8 +133,9 @@ char *mw_metrics_prometheus(const char *extra)
             MW_GET(m->api_errors_5xx));
     counter(&b, "mwrasp_api_bad_body_total", "HTTP request bodies that were not valid JSON.",
             MW_GET(m->api_bad_body));
-    sb_printf(&b, "# HELP mwrasp_rules_loaded Rules currently loaded.\n"
-                  "# TYPE mwrasp_rules_loaded gauge\nmwrasp_rules_loaded %llu\n",
+    sb_printf(&b,
+              "# HELP mwrasp_rules_loaded Rules currently loaded.\n"
+              "# TYPE mwrasp_rules_loaded gauge\nmwrasp_rules_loaded %llu\n",
               (unsigned long long)MW_GET(m->rules_loaded));
 
     sb_printf(&b, "# HELP mwrasp_event_latency_seconds Time from receipt of an event to the "
@@ -146,13 +145,14 @@ char *mw_metrics_prometheus(const char *extra)
     for (int i = 0; i < MW_LAT_BUCKETS; i++) {
         cum += MW_GET(m->lat_bucket[i]);
         if (i < MW_LAT_BUCKETS - 1)
-            sb_printf(&b, "mwrasp_event_latency_seconds_bucket{le=\"%g\"} %llu\n",
-                      mw_lat_bounds[i], (unsigned long long)cum);
+            sb_printf(&b, "mwrasp_event_latency_seconds_bucket{le=\"%g\"} %llu\n", mw_lat_bounds[i],
+                      (unsigned long long)cum);
         else
             sb_printf(&b, "mwrasp_event_latency_seconds_bucket{le=\"+Inf\"} %llu\n",
                       (unsigned long long)cum);
     }
-    sb_printf(&b, "mwrasp_event_latency_seconds_sum %.9f\nmwrasp_event_latency_seconds_count %llu\n",
+    sb_printf(&b,
+              "mwrasp_event_latency_seconds_sum %.9f\nmwrasp_event_latency_seconds_count %llu\n",
               (double)MW_GET(m->lat_sum_ns) / 1e9, (unsigned long long)MW_GET(m->lat_count));
     if (extra)
         sb_printf(&b, "%s", extra);

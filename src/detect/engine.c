@@ -18,8 +18,8 @@
 #include "mwrasp/store.h"
 #include "ring.h"
 
-#define WORKER_BATCH 256        /* events a worker handles per read lock */
-#define FOLD_MAX 65536          /* cap on remembered (rule, host) threats */
+#define WORKER_BATCH 256 /* events a worker handles per read lock */
+#define FOLD_MAX 65536 /* cap on remembered (rule, host) threats */
 #define STORE_RETRIES 3
 
 struct detector_inst {
@@ -37,7 +37,7 @@ struct worker {
     unsigned idx;
     pthread_t th;
     struct mw_ring ring;
-    void **scratch;     /* one per detector of the current set */
+    void **scratch; /* one per detector of the current set */
     size_t nscratch;
     unsigned gen;
 };
@@ -438,8 +438,10 @@ static void *writer_main(void *arg)
             MW_ADD(mw_metrics.detections, ndet);
             MW_INC(mw_metrics.store_batches);
         } else {
-            mw_error("detect", "dropping a batch of %zu events after %d failed attempts; "
-                               "waiting clients get an error", n, STORE_RETRIES);
+            mw_error("detect",
+                     "dropping a batch of %zu events after %d failed attempts; "
+                     "waiting clients get an error",
+                     n, STORE_RETRIES);
         }
         finish_batch(batch, n, rc);
     }
@@ -570,8 +572,7 @@ int mw_detect_engine_reload(mw_detect_engine_t *e, const struct mw_config *cfg)
     struct detector_set ns;
     int rc = set_build(cfg, &ns);
     if (rc != MW_OK) {
-        mw_error("detect", "reload failed (%s); keeping the rules loaded before",
-                 mw_strerror(rc));
+        mw_error("detect", "reload failed (%s); keeping the rules loaded before", mw_strerror(rc));
         return rc;
     }
     pthread_rwlock_wrlock(&e->set_lock);

@@ -27,7 +27,7 @@ static void test_event_fields(void **st)
     assert_int_equal(mw_event_add_field(ev, "EventID", 7, "4625", 4), MW_OK);
     assert_int_equal(mw_event_add_field(ev, "EventID", 7, "second", 6), MW_OK);
     assert_string_equal(mw_event_get(ev, "EventID"), "4625"); /* first wins */
-    assert_null(mw_event_get(ev, "eventid"));                 /* case-sensitive keys */
+    assert_null(mw_event_get(ev, "eventid")); /* case-sensitive keys */
     assert_int_equal(mw_event_add_field(ev, "", 0, "x", 1), MW_EINVAL);
     /* Grow past the inline field array and check every value survived. */
     char k[32], v[32];
@@ -102,8 +102,8 @@ static void test_time(void **st)
     const char *t2 = "1996-12-19T16:39:57-08:00";
     assert_int_equal(mw_time_parse_rfc3339(t2, strlen(t2), &ns), MW_OK);
     assert_int_equal(ns, 851042397LL * 1000000000LL);
-    const char *bad[] = {"1985-04-12T23:20:50", "1985-13-12T23:20:50Z", "1985-02-30T00:00:00Z",
-                         "2023-02-29T00:00:00Z", "1985-04-12T23:20:50.Z", "garbage",
+    const char *bad[] = {"1985-04-12T23:20:50",     "1985-13-12T23:20:50Z",  "1985-02-30T00:00:00Z",
+                         "2023-02-29T00:00:00Z",    "1985-04-12T23:20:50.Z", "garbage",
                          "1985-04-12T23:20:50Zjunk"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(mw_time_parse_rfc3339(bad[i], strlen(bad[i]), &ns), MW_EPARSE);
@@ -117,15 +117,15 @@ static void test_utf8(void **st)
 {
     (void)st;
     assert_true(mw_utf8_valid("plain", 5));
-    assert_true(mw_utf8_valid("\xc3\xa9t\xc3\xa9", 5));        /* été */
-    assert_true(mw_utf8_valid("\xf0\x9f\x98\x80", 4));         /* U+1F600 */
-    assert_false(mw_utf8_valid("\xc3", 1));                    /* truncated */
-    assert_false(mw_utf8_valid("\xc0\xaf", 2));                /* overlong */
-    assert_false(mw_utf8_valid("\xe0\x80\xaf", 3));            /* overlong */
-    assert_false(mw_utf8_valid("\xed\xa0\x80", 3));            /* surrogate */
-    assert_false(mw_utf8_valid("\xf4\x90\x80\x80", 4));        /* > U+10FFFF */
+    assert_true(mw_utf8_valid("\xc3\xa9t\xc3\xa9", 5)); /* été */
+    assert_true(mw_utf8_valid("\xf0\x9f\x98\x80", 4)); /* U+1F600 */
+    assert_false(mw_utf8_valid("\xc3", 1)); /* truncated */
+    assert_false(mw_utf8_valid("\xc0\xaf", 2)); /* overlong */
+    assert_false(mw_utf8_valid("\xe0\x80\xaf", 3)); /* overlong */
+    assert_false(mw_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+    assert_false(mw_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
     assert_false(mw_utf8_valid("\xff", 1));
-    assert_false(mw_utf8_valid("ab\xe2\x82", 4));              /* truncated at end */
+    assert_false(mw_utf8_valid("ab\xe2\x82", 4)); /* truncated at end */
 }
 
 static void test_config(void **st)

@@ -113,8 +113,10 @@ static void test_fold_window(void **st)
     int64_t t0 = mw_now_realtime_ns();
     int64_t s = 1000000000LL;
     mw_event_t *evs[] = {
-        mk("h1", "an evil thing", t0),          mk("h1", "more evil", t0 + 10 * s),
-        mk("h2", "evil elsewhere", t0 + 11 * s), mk("h1", "harmless", t0 + 12 * s),
+        mk("h1", "an evil thing", t0),
+        mk("h1", "more evil", t0 + 10 * s),
+        mk("h2", "evil elsewhere", t0 + 11 * s),
+        mk("h1", "harmless", t0 + 12 * s),
         mk("h1", "evil much later", t0 + 200 * s), /* outside the 60 s window */
     };
     submit_acked(f, evs, 5);
