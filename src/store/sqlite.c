@@ -8,6 +8,7 @@
  * Every statement is prepared once and cached on its connection. */
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,7 +116,8 @@ struct mw_store {
     pthread_mutex_t wmu; /* recursive: see mw_store_set_threat_status */
     sqlite3 *wdb;
     sqlite3_stmt *w[W__COUNT];
-    bool in_batch;
+    _Atomic bool in_batch; /* a batch is open; owner says by whom */
+    pthread_t owner;
     int version;
 
     pthread_mutex_t rmu;
@@ -533,6 +535,13 @@ static int reader_stmt(struct reader *r, int which, sqlite3_stmt **out)
 
 /* ---- batch writes ----------------------------------------------------- */
 
+/* True when the calling thread owns the open batch (and so the mutex). */
+static bool batch_mine(mw_store_t *s)
+{
+    return atomic_load_explicit(&s->in_batch, memory_order_acquire) &&
+           pthread_equal(s->owner, pthread_self());
+}
+
 int mw_store_begin(mw_store_t *s)
 {
     int rc;
@@ -549,7 +558,8 @@ int mw_store_begin(mw_store_t *s)
         pthread_mutex_unlock(&s->wmu);
         return rc;
     }
-    s->in_batch = true;
+    s->owner = pthread_self();
+    atomic_store_explicit(&s->in_batch, true, memory_order_release);
     return 0;
 }
 
@@ -559,7 +569,7 @@ int mw_store_put_event(mw_store_t *s, mw_event_t *ev)
     const char *raw;
     int rc;
 
-    if (!s || !ev || !s->in_batch)
+    if (!s || !ev || !batch_mine(s))
         return MW_EINVAL;
     st = s->w[W_INS_EVENT];
     raw = ev->raw ? ev->raw : "";
@@ -588,7 +598,7 @@ int mw_store_put_threat(mw_store_t *s, mw_threat_t *t)
     int64_t upd;
     int rc;
 
-    if (!s || !t || !s->in_batch || !threat_valid(t))
+    if (!s || !t || !batch_mine(s) || !threat_valid(t))
         return MW_EINVAL;
     upd = t->updated_ns ? t->updated_ns : now_ns();
     if (t->id == 0) {
@@ -634,7 +644,7 @@ int mw_store_put_detection(mw_store_t *s, uint64_t threat_id, uint64_t event_id,
     sqlite3_stmt *st;
     int rc;
 
-    if (!s || !d || !s->in_batch || threat_id == 0 || event_id == 0 ||
+    if (!s || !d || !batch_mine(s) || threat_id == 0 || event_id == 0 ||
         threat_id > (uint64_t)INT64_MAX || event_id > (uint64_t)INT64_MAX)
         return MW_EINVAL;
     st = s->w[W_INS_DETECTION];
@@ -660,24 +670,24 @@ int mw_store_commit(mw_store_t *s)
 {
     int rc;
 
-    if (!s || !s->in_batch)
+    if (!s || !batch_mine(s))
         return MW_EINVAL;
     rc = step_done(s->wdb, s->w[W_COMMIT], "commit batch");
     if (rc && !sqlite3_get_autocommit(s->wdb))
         step_done(s->wdb, s->w[W_ROLLBACK], "rollback batch");
-    s->in_batch = false;
+    atomic_store_explicit(&s->in_batch, false, memory_order_release);
     pthread_mutex_unlock(&s->wmu);
     return rc;
 }
 
 void mw_store_rollback(mw_store_t *s)
 {
-    if (!s || !s->in_batch)
+    if (!s || !batch_mine(s))
         return;
     /* Some errors (I/O, full disk) already rolled the transaction back. */
     if (!sqlite3_get_autocommit(s->wdb))
         (void)step_done(s->wdb, s->w[W_ROLLBACK], "rollback batch");
-    s->in_batch = false;
+    atomic_store_explicit(&s->in_batch, false, memory_order_release);
     pthread_mutex_unlock(&s->wmu);
 }
 

@@ -343,6 +343,45 @@ static void test_rollback(void **state)
     mw_store_close(s);
 }
 
+struct intruder {
+    mw_store_t *s;
+    int put_rc, commit_rc;
+};
+
+static void *intruder_main(void *arg)
+{
+    struct intruder *in = arg;
+    mw_event_t *ev = mw_event_new(MW_SRC_REPLAY, "x", 1);
+
+    in->put_rc = ev ? mw_store_put_event(in->s, ev) : MW_ENOMEM;
+    in->commit_rc = mw_store_commit(in->s);
+    mw_store_rollback(in->s); /* not its batch: must do nothing */
+    mw_event_free(ev);
+    return NULL;
+}
+
+/* Only the thread that began a batch may write into it or end it. */
+static void test_batch_owner_only(void **state)
+{
+    mw_store_t *s = open_store();
+    struct intruder in = {.s = s};
+    pthread_t th;
+    uint64_t n = 0;
+
+    (void)state;
+    assert_int_equal(mw_store_begin(s), 0);
+    put_event(s, "mine", "h", 1);
+    assert_int_equal(pthread_create(&th, NULL, intruder_main, &in), 0);
+    pthread_join(th, NULL);
+    assert_int_equal(in.put_rc, MW_EINVAL);
+    assert_int_equal(in.commit_rc, MW_EINVAL);
+    put_event(s, "mine too", "h", 2);
+    assert_int_equal(mw_store_commit(s), 0);
+    assert_int_equal(mw_store_count_events(s, &n), 0);
+    assert_int_equal(n, 2);
+    mw_store_close(s);
+}
+
 /* ---- threats ---------------------------------------------------------- */
 
 static void test_threat_insert_update_resolve(void **state)
@@ -1058,6 +1097,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrations_atomic, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_events_binary_raw, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_rollback, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_batch_owner_only, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_threat_insert_update_resolve, per_test_setup,
                                         per_test_teardown),
         cmocka_unit_test_setup_teardown(test_threat_long_strings_bounded, per_test_setup,
