@@ -365,7 +365,8 @@ int evpool_build(struct evpool *p, struct evgen *g, enum evgen_format fmt, size_
         return -1;
     p->data = malloc(cap);
     p->off = malloc((n + 1) * sizeof(size_t));
-    if (!p->data || !p->off)
+    p->hit = malloc(n);
+    if (!p->data || !p->off || !p->hit)
         goto fail;
     for (size_t i = 0; i < n; i++) {
         /* hit when floor((i+1)*r) > floor(i*r): exactly round(n*r) hits, spread evenly */
@@ -382,6 +383,7 @@ int evpool_build(struct evpool *p, struct evgen *g, enum evgen_format fmt, size_
             cap = ncap;
         }
         p->off[i] = used;
+        p->hit[i] = (unsigned char)hit;
         memcpy(p->data + used, tmp, len);
         p->data[used + len] = '\n';
         used += len + 1;
@@ -399,5 +401,6 @@ void evpool_free(struct evpool *p)
 {
     free(p->data);
     free(p->off);
+    free(p->hit);
     memset(p, 0, sizeof(*p));
 }

@@ -36,6 +36,7 @@ size_t evgen_next(struct evgen *g, enum evgen_format fmt, int hit, char *buf, si
 struct evpool {
     char *data; /* all events, each ending in '\n' */
     size_t *off; /* n + 1 offsets into data */
+    unsigned char *hit; /* n flags: event i is a hit */
     size_t n;
     size_t hits;
 };

@@ -445,9 +445,10 @@ struct worker {
 };
 
 /* Copies up to k events of the pool, from *cursor on (wrapping), into dst;
- * *taken gets how many fit. Returns the bytes copied. */
+ * *taken gets how many fit; *hits grows by how many of them are hits.
+ * Returns the bytes copied. */
 static size_t pool_copy(const struct evpool *p, size_t *cursor, size_t k, char *dst, size_t cap,
-                        size_t *taken)
+                        size_t *taken, uint64_t *hits)
 {
     size_t used = 0, n = 0;
     while (n < k) {
@@ -456,18 +457,13 @@ static size_t pool_copy(const struct evpool *p, size_t *cursor, size_t k, char *
         if (used + len > cap)
             break;
         memcpy(dst + used, p->data + p->off[i], len);
+        *hits += p->hit[i];
         used += len;
         n++;
         *cursor = (i + 1) % p->n;
     }
     *taken = n;
     return used;
-}
-
-/* Hits are spread evenly, so the count in a range is computable. */
-static uint64_t hits_in(double ratio, uint64_t from, uint64_t to)
-{
-    return (uint64_t)((double)to * ratio) - (uint64_t)((double)from * ratio);
 }
 
 static void *syslog_worker(void *arg)
@@ -504,7 +500,7 @@ static void *syslog_worker(void *arg)
             want = chunk;
         if (w->rate > 0)
             sleep_until(w->t_start + (double)w->sent / w->rate);
-        n = pool_copy(&pool, &cursor, (size_t)want, buf, SEND_BUF, &taken);
+        n = pool_copy(&pool, &cursor, (size_t)want, buf, SEND_BUF, &taken, &w->hits);
         if (write_all(fd, buf, n) != 0) {
             if (errno != ETIMEDOUT) {
                 snprintf(w->err, sizeof(w->err), "send: %s", strerror(errno));
@@ -512,7 +508,6 @@ static void *syslog_worker(void *arg)
             }
             break;
         }
-        w->hits += hits_in(w->o->hit_ratio, w->sent, w->sent + taken);
         w->sent += taken;
         w->bytes += n;
     }
@@ -554,7 +549,7 @@ static void *http_worker(void *arg)
             want = w->o->batch;
         if (w->rate > 0)
             sleep_until(w->t_start + (double)w->sent / w->rate);
-        n = pool_copy(&pool, &cursor, (size_t)want, buf, cap, &taken);
+        n = pool_copy(&pool, &cursor, (size_t)want, buf, cap, &taken, &w->hits);
         for (;;) {
             int hl;
             if (c->fd < 0 && conn_open(c, w->url) != 0) {
@@ -601,7 +596,6 @@ static void *http_worker(void *arg)
             break;
         }
         w->batches++;
-        w->hits += hits_in(w->o->hit_ratio, w->sent, w->sent + taken);
         w->sent += taken;
         w->bytes += n;
     }

@@ -3,7 +3,7 @@
 Sysmon) events as JSON lines and Linux sshd/sudo/cron messages as syslog text
 lines (RFC 3164 and RFC 5424), in one file, ordered by time.
 
-The file mixes benign background noise with four attacks:
+The file mixes benign background noise with these attack steps:
   1. a password-spraying burst: many Security 4625 failed logons, each for a
      different TargetUserName, from one IpAddress against one domain
      controller within a minute;
@@ -11,7 +11,8 @@ The file mixes benign background noise with four attacks:
      port N ssh2" lines from one address against one Linux host;
   3. a suspicious encoded PowerShell command line (Sysmon EventID 1,
      powershell.exe -nop -w hidden -enc <base64 of UTF-16LE script>);
-  4. a new service installed (System EventID 7045) whose ImagePath is in a
+  4. the implant checking its privileges (whoami /priv);
+  5. a new service installed (System EventID 7045) whose ImagePath is in a
      temp directory.
 
 Replay format (mwrasp replay): a line whose first non-blank byte is '{' is
@@ -300,6 +301,26 @@ class Gen:
                                  r'/n "C:\Users\mallory\Downloads\Invoice_8841.docm"',
         })
 
+    def whoami_recon(self, t):
+        # The implant looks at its privileges right after it starts.
+        host = "WS-042.%s" % FQDN
+        self.add_json(t, host, {
+            "EventID": 1,
+            "Channel": SYSMON_CHANNEL,
+            "Provider_Name": "Microsoft-Windows-Sysmon",
+            "Computer": host,
+            "UtcTime": t.strftime("%Y-%m-%d %H:%M:%S.") + "%03d" % (t.microsecond // 1000),
+            "ProcessGuid": "{6b1c3f2a-9d44-6741-2b03-000000002e01}",
+            "ProcessId": self.next_pid(),
+            "Image": r"C:\Windows\System32\whoami.exe",
+            "OriginalFileName": "whoami.exe",
+            "CommandLine": r'"C:\Windows\system32\whoami.exe" /priv',
+            "CurrentDirectory": "C:\\Users\\mallory\\Downloads\\",
+            "User": "%s\\mallory" % DOMAIN,
+            "IntegrityLevel": "Medium",
+            "ParentImage": r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+        })
+
     def new_service(self, t):
         host = "APP-02.%s" % FQDN
         self.add_json(t, host, {
@@ -334,12 +355,14 @@ def generate(seed, start, noise):
     for _ in range(noise):
         rnd.choice(funcs)()
     # The attack story, in order: spray (Windows, then SSH), then the foothold
-    # (macro-launched encoded PowerShell), then persistence (new service).
+    # (macro-launched encoded PowerShell, then whoami /priv), then
+    # persistence (new service).
     t = start + dt.timedelta(seconds=rnd.uniform(120, 180))
     t = g.password_spray(t)
     g.ssh_spray(t + dt.timedelta(seconds=rnd.uniform(5, 20)))
     t_ps = start + dt.timedelta(seconds=rnd.uniform(300, 360))
     g.encoded_powershell(t_ps)
+    g.whoami_recon(t_ps + dt.timedelta(seconds=rnd.uniform(2, 8)))
     g.new_service(t_ps + dt.timedelta(seconds=rnd.uniform(30, 90)))
     g.lines.sort(key=lambda x: (x[0], x[1]))
     return [text for _, _, text in g.lines]
