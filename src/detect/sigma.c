@@ -221,6 +221,65 @@ static int empty_doc(yaml_node_t *root)
            root->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 }
 
+/* libyaml's scanner is quadratic in the nesting depth of flow collections
+ * ("[[[[..." of 1 MiB takes an hour), so the text is pre-scanned and refused
+ * past MW_SIGMA_MAX_DEPTH open '[' / '{'. The scan follows YAML closely
+ * enough for this purpose: quotes and comments are skipped, and outside a
+ * flow collection a bracket counts only where a value or list item can
+ * start. Returns 0, or MW_ELIMIT with the 1-based position of the bracket. */
+static int flow_depth_ok(const char *s, size_t len, unsigned long *line, unsigned long *col)
+{
+    size_t depth = 0, ln = 1, bol = 0;
+    char prev = '\n'; /* last non-blank character on this line, '\n' = none */
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '\n') {
+            ln++;
+            bol = i + 1;
+            prev = '\n';
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\r')
+            continue;
+        int value_start = prev == '\n' || prev == ':' || prev == '-' || prev == '?' ||
+                          (depth > 0 && (prev == '[' || prev == '{' || prev == ','));
+        if (c == '#' && (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\t' || s[i - 1] == '\n')) {
+            while (i + 1 < len && s[i + 1] != '\n')
+                i++;
+            continue;
+        }
+        if ((c == '\'' || c == '"') && value_start) {
+            char q = c;
+            for (i++; i < len; i++) {
+                if (s[i] == '\n') {
+                    ln++;
+                    bol = i + 1;
+                } else if (q == '"' && s[i] == '\\' && i + 1 < len && s[i + 1] != '\n') {
+                    i++;
+                } else if (s[i] == q) {
+                    if (q == '\'' && i + 1 < len && s[i + 1] == '\'')
+                        i++;
+                    else
+                        break;
+                }
+            }
+            prev = q;
+            continue;
+        }
+        if ((c == '[' || c == '{') && (depth > 0 || value_start)) {
+            if (++depth > MW_SIGMA_MAX_DEPTH) {
+                *line = (unsigned long)ln;
+                *col = (unsigned long)(i - bol + 1);
+                return MW_ELIMIT;
+            }
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+        prev = c;
+    }
+    return 0;
+}
+
 /* Returns 0 or the first error; *nbad counts refused rules. */
 static int add_string(mw_sigma_ruleset_t *rs, const char *yaml, size_t len, const char *name,
                       size_t *nbad)
@@ -233,6 +292,15 @@ static int add_string(mw_sigma_ruleset_t *rs, const char *yaml, size_t len, cons
         refuse(rs);
         (*nbad)++;
         return MW_ETOOBIG;
+    }
+    unsigned long dl, dc;
+    if (flow_depth_ok(yaml, len, &dl, &dc) != 0) {
+        snprintf(rs->err, sizeof(rs->err),
+                 "%s:%lu:%lu: yaml error: '[' / '{' nested deeper than %d", name, dl, dc,
+                 MW_SIGMA_MAX_DEPTH);
+        refuse(rs);
+        (*nbad)++;
+        return MW_ELIMIT;
     }
     if (!yaml_parser_initialize(&parser))
         return MW_ENOMEM;

@@ -390,7 +390,8 @@ static int set_from(struct slotset *s, const uint32_t *v, size_t n)
     s->v = malloc((n ? n : 1) * sizeof(*s->v));
     if (!s->v)
         return MW_ENOMEM;
-    memcpy(s->v, v, n * sizeof(*v));
+    if (n)
+        memcpy(s->v, v, n * sizeof(*v));
     qsort(s->v, n, sizeof(*s->v), cmp_u32);
     size_t o = 0;
     for (size_t i = 0; i < n; i++)

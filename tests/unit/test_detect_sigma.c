@@ -433,6 +433,11 @@ static void test_errors(void **st)
         deep[o++] = ')';
     deep[o++] = '\n';
     deep[o] = '\0';
+    static char flow[256];
+    o = (size_t)snprintf(flow, sizeof flow, "title: A\ndetection:\n  s:\n    f: ");
+    for (int i = 0; i < 70; i++)
+        flow[o++] = '[';
+    flow[o] = '\0';
     static char many[8192];
     o = (size_t)snprintf(many, sizeof many, "title: M\ndetection:\n  s:\n    f:\n");
     for (int i = 0; i < 257; i++)
@@ -488,6 +493,7 @@ static void test_errors(void **st)
          "'near' is not supported", 5},
         {"title: A\ndetection:\n  s: ~\n  condition: s\n", MW_EINVAL, "is empty", 3},
         {deep, MW_ELIMIT, "nested deeper than 64", 5},
+        {flow, MW_ELIMIT, "yaml error: '[' / '{' nested deeper than 64", 4},
         {many, MW_ELIMIT, "more than 256 values", 5},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -518,6 +524,22 @@ static void test_yaml_error_has_column(void **st)
     assert_int_equal(sscanf(e, "r/x.yml:%u:%u: yaml error: ", &line, &col), 2);
     assert_true(line >= 3 && col >= 1);
     assert_non_null(strstr(e, ": yaml error: "));
+    mw_sigma_ruleset_free(rs);
+}
+
+/* Brackets in quotes, comments and plain text do not count as nesting. */
+static void test_brackets_not_nesting(void **st)
+{
+    (void)st;
+    char y[1024], br[80];
+    memset(br, '[', 79);
+    br[79] = '\0';
+    snprintf(y, sizeof y,
+             "title: x\ndescription: \"%s\"\nnote: '%s'\nauthor: a%s # %s\n"
+             "detection:\n  s: {f: ['%s']}\n  condition: s\n",
+             br, br, br, br, br);
+    mw_sigma_ruleset_t *rs = one_rule(y);
+    assert_int_equal(fires(rs, mkev("", "f", br, NULL)), 1);
     mw_sigma_ruleset_free(rs);
 }
 
@@ -897,6 +919,7 @@ int main(void)
         cmocka_unit_test(test_severity),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_yaml_error_has_column),
+        cmocka_unit_test(test_brackets_not_nesting),
         cmocka_unit_test(test_bad_rule_skipped_rest_loaded),
         cmocka_unit_test(test_file_limits),
         cmocka_unit_test(test_load_dir),
