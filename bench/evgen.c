@@ -137,14 +137,15 @@ static void ip_internal(struct evgen *g, char *out, size_t cap)
     snprintf(out, cap, "10.%u.%u.%u", rnd_below(g, 40), rnd_below(g, 256), 1 + rnd_below(g, 254));
 }
 
-/* The bench rule set written by scripts/gen-bench-rules.sh: rule i matches a
- * JSON event with EventID 4688 and a CommandLine containing "bench-ioc-<i>"
- * and a syslog message containing the same token. Kept in one place so that
- * a change in the rule generator is a change here. */
+/* The bench rule set (bench/run.sh writes it when scripts/gen-bench-rules.sh
+ * is absent): rule i matches a JSON event with EventID 4688 whose
+ * CommandLine contains "bench-ioc-NNNN" (i in 4 digits), and a syslog
+ * message containing the same token. Kept in one place so that a change in
+ * the rule generator is a change here. */
 static void bench_token(struct evgen *g, char *out, size_t cap)
 {
     uint32_t i = g->nrules ? rnd_below(g, g->nrules) : 0;
-    snprintf(out, cap, "bench-ioc-%u", i);
+    snprintf(out, cap, "bench-ioc-%04u", i);
 }
 
 static void gen_syslog(struct evgen *g, int hit, struct sbuf *b)

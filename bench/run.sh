@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# `make bench`: end-to-end benchmarks of mwraspd on this machine, with
+# reference runs so that ratios can be reported. Writes a Markdown table to
+# stdout and to bench/results/latest.md. Bounded in time: every phase has a
+# timeout (BENCH_PHASE_TIMEOUT), the whole run stays under 10 minutes.
+#
+#   (c) references first, without the daemon:
+#       - raw loopback TCP: loadgen syslog-tcp into loadgen sink-tcp
+#       - bare SQLite insert of the same rows: sqlite_ref
+#   (a) ingest-to-store throughput, with 100 bench rules + the bundled rules:
+#       - syslog over TCP (newline framing)
+#       - HTTP POST /api/v1/events, NDJSON batches, each waiting for its 202
+#   (b) event-to-threat latency p50/p99 at a paced 100k events/s, from the
+#       daemon's latency histogram (estimates; see bench/report.py)
+#
+# Knobs (environment): BENCH_TCP_EVENTS (2000000), BENCH_HTTP_EVENTS (1000000),
+# BENCH_LAT_RATE (100000), BENCH_LAT_SECONDS (10), BENCH_RULES (100),
+# BENCH_HIT_RATIO (0.001), BENCH_TCP_CONNECTIONS (2), BENCH_HTTP_CONNECTIONS (4),
+# BENCH_HTTP_BATCH (1000), BENCH_WORKERS (2), BENCH_SQLITE_ROWS (1000000),
+# BENCH_PHASE_TIMEOUT (150 s), MW_BIN (build/bin), BENCH_OUT
+# (bench/results/latest.md), TMPDIR.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+BIN=${MW_BIN:-$ROOT/build/bin}
+N_TCP=${BENCH_TCP_EVENTS:-2000000}
+N_HTTP=${BENCH_HTTP_EVENTS:-1000000}
+LAT_RATE=${BENCH_LAT_RATE:-100000}
+LAT_SECONDS=${BENCH_LAT_SECONDS:-10}
+N_RULES=${BENCH_RULES:-100}
+HIT=${BENCH_HIT_RATIO:-0.001}
+C_TCP=${BENCH_TCP_CONNECTIONS:-2}
+C_HTTP=${BENCH_HTTP_CONNECTIONS:-4}
+BATCH=${BENCH_HTTP_BATCH:-1000}
+WORKERS=${BENCH_WORKERS:-2}
+SQL_ROWS=${BENCH_SQLITE_ROWS:-1000000}
+PHASE_TIMEOUT=${BENCH_PHASE_TIMEOUT:-150}
+OUT=${BENCH_OUT:-$ROOT/bench/results/latest.md}
+
+say() { echo "bench: $*" >&2; }
+die() { echo "bench: FAILED: $*" >&2; exit 1; }
+
+for b in mwraspd loadgen sqlite_ref; do
+  [ -x "$BIN/$b" ] || die "$BIN/$b not found (run make first)"
+done
+command -v python3 >/dev/null || die "python3 is needed"
+command -v curl >/dev/null || die "curl is needed"
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/mwrasp-bench.XXXXXX")
+DPID=
+SINK_PID=
+cleanup() {
+  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
+  if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
+    kill -TERM "$DPID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$DPID" 2>/dev/null || true
+  fi
+  rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+jget() { python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print($2)" "$1"; }
+
+# ---- the machine -------------------------------------------------------------
+CPU=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
+[ -n "$CPU" ] || CPU=$(uname -m)
+python3 - "$W/env.json" <<PY
+import json, sys
+json.dump({"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "cpu": """$CPU""", "nproc": $(nproc),
+           "mem_mib": $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo),
+           "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
+           "bench_rules": $N_RULES, "workers": $WORKERS, "hit_ratio": $HIT,
+           "tcp_events": $N_TCP, "http_events": $N_HTTP, "tmp": "${TMPDIR:-/tmp}"},
+          open(sys.argv[1], "w"))
+PY
+setenv() { # KEY VALUE(json): adds a key to env.json
+  python3 -c "import json,sys; p=sys.argv[1]; d=json.load(open(p)); d[sys.argv[2]]=json.loads(sys.argv[3]); json.dump(d, open(p,'w'))" "$W/env.json" "$1" "$2"
+}
+
+# ---- (c) references, without the daemon ----------------------------------
+say "reference 1/2: raw loopback TCP, $N_TCP events, $C_TCP connections"
+"$BIN/loadgen" sink-tcp 0 --count "$N_TCP" --idle-timeout 10 > "$W/sink.json" 2> "$W/sink.err" &
+SINK_PID=$!
+for _ in $(seq 1 100); do grep -q listening "$W/sink.err" 2>/dev/null && break; sleep 0.05; done
+SPORT=$(jget "$W/sink.err" "d['listening']")
+"$BIN/loadgen" syslog-tcp "127.0.0.1:$SPORT" --count "$N_TCP" --connections "$C_TCP" \
+  --rules-hit-ratio "$HIT" --bench-rules "$N_RULES" --timeout "$PHASE_TIMEOUT" > "$W/sink_send.json" \
+  || say "raw TCP reference sender failed"
+wait "$SINK_PID" || say "sink-tcp did not receive everything: $(cat "$W/sink.json")"
+SINK_PID=
+
+say "reference 2/2: bare SQLite insert, $SQL_ROWS rows"
+"$BIN/sqlite_ref" "$W/ref.db" --count "$SQL_ROWS" > "$W/sqlite.json" || say "sqlite_ref failed"
+rm -f "$W/ref.db" "$W/ref.db-wal" "$W/ref.db-shm"
+
+# ---- the daemon ------------------------------------------------------------
+mkdir -p "$W/rules/bench" "$W/store"
+cp -r rules/. "$W/rules/bundled"
+# Bench rules: scripts/gen-bench-rules.sh when present, else these, which
+# loadgen's crafted hits match (bench/evgen.c, bench_token):
+# rule i fires on a token "bench-ioc-NNNN" in a Windows process creation
+# command line or in a syslog message.
+write_bench_rules() { # N DIR
+  local i
+  for ((i = 0; i < $1; i++)); do
+    printf -v tok 'bench-ioc-%04d' "$i"
+    cat > "$2/bench_$i.yml" <<YAML
+title: Bench rule $i (indicator $tok)
+id: $(printf '00000000-0000-4000-8000-%012d' "$i")
+status: test
+description: Synthetic rule for make bench.
+logsource:
+  product: any
+detection:
+  selection_win:
+    EventID: 4688
+    CommandLine|contains: '$tok'
+  selection_syslog:
+    message|contains: '$tok'
+  condition: 1 of selection_*
+level: low
+YAML
+  done
+}
+if [ -f scripts/gen-bench-rules.sh ]; then
+  bash scripts/gen-bench-rules.sh "$N_RULES" "$W/rules/bench" >/dev/null
+else
+  write_bench_rules "$N_RULES" "$W/rules/bench"
+fi
+HTTP_PORT=$(free_port); TCP_PORT=$(free_port); JSON_PORT=$(free_port)
+URL="http://127.0.0.1:$HTTP_PORT"
+cat > "$W/mwrasp.yaml" <<YAML
+listen:
+  http: 127.0.0.1:$HTTP_PORT
+  syslog_udp: ""
+  syslog_tcp: 127.0.0.1:$TCP_PORT
+  json_tcp: 127.0.0.1:$JSON_PORT
+store:
+  path: $W/store/mwrasp.db
+rules:
+  dir: $W/rules
+pipeline:
+  workers: $WORKERS
+log:
+  level: warn
+YAML
+say "starting mwraspd (store and rules under $W)"
+"$BIN/mwraspd" --config "$W/mwrasp.yaml" > "$W/mwraspd.log" 2>&1 &
+DPID=$!
+for _ in $(seq 1 300); do
+  curl -fsS "$URL/health/ready" >/dev/null 2>&1 && break
+  kill -0 "$DPID" 2>/dev/null || { cat "$W/mwraspd.log" >&2; die "mwraspd exited during start"; }
+  sleep 0.1
+done
+curl -fsS "$URL/health/ready" >/dev/null 2>&1 || die "mwraspd not ready after 30 s"
+curl -fsS "$URL/api/v1/metrics" > "$W/metrics0.json"
+RULES_LOADED=$(jget "$W/metrics0.json" "d['rules_loaded']")
+setenv rules_loaded "$RULES_LOADED"
+[ "$RULES_LOADED" -ge "$N_RULES" ] || say "warning: only $RULES_LOADED rules loaded (expected >= $N_RULES)"
+
+# ---- (a) throughput ---------------------------------------------------------
+say "throughput 1/2: syslog TCP, $N_TCP events, $C_TCP connections"
+"$BIN/loadgen" syslog-tcp "127.0.0.1:$TCP_PORT" --count "$N_TCP" --connections "$C_TCP" \
+  --rules-hit-ratio "$HIT" --bench-rules "$N_RULES" --seed 11 \
+  --wait-metrics "$URL/api/v1/metrics" --timeout "$PHASE_TIMEOUT" > "$W/tcp.json" \
+  || say "syslog TCP run incomplete: $(cat "$W/tcp.json")"
+
+say "throughput 2/2: HTTP NDJSON, $N_HTTP events, $C_HTTP connections x $BATCH lines"
+"$BIN/loadgen" http-ndjson "$URL/api/v1/events" --count "$N_HTTP" --connections "$C_HTTP" \
+  --batch "$BATCH" --rules-hit-ratio "$HIT" --bench-rules "$N_RULES" --seed 12 \
+  --wait-metrics "$URL/api/v1/metrics" --timeout "$PHASE_TIMEOUT" > "$W/http.json" \
+  || say "HTTP NDJSON run incomplete: $(cat "$W/http.json")"
+
+# ---- (b) latency at a paced rate -------------------------------------------
+N_LAT=$((LAT_RATE * LAT_SECONDS))
+say "latency: $N_LAT syslog TCP events paced at $LAT_RATE events/s"
+curl -fsS "$URL/metrics" > "$W/prom_before.txt"
+D0=$(curl -fsS "$URL/api/v1/metrics" | python3 -c 'import json,sys; print(json.load(sys.stdin)["detections"])')
+"$BIN/loadgen" syslog-tcp "127.0.0.1:$TCP_PORT" --count "$N_LAT" --connections 1 --rate "$LAT_RATE" \
+  --rules-hit-ratio "$HIT" --bench-rules "$N_RULES" --seed 13 \
+  --wait-metrics "$URL/api/v1/metrics" --timeout "$PHASE_TIMEOUT" > "$W/lat.json" \
+  || say "latency run incomplete: $(cat "$W/lat.json")"
+curl -fsS "$URL/metrics" > "$W/prom_after.txt"
+D1=$(curl -fsS "$URL/api/v1/metrics" | python3 -c 'import json,sys; print(json.load(sys.stdin)["detections"])')
+setenv lat_detections "$((D1 - D0))"
+
+kill -TERM "$DPID" 2>/dev/null || true
+for _ in $(seq 1 300); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
+DPID=
+
+mkdir -p "$(dirname "$OUT")"
+python3 bench/report.py "$W" > "$W/report.md"
+cp "$W/report.md" "$OUT"
+cat "$W/report.md"
+say "report written to $OUT"
