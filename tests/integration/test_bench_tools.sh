@@ -218,3 +218,32 @@ d0=$(det)
 hits=$(json_get "d['hits']" < "$TMP/http.json")
 wait_for "http-ndjson detections" test "$(( $(det) - d0 ))" = "$hits"
 pass "loadgen http-ndjson -> daemon: 10000 stored in 20 acknowledged batches, $hits detections = hits"
+
+# --- 4. bench/report.py latency quantiles from two histogram snapshots -------
+cat > "$TMP/h0.txt" <<'PROM'
+mwrasp_event_latency_seconds_bucket{le="0.001"} 10
+mwrasp_event_latency_seconds_bucket{le="0.002"} 10
+mwrasp_event_latency_seconds_bucket{le="+Inf"} 10
+PROM
+cat > "$TMP/h1.txt" <<'PROM'
+# TYPE mwrasp_event_latency_seconds histogram
+mwrasp_event_latency_seconds_bucket{le="0.001"} 60
+mwrasp_event_latency_seconds_bucket{le="0.002"} 110
+mwrasp_event_latency_seconds_bucket{le="+Inf"} 110
+mwrasp_event_latency_seconds_count 110
+PROM
+q=$(python3 bench/report.py quantiles "$TMP/h0.txt" "$TMP/h1.txt")
+echo "$q" | python3 -c "
+import json,sys; d=json.load(sys.stdin)
+assert d['count']==100, d
+assert abs(d['p50']-0.001)<1e-12 and d['p50_exact'], d           # rank 50 = top of bucket 1
+assert abs(d['p99']-0.00198)<1e-12 and d['p99_exact'], d         # 1 ms + 1 ms * 49/50
+" || fail "report.py quantiles: $q"
+printf 'mwrasp_event_latency_seconds_bucket{le="0.001"} 60\nmwrasp_event_latency_seconds_bucket{le="0.002"} 60\nmwrasp_event_latency_seconds_bucket{le="+Inf"} 110\n' > "$TMP/h2.txt"
+q=$(python3 bench/report.py quantiles "$TMP/h0.txt" "$TMP/h2.txt")
+echo "$q" | python3 -c "
+import json,sys; d=json.load(sys.stdin)
+assert abs(d['p50']-0.001)<1e-12 and d['p50_exact'], d
+assert d['p99']==0.002 and not d['p99_exact'], d                 # in +Inf: '> 2 ms'
+" || fail "report.py quantiles (+Inf): $q"
+pass "report.py: histogram quantiles interpolate inside buckets, +Inf reported as a lower bound"
