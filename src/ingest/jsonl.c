@@ -1,7 +1,7 @@
-/* JSON-lines parser: one JSON object per line, decoded with jansson (which
- * rejects invalid UTF-8, NUL bytes and NUL escapes), then flattened into
- * event fields with dotted keys. Also the line format auto-detection shared
- * by replay and HTTP text intake. */
+/* mw_json_to_event: an already parsed jansson object (HTTP intake) flattened
+ * into event fields with the same rules and the same text as the JSON-lines
+ * scanner (jscan.c); both use jtext.c. Also the line format auto-detection
+ * shared by replay and HTTP text intake. */
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,9 +10,7 @@
 #include "ingest/ingest_int.h"
 #include "mwrasp/ingest.h"
 
-#define JSON_MAX_DEPTH 32 /* nesting levels of objects and arrays */
-#define JSON_KEY_MAX 1023 /* flattened key length */
-#define JSON_STACKBUF 4096 /* compact text of arrays/raw below this: no malloc */
+#define JSON_STACKBUF 4096 /* raw text below this: no malloc */
 
 struct jf {
     mw_event_t *ev;
@@ -80,27 +78,15 @@ static int json_depth(const json_t *v, int limit)
     return 0;
 }
 
-/* Shortest "%.Ng" text that reads back as the same double, with ".0"
- * appended when it would otherwise look like an integer (as jansson does). */
-static size_t real_text(double d, char *buf, size_t cap)
-{
-    int n = 0;
-    for (int prec = 15; prec <= 17; prec++) {
-        n = snprintf(buf, cap, "%.*g", prec, d);
-        if (n < 0 || (size_t)n >= cap)
-            return 0;
-        if (strtod(buf, NULL) == d)
-            break;
-    }
-    if (!strpbrk(buf, ".eEn") && (size_t)n + 2 < cap) {
-        memcpy(buf + n, ".0", 3);
-        n += 2;
-    }
-    return (size_t)n;
-}
-
+/* Adds f->key[0..klen) = val unless that key already exists (first wins,
+ * as in jscan.c). */
 static int add(struct jf *f, size_t klen, const char *val, size_t vlen)
 {
+    for (uint32_t i = 0; i < f->ev->nfields; i++) {
+        const mw_field_t *x = &f->ev->fields[i];
+        if (x->key_len == klen && memcmp(x->key, f->key, klen) == 0)
+            return MW_OK;
+    }
     int rc = mw_event_add_field(f->ev, f->key, klen, val, vlen);
     if (rc == MW_ELIMIT)
         return FAIL(f, MW_REJ_LIMIT, MW_ELIMIT, "more than %d fields", MW_EVENT_MAX_FIELDS);
@@ -113,26 +99,65 @@ static int add(struct jf *f, size_t klen, const char *val, size_t vlen)
     return MW_OK;
 }
 
-/* Compact JSON text of v (arrays, nulls) as a field. */
+/* Compact JSON text of v, written as jscan.c writes it. */
+static int dump(struct jt *b, const json_t *v)
+{
+    char buf[64];
+    size_t n, i;
+    const char *k;
+    const json_t *e;
+    int rc;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        if ((rc = jt_put(b, "{", 1)) < 0)
+            return rc;
+        i = 0;
+        json_object_foreach((json_t *)v, k, e)
+        {
+            if ((i++ && (rc = jt_put(b, ",", 1)) < 0) || (rc = jt_str(b, k, strlen(k))) < 0 ||
+                (rc = jt_put(b, ":", 1)) < 0 || (rc = dump(b, e)) < 0)
+                return rc;
+        }
+        return jt_put(b, "}", 1);
+    case JSON_ARRAY:
+        if ((rc = jt_put(b, "[", 1)) < 0)
+            return rc;
+        json_array_foreach(v, i, e)
+        {
+            if ((i && (rc = jt_put(b, ",", 1)) < 0) || (rc = dump(b, e)) < 0)
+                return rc;
+        }
+        return jt_put(b, "]", 1);
+    case JSON_STRING:
+        return jt_str(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        n = jt_int_text(json_integer_value(v), buf, sizeof buf);
+        return jt_put(b, buf, n);
+    case JSON_REAL:
+        n = jt_real_text(json_real_value(v), buf, sizeof buf);
+        return jt_put(b, buf, n);
+    case JSON_TRUE:
+        return jt_put(b, "true", 4);
+    case JSON_FALSE:
+        return jt_put(b, "false", 5);
+    default:
+        return jt_put(b, "null", 4);
+    }
+}
+
 static int add_compact(struct jf *f, size_t klen, const json_t *v)
 {
-    char stackbuf[JSON_STACKBUF];
-    size_t n = json_dumpb(v, stackbuf, sizeof stackbuf, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (n == 0)
-        return FAIL(f, MW_REJ_LIMIT, MW_ENOMEM, "cannot encode field \"%.*s\"", (int)klen, f->key);
-    if (n <= sizeof stackbuf)
-        return add(f, klen, stackbuf, n);
-    if (n >= MW_EVENT_MAX_BYTES)
-        return FAIL(f, MW_REJ_LIMIT, MW_ELIMIT, "event larger than %u bytes",
-                    (unsigned)MW_EVENT_MAX_BYTES);
-    char *heap = malloc(n);
-    if (!heap)
-        return FAIL(f, MW_REJ_LIMIT, MW_ENOMEM, "out of memory");
-    size_t m = json_dumpb(v, heap, n, JSON_COMPACT | JSON_ENCODE_ANY);
-    int rc = m == n ? add(f, klen, heap, n)
-                    : FAIL(f, MW_REJ_LIMIT, MW_ENOMEM, "cannot encode field \"%.*s\"", (int)klen,
-                           f->key);
-    free(heap);
+    struct jt b;
+    jt_init(&b);
+    int rc = dump(&b, v);
+    if (rc == MW_ENOMEM)
+        rc = FAIL(f, MW_REJ_LIMIT, MW_ENOMEM, "out of memory");
+    else if (rc < 0)
+        rc = FAIL(f, MW_REJ_LIMIT, MW_ELIMIT, "event larger than %u bytes",
+                  (unsigned)MW_EVENT_MAX_BYTES);
+    else
+        rc = add(f, klen, b.p, b.len);
+    jt_free(&b);
     return rc;
 }
 
@@ -155,8 +180,13 @@ static int flatten(struct jf *f, const json_t *o, size_t klen, int depth)
             f->key[klen] = '.';
         memcpy(f->key + nk - kl, k, kl);
         f->key[nk] = '\0';
-        if (nk == 0)
-            continue; /* {"": ...}: no name to give it; raw keeps it */
+        if (nk == 0) {
+            /* {"": ...}: no name to give it; raw keeps it. */
+            if (depth + json_depth(v, JSON_MAX_DEPTH) > JSON_MAX_DEPTH)
+                return FAIL(f, MW_REJ_LIMIT, MW_ELIMIT, "JSON nested deeper than %d levels",
+                            JSON_MAX_DEPTH);
+            continue;
+        }
         int rc = MW_OK;
         char buf[64];
         size_t n;
@@ -171,11 +201,11 @@ static int flatten(struct jf *f, const json_t *o, size_t klen, int depth)
             rc = add(f, nk, json_string_value(v), json_string_length(v));
             break;
         case JSON_INTEGER:
-            n = (size_t)snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+            n = jt_int_text(json_integer_value(v), buf, sizeof buf);
             rc = add(f, nk, buf, n);
             break;
         case JSON_REAL:
-            n = real_text(json_real_value(v), buf, sizeof buf);
+            n = jt_real_text(json_real_value(v), buf, sizeof buf);
             rc = add(f, nk, buf, n);
             break;
         case JSON_TRUE:
@@ -224,54 +254,15 @@ static const json_t *jget_s(const json_t *o, const char *path)
     return jget(o, path, strlen(path));
 }
 
-/* Event time from a string (RFC 3339) or a number (epoch seconds, ms, us or
- * ns, told apart by magnitude). 0 if not usable. */
 static int json_time(const json_t *v, int64_t *ns)
 {
-    if (json_is_string(v)) {
-        /* Years outside 1678..2261 do not fit in int64 ns: refuse them
-         * before the conversion. */
-        const char *s = json_string_value(v);
-        size_t n = json_string_length(v);
-        int y = 0;
-        for (size_t i = 0; i < 4; i++) {
-            if (i >= n || s[i] < '0' || s[i] > '9')
-                return 0;
-            y = y * 10 + (s[i] - '0');
-        }
-        if (y < 1678 || y > 2261)
-            return 0;
-        return mw_time_parse_rfc3339(s, n, ns) == MW_OK;
-    }
-    if (json_is_integer(v)) {
-        json_int_t i = json_integer_value(v);
-        if (i <= 0)
-            return 0;
-        if (i < 100000000000LL) /* seconds */
-            *ns = (int64_t)i * 1000000000LL;
-        else if (i < 100000000000000LL) /* ms */
-            *ns = (int64_t)i * 1000000LL;
-        else if (i < 100000000000000000LL) /* us */
-            *ns = (int64_t)i * 1000LL;
-        else
-            *ns = (int64_t)i;
-        return 1;
-    }
-    if (!json_is_real(v))
-        return 0;
-    double d = json_number_value(v);
-    if (!isfinite(d) || d <= 0)
-        return 0;
-    if (d < 1e11)
-        d *= 1e9; /* seconds */
-    else if (d < 1e14)
-        d *= 1e6; /* ms */
-    else if (d < 1e17)
-        d *= 1e3; /* us */
-    if (d >= 9.2e18)
-        return 0;
-    *ns = (int64_t)d;
-    return 1;
+    if (json_is_string(v))
+        return jt_time_str(json_string_value(v), json_string_length(v), ns);
+    if (json_is_integer(v))
+        return jt_time_int(json_integer_value(v), ns);
+    if (json_is_real(v))
+        return jt_time_real(json_real_value(v), ns);
+    return 0;
 }
 
 static int build(const json_t *obj, enum mw_source src, const char *raw, size_t rawlen,
@@ -292,8 +283,7 @@ static int build(const json_t *obj, enum mw_source src, const char *raw, size_t 
     if ((rc = flatten(&f, obj, 0, 1)) < 0)
         goto out;
 
-    static const char *const ts_keys[] = {"@timestamp", "timestamp", "TimeCreated",
-                                          "TimeCreated.SystemTime"};
+    static const char *const ts_keys[] = {JSON_TIME_KEYS};
     for (size_t i = 0; i < sizeof ts_keys / sizeof ts_keys[0]; i++) {
         int64_t ns;
         if (json_time(jget_s(obj, ts_keys[i]), &ns)) {
@@ -302,7 +292,7 @@ static int build(const json_t *obj, enum mw_source src, const char *raw, size_t 
         }
     }
 
-    static const char *const host_keys[] = {"host.name", "host", "hostname", "Computer"};
+    static const char *const host_keys[] = {JSON_HOST_KEYS};
     for (size_t i = 0; i < sizeof host_keys / sizeof host_keys[0]; i++) {
         const json_t *h = jget_s(obj, host_keys[i]);
         if (!json_is_string(h))
@@ -320,7 +310,7 @@ static int build(const json_t *obj, enum mw_source src, const char *raw, size_t 
         break;
     }
 
-    static const char *const cat_keys[] = {"event.category", "category"};
+    static const char *const cat_keys[] = {JSON_CATEGORY_KEYS};
     for (size_t i = 0; i < sizeof cat_keys / sizeof cat_keys[0]; i++) {
         const json_t *c = jget_s(obj, cat_keys[i]);
         if (json_is_array(c)) /* ECS: event.category is an array */
@@ -344,39 +334,6 @@ static int build(const json_t *obj, enum mw_source src, const char *raw, size_t 
     rc = MW_OK;
 out:
     mw_event_free(f.ev);
-    return rc;
-}
-
-int mw_jsonl_parse(const char *line, size_t len, enum mw_source src, mw_event_t **out,
-                   enum mw_reject *why, char *err, size_t errlen)
-{
-    if (err && errlen)
-        err[0] = '\0';
-    if (!line || len == 0)
-        return ingest_fail(err, errlen, why, MW_REJ_PARSE, MW_EPARSE, "empty JSON line");
-    if (len >= MW_EVENT_MAX_BYTES)
-        return ingest_fail(err, errlen, why, MW_REJ_TOO_LARGE, MW_ETOOBIG,
-                           "JSON line of %zu bytes exceeds %u", len,
-                           (unsigned)MW_EVENT_MAX_BYTES - 1);
-    json_error_t jerr;
-    json_t *obj = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
-    if (!obj) {
-        enum json_error_code c = json_error_code(&jerr);
-        if (c == json_error_invalid_utf8)
-            return ingest_fail(err, errlen, why, MW_REJ_UTF8, MW_EUTF8,
-                               "invalid UTF-8 in JSON at line %d, column %d: %s", jerr.line,
-                               jerr.column, jerr.text);
-        if (c == json_error_stack_overflow)
-            return ingest_fail(err, errlen, why, MW_REJ_LIMIT, MW_ELIMIT,
-                               "JSON nested deeper than %d levels", JSON_MAX_DEPTH);
-        if (c == json_error_out_of_memory)
-            return ingest_fail(err, errlen, why, MW_REJ_LIMIT, MW_ENOMEM, "out of memory");
-        return ingest_fail(err, errlen, why, MW_REJ_PARSE, MW_EPARSE,
-                           "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
-                           jerr.text);
-    }
-    int rc = build(obj, src, line, len, out, why, err, errlen);
-    json_decref(obj);
     return rc;
 }
 

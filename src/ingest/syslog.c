@@ -146,17 +146,22 @@ static int add_field(struct sp *p, const char *key, size_t klen, const char *val
     return MW_OK;
 }
 
-static int add_str(struct sp *p, const char *key, const char *val, size_t vlen)
-{
-    return add_field(p, key, strlen(key), val, vlen);
-}
+/* key is a string literal: its length is known at compile time. */
+#define add_str(p, key, val, vlen) add_field((p), (key), sizeof(key) - 1, (val), (vlen))
 
-static int add_uint(struct sp *p, const char *key, unsigned v)
+/* v <= 999 (PRI and its parts). */
+static int add_small(struct sp *p, const char *key, size_t klen, unsigned v)
 {
-    char buf[16];
-    int n = snprintf(buf, sizeof buf, "%u", v);
-    return add_field(p, key, strlen(key), buf, (size_t)n);
+    char buf[4];
+    size_t n = 0;
+    if (v >= 100)
+        buf[n++] = (char)('0' + v / 100);
+    if (v >= 10)
+        buf[n++] = (char)('0' + v / 10 % 10);
+    buf[n++] = (char)('0' + v % 10);
+    return add_field(p, key, klen, buf, n);
 }
+#define add_uint(p, key, v) add_small((p), (key), sizeof(key) - 1, (v))
 
 /* ---- time ---- */
 

@@ -183,9 +183,35 @@ static void test_errors(void **st)
     /* Trailing whitespace (e.g. a CR) is fine. */
     ev = ok("{\"a\":1} \r");
     mw_event_free(ev);
-    /* Duplicate keys are accepted (jansson keeps the last). */
-    ev = ok("{\"a\":1,\"a\":2}");
-    assert_field(ev, "a", "2");
+    /* Duplicate keys are accepted; the first wins and the others add no
+     * field, also when flattening makes them collide. */
+    ev = ok("{\"a\":1,\"a\":2,\"b.c\":3,\"b\":{\"c\":4}}");
+    assert_field(ev, "a", "1");
+    assert_field(ev, "b.c", "3");
+    assert_int_equal(ev->nfields, 2);
+    mw_event_free(ev);
+    /* Grammar corners that jansson (and RFC 8259) refuse. */
+    bad("{\"a\":01}", MW_EPARSE, MW_REJ_PARSE);
+    bad("{\"a\":1.}", MW_EPARSE, MW_REJ_PARSE);
+    bad("{\"a\":.5}", MW_EPARSE, MW_REJ_PARSE);
+    bad("{\"a\":1e}", MW_EPARSE, MW_REJ_PARSE);
+    bad("{\"a\":+1}", MW_EPARSE, MW_REJ_PARSE);
+    bad("{\"a\":1e999}", MW_EPARSE, MW_REJ_PARSE); /* real overflow */
+    bad("{\"a\":9223372036854775808}", MW_EPARSE, MW_REJ_PARSE); /* int overflow */
+    bad("{\"a\":\"\\x\"}", MW_EPARSE, MW_REJ_PARSE); /* bad escape */
+    bad("{\"a\":\"\\ud800\"}", MW_EPARSE, MW_REJ_PARSE); /* lone surrogate */
+    bad("{\"a\":\"\\udc00\"}", MW_EPARSE, MW_REJ_PARSE);
+    bad("{\"a\":\"tab\there\"}", MW_EPARSE, MW_REJ_PARSE); /* raw control char */
+    bad("{'a':1}", MW_EPARSE, MW_REJ_PARSE);
+    bad("{\"a\":1 \"b\":2}", MW_EPARSE, MW_REJ_PARSE);
+    bad("{\"a\":[1,]}", MW_EPARSE, MW_REJ_PARSE);
+    bad("{\"a\":nul}", MW_EPARSE, MW_REJ_PARSE);
+    bad("\xEF\xBB\xBF{}", MW_EPARSE, MW_REJ_PARSE); /* BOM */
+    ev = ok("{\"a\":-9223372036854775808,\"b\":-0,\"c\":1E2,\"d\":\"\\ud83d\\udd12\\/\\b\"}");
+    assert_field(ev, "a", "-9223372036854775808");
+    assert_field(ev, "b", "0");
+    assert_field(ev, "c", "100.0");
+    assert_field(ev, "d", "\xF0\x9F\x94\x92/\b");
     mw_event_free(ev);
 }
 
@@ -250,12 +276,18 @@ static void test_depth_and_fields(void **st)
     free(t);
     free(s);
     /* Very deep input (beyond jansson's own limit): a limit, no crash. */
-    s = nested(5000, "[", "]");
-    s[0] = '['; /* [[[...1]]] as a whole: jansson's own depth limit */
-    s[strlen(s) - 1] = ']';
-    const char *e2 = bad(s, MW_ELIMIT, MW_REJ_LIMIT);
+    s = nested(5000, "[", "]"); /* {[[[...1]]]}: make it {"a":[[...1]]} */
+    cap = strlen(s) + 16;
+    t = malloc(cap);
+    snprintf(t, cap, "{\"a\":%s", s + 1);
+    const char *e2 = bad(t, MW_ELIMIT, MW_REJ_LIMIT);
     assert_non_null(strstr(e2, "deeper"));
+    /* The same as a whole array: not an object. */
+    s[0] = '[';
+    s[strlen(s) - 1] = ']';
+    bad(s, MW_EPARSE, MW_REJ_PARSE);
     free(s);
+    free(t);
 
     /* MW_EVENT_MAX_FIELDS fields: fine; one more: refused. */
     for (int nf = MW_EVENT_MAX_FIELDS; nf <= MW_EVENT_MAX_FIELDS + 1; nf++) {
@@ -317,6 +349,60 @@ static void test_json_to_event(void **st)
     free(v);
 }
 
+/* mw_jsonl_parse (scanner) and mw_json_to_event (jansson tree) agree. */
+static void test_paths_agree(void **st)
+{
+    (void)st;
+    static const char *const lines[] = {
+        "{\"a\":[0.1, 1e300, 1e16, 2.0, -0.0, 5e-324, \"x\\ny\\u0001\\\"\", {\"k\\t\": [true, "
+        "null]}]}",
+        "{\"event\":{\"category\":[[\"nested\"], \"x\"]},\"category\":\"c\"}",
+        "{\"event\":{\"category\":[\"first\", \"x\"]},\"host\":{\"name\":7},\"hostname\":\"h\"}",
+        "{\"@timestamp\":\"bad\",\"timestamp\":1.5e9,\"TimeCreated\":\"2024-01-02T03:04:05Z\"}",
+        "{\"\":{\"x\":1},\"e\":{},\"n\":{\"m\":{}},\"u\":\"\\u00e9\\u2028\"}",
+        "{\"r\":123456789.123456789,\"i\":-42,\"big\":1.7976931348623157e308}",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        mw_event_t *a = ok(lines[i]);
+        json_error_t jerr;
+        json_t *o = json_loads(lines[i], 0, &jerr);
+        assert_non_null(o);
+        mw_event_t *b = NULL;
+        enum mw_reject w;
+        char err[128];
+        assert_int_equal(mw_json_to_event(o, MW_SRC_HTTP, &b, &w, err, sizeof err), MW_OK);
+        json_decref(o);
+        assert_int_equal(a->nfields, b->nfields);
+        for (uint32_t k = 0; k < a->nfields; k++) {
+            assert_string_equal(a->fields[k].key, b->fields[k].key);
+            assert_int_equal(a->fields[k].val_len, b->fields[k].val_len);
+            assert_memory_equal(a->fields[k].val, b->fields[k].val, a->fields[k].val_len);
+        }
+        assert_string_equal(a->host, b->host);
+        assert_string_equal(a->category, b->category);
+        if (a->ts_ns != a->ingest_ns)
+            assert_int_equal(a->ts_ns, b->ts_ns);
+        mw_event_free(a);
+        mw_event_free(b);
+    }
+    /* Spot checks of the shared text. */
+    mw_event_t *ev = ok(lines[0]);
+    assert_field(ev, "a",
+                 "[0.1,1e+300,1e+16,2.0,-0.0,4.94065645841247e-324,\"x\\ny\\u0001\\\"\","
+                 "{\"k\\t\":[true,null]}]");
+    mw_event_free(ev);
+    ev = ok(lines[1]);
+    assert_string_equal(ev->category, "c"); /* first element not a string: next key */
+    mw_event_free(ev);
+    ev = ok(lines[2]);
+    assert_string_equal(ev->category, "first");
+    assert_string_equal(ev->host, "h"); /* host.name not a string: next key */
+    mw_event_free(ev);
+    ev = ok(lines[3]);
+    assert_int_equal(ev->ts_ns, 1500000000LL * NS);
+    mw_event_free(ev);
+}
+
 static void test_parse_line(void **st)
 {
     (void)st;
@@ -367,13 +453,10 @@ static void test_truncation_every_byte(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_flatten),
-        cmocka_unit_test(test_time_host_category),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_depth_and_fields),
-        cmocka_unit_test(test_json_to_event),
-        cmocka_unit_test(test_parse_line),
-        cmocka_unit_test(test_truncation_every_byte),
+        cmocka_unit_test(test_flatten),       cmocka_unit_test(test_time_host_category),
+        cmocka_unit_test(test_errors),        cmocka_unit_test(test_depth_and_fields),
+        cmocka_unit_test(test_json_to_event), cmocka_unit_test(test_paths_agree),
+        cmocka_unit_test(test_parse_line),    cmocka_unit_test(test_truncation_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,748 @@
+/* mw_jsonl_parse: a single-pass JSON (RFC 8259) scanner that flattens one
+ * object straight into event fields, without building a jansson tree: no
+ * allocation per value, one scratch buffer per line at most. It accepts
+ * exactly what jansson accepts by default (strict grammar, UTF-8 validated,
+ * no \u0000, no lone surrogates, integers that fit in 64 bits, finite reals)
+ * and gives the same field text as the jansson path in jsonl.c (both use
+ * jtext.c); fuzz/fuzz_jsonl.c checks the two against each other.
+ *
+ * Duplicate keys: the first occurrence wins, later ones add no field. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/ingest_int.h"
+#include "mwrasp/ingest.h"
+
+enum { G_TIME, G_HOST, G_CAT, G__COUNT };
+static const char *const time_keys[] = {JSON_TIME_KEYS};
+static const char *const host_keys[] = {JSON_HOST_KEYS};
+static const char *const cat_keys[] = {JSON_CATEGORY_KEYS};
+#define NKEYS(a) ((int)(sizeof(a) / sizeof(a)[0]))
+#define NO_RANK 1000
+
+struct js {
+    const char *s;
+    size_t len, pos;
+    mw_event_t *ev;
+    char *err;
+    size_t errlen;
+    enum mw_reject *why;
+    char *dec; /* decoded strings (escapes): len + 1 bytes, allocated on first use */
+    struct jt arr; /* compact text of the array being scanned */
+    /* the special members seen so far: best rank (index in its key list) */
+    int rank[G__COUNT];
+    int64_t ts;
+    const char *host; /* a field value in the event arena */
+    size_t host_len;
+    const char *cat;
+    size_t cat_len;
+    char cat_first[MW_EVENT_CATEGORY_MAX + 1]; /* first string of a category array */
+    size_t cat_first_len; /* its full length (may exceed the copy) */
+    char key[JSON_KEY_MAX + 1];
+};
+
+/* ---- errors ---- */
+
+static int jfail(struct js *j, enum mw_reject w, int code, const char *what)
+{
+    size_t line = 1, col = 1;
+    size_t at = j->pos < j->len ? j->pos : j->len;
+    for (size_t i = 0; i < at; i++) {
+        if (j->s[i] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    const char *kind = w == MW_REJ_UTF8 ? "invalid UTF-8 in JSON" : "invalid JSON";
+    if (at >= j->len)
+        return ingest_fail(j->err, j->errlen, j->why, w, code,
+                           "%s at line %zu, column %zu: %s near end of input", kind, line, col,
+                           what);
+    return ingest_fail(j->err, j->errlen, j->why, w, code, "%s at line %zu, column %zu: %s", kind,
+                       line, col, what);
+}
+
+static int syntax(struct js *j, const char *what)
+{
+    return jfail(j, MW_REJ_PARSE, MW_EPARSE, what);
+}
+
+static int depth_limit(struct js *j)
+{
+    return ingest_fail(j->err, j->errlen, j->why, MW_REJ_LIMIT, MW_ELIMIT,
+                       "JSON nested deeper than %d levels", JSON_MAX_DEPTH);
+}
+
+static int nomem(struct js *j)
+{
+    return ingest_fail(j->err, j->errlen, j->why, MW_REJ_LIMIT, MW_ENOMEM, "out of memory");
+}
+
+static int toobig(struct js *j, int rc)
+{
+    if (rc == MW_ENOMEM)
+        return nomem(j);
+    return ingest_fail(j->err, j->errlen, j->why, MW_REJ_LIMIT, MW_ELIMIT,
+                       "event larger than %u bytes", (unsigned)MW_EVENT_MAX_BYTES);
+}
+
+/* ---- lexing ---- */
+
+static void ws(struct js *j)
+{
+    while (j->pos < j->len) {
+        char c = j->s[j->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            break;
+        j->pos++;
+    }
+}
+
+static int peek(const struct js *j)
+{
+    return j->pos < j->len ? (unsigned char)j->s[j->pos] : -1;
+}
+
+/* Length of the valid UTF-8 sequence (RFC 3629) starting at s, or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t avail)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (avail < n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t k = 2; k < n; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+    }
+    return n;
+}
+
+static int hex4(const char *s, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* A string at j->pos (the opening quote). Sets *out and *n to the decoded bytes, in the
+ * input when there is no escape, else in j->dec (valid until the next
+ * string). Decoded text is never longer than its source. */
+static int string(struct js *j, const char **out, size_t *n)
+{
+    const unsigned char *s = (const unsigned char *)j->s;
+    size_t i = ++j->pos;
+    /* Fast path: no escapes. */
+    while (i < j->len) {
+        unsigned char c = s[i];
+        if (c == '"') {
+            *out = j->s + j->pos;
+            *n = i - j->pos;
+            j->pos = i + 1;
+            return MW_OK;
+        }
+        if (c == '\\')
+            break;
+        if (c < 0x20) {
+            j->pos = i;
+            return syntax(j, "control character in string");
+        }
+        if (c >= 0x80) {
+            size_t k = utf8_seq(s + i, j->len - i);
+            if (!k) {
+                j->pos = i;
+                return jfail(j, MW_REJ_UTF8, MW_EUTF8, "invalid UTF-8 sequence in string");
+            }
+            i += k;
+        } else {
+            i++;
+        }
+    }
+    if (i >= j->len) {
+        j->pos = i;
+        return syntax(j, "unterminated string");
+    }
+    /* Slow path: decode into j->dec. */
+    if (!j->dec && !(j->dec = malloc(j->len + 1)))
+        return nomem(j);
+    size_t o = i - j->pos;
+    memcpy(j->dec, j->s + j->pos, o);
+    while (i < j->len) {
+        unsigned char c = s[i];
+        if (c == '"') {
+            *out = j->dec;
+            *n = o;
+            j->pos = i + 1;
+            return MW_OK;
+        }
+        if (c < 0x20) {
+            j->pos = i;
+            return syntax(j, "control character in string");
+        }
+        if (c >= 0x80) {
+            size_t k = utf8_seq(s + i, j->len - i);
+            if (!k) {
+                j->pos = i;
+                return jfail(j, MW_REJ_UTF8, MW_EUTF8, "invalid UTF-8 sequence in string");
+            }
+            memcpy(j->dec + o, s + i, k);
+            o += k;
+            i += k;
+            continue;
+        }
+        if (c != '\\') {
+            j->dec[o++] = (char)c;
+            i++;
+            continue;
+        }
+        if (i + 1 >= j->len) {
+            j->pos = i + 1;
+            return syntax(j, "unterminated string");
+        }
+        char e = (char)s[i + 1];
+        const char *simple = strchr("\"\\/bfnrt", e);
+        if (e && simple) {
+            static const char map[] = "\"\\/\b\f\n\r\t";
+            j->dec[o++] = map[simple - "\"\\/bfnrt"];
+            i += 2;
+            continue;
+        }
+        unsigned cp, lo;
+        if (e != 'u' || i + 6 > j->len || !hex4(j->s + i + 2, &cp)) {
+            j->pos = i;
+            return syntax(j, "invalid escape");
+        }
+        if (cp == 0) {
+            j->pos = i;
+            return syntax(j, "\\u0000 is not allowed");
+        }
+        if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            j->pos = i;
+            return syntax(j, "invalid Unicode escape (lone low surrogate)");
+        }
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (i + 12 > j->len || s[i + 6] != '\\' || s[i + 7] != 'u' ||
+                !hex4(j->s + i + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
+                j->pos = i;
+                return syntax(j, "invalid Unicode escape (high surrogate without low)");
+            }
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            i += 6;
+        }
+        o += put_utf8(j->dec + o, cp);
+        i += 6;
+    }
+    j->pos = i;
+    return syntax(j, "unterminated string");
+}
+
+/* A number at j->pos, by the RFC 8259 grammar. Integers must fit in a
+ * long long, reals must be finite (as jansson requires). */
+static int number(struct js *j, int *is_int, long long *iv, double *dv)
+{
+    const char *s = j->s;
+    size_t i = j->pos, start = j->pos;
+    int neg = 0, frac = 0;
+    if (s[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    if (i >= j->len || s[i] < '0' || s[i] > '9') {
+        j->pos = i;
+        return syntax(j, "invalid number");
+    }
+    if (s[i] == '0') {
+        i++;
+    } else {
+        while (i < j->len && s[i] >= '0' && s[i] <= '9')
+            i++;
+    }
+    if (i < j->len && s[i] == '.') {
+        frac = 1;
+        i++;
+        if (i >= j->len || s[i] < '0' || s[i] > '9') {
+            j->pos = i;
+            return syntax(j, "invalid number (digit expected after '.')");
+        }
+        while (i < j->len && s[i] >= '0' && s[i] <= '9')
+            i++;
+    }
+    if (i < j->len && (s[i] == 'e' || s[i] == 'E')) {
+        frac = 1;
+        i++;
+        if (i < j->len && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if (i >= j->len || s[i] < '0' || s[i] > '9') {
+            j->pos = i;
+            return syntax(j, "invalid number (digit expected in exponent)");
+        }
+        while (i < j->len && s[i] >= '0' && s[i] <= '9')
+            i++;
+    }
+    size_t n = i - start;
+    if (!frac) {
+        unsigned long long v = 0, max = neg ? 9223372036854775808ull : 9223372036854775807ull;
+        for (size_t k = start + (size_t)neg; k < i; k++) {
+            unsigned d = (unsigned)(s[k] - '0');
+            if (v > (max - d) / 10) {
+                j->pos = start;
+                return syntax(j, neg ? "too big negative integer" : "too big integer");
+            }
+            v = v * 10 + d;
+        }
+        *is_int = 1;
+        *iv = neg ? (long long)(0 - v) : (long long)v;
+    } else {
+        char stackbuf[64];
+        char *t = stackbuf;
+        if (n >= sizeof stackbuf) {
+            if (!j->dec && !(j->dec = malloc(j->len + 1)))
+                return nomem(j);
+            t = j->dec;
+        }
+        memcpy(t, s + start, n);
+        t[n] = '\0';
+        errno = 0;
+        double d = strtod(t, NULL);
+        if ((d == HUGE_VAL || d == -HUGE_VAL) && errno == ERANGE) {
+            j->pos = start;
+            return syntax(j, "real number overflow");
+        }
+        *is_int = 0;
+        *dv = d;
+    }
+    j->pos = i;
+    return MW_OK;
+}
+
+/* true / false / null at j->pos. */
+static int literal(struct js *j, const char **text, size_t *n)
+{
+    static const char *const lits[] = {"true", "false", "null"};
+    for (int k = 0; k < 3; k++) {
+        size_t l = strlen(lits[k]);
+        if (j->len - j->pos >= l && memcmp(j->s + j->pos, lits[k], l) == 0) {
+            j->pos += l;
+            *text = lits[k];
+            *n = l;
+            return MW_OK;
+        }
+    }
+    return syntax(j, "invalid token");
+}
+
+/* ---- compact text (values inside arrays) ---- */
+
+/* dump_value flags: capture this value if it is a string / capture the
+ * first element of this array if it is a string (ECS event.category). */
+#define CAP_SELF 1
+#define CAP_FIRST 2
+static int dump_value(struct js *j, int depth, int capture);
+
+static int put(struct js *j, const char *s, size_t n)
+{
+    int rc = jt_put(&j->arr, s, n);
+    return rc < 0 ? toobig(j, rc) : MW_OK;
+}
+
+/* Value at j->pos (not whitespace) into j->arr, depth = its container's. */
+static int dump_value(struct js *j, int depth, int capture)
+{
+    int c = peek(j), rc;
+    if (c == '{' || c == '[') {
+        if (depth + 1 > JSON_MAX_DEPTH)
+            return depth_limit(j);
+        char close = c == '{' ? '}' : ']';
+        j->pos++;
+        if ((rc = put(j, c == '{' ? "{" : "[", 1)) < 0)
+            return rc;
+        ws(j);
+        if (peek(j) == close) {
+            j->pos++;
+            return put(j, &close, 1);
+        }
+        for (int idx = 0;; idx++) {
+            if (c == '{') {
+                if (peek(j) != '"')
+                    return syntax(j, "string or '}' expected");
+                const char *k;
+                size_t kl;
+                if ((rc = string(j, &k, &kl)) < 0)
+                    return rc;
+                int r = jt_str(&j->arr, k, kl);
+                if (r < 0)
+                    return toobig(j, r);
+                ws(j);
+                if (peek(j) != ':')
+                    return syntax(j, "':' expected");
+                j->pos++;
+                ws(j);
+                if ((rc = put(j, ":", 1)) < 0)
+                    return rc;
+            }
+            int child = (capture & CAP_FIRST) && idx == 0 && c == '[' ? CAP_SELF : 0;
+            if ((rc = dump_value(j, depth + 1, child)) < 0)
+                return rc;
+            ws(j);
+            if (peek(j) == ',') {
+                j->pos++;
+                ws(j);
+                if ((rc = put(j, ",", 1)) < 0)
+                    return rc;
+                continue;
+            }
+            if (peek(j) == close) {
+                j->pos++;
+                return put(j, &close, 1);
+            }
+            return syntax(j, c == '{' ? "',' or '}' expected" : "',' or ']' expected");
+        }
+    }
+    if (c == '"') {
+        const char *v;
+        size_t n;
+        if ((rc = string(j, &v, &n)) < 0)
+            return rc;
+        if (capture & CAP_SELF) {
+            size_t m = n < sizeof j->cat_first ? n : sizeof j->cat_first - 1;
+            memcpy(j->cat_first, v, m);
+            j->cat_first_len = n;
+        }
+        int r = jt_str(&j->arr, v, n);
+        return r < 0 ? toobig(j, r) : MW_OK;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        int is_int;
+        long long iv = 0;
+        double dv = 0;
+        if ((rc = number(j, &is_int, &iv, &dv)) < 0)
+            return rc;
+        char buf[64];
+        size_t n = is_int ? jt_int_text(iv, buf, sizeof buf) : jt_real_text(dv, buf, sizeof buf);
+        return put(j, buf, n);
+    }
+    const char *t;
+    size_t n;
+    if ((rc = literal(j, &t, &n)) < 0)
+        return rc;
+    return put(j, t, n);
+}
+
+/* ---- fields ---- */
+
+static int key_rank(const char *k, size_t n, const char *const *keys, int nkeys)
+{
+    for (int i = 0; i < nkeys; i++) {
+        if (strlen(keys[i]) == n && memcmp(keys[i], k, n) == 0)
+            return i;
+    }
+    return NO_RANK;
+}
+
+/* Adds j->key[0..nk) = v unless that key already exists (first wins).
+ * *added tells which; *val the stored copy. */
+static int add(struct js *j, size_t nk, const char *v, size_t vn, const char **val)
+{
+    mw_event_t *ev = j->ev;
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        const mw_field_t *f = &ev->fields[i];
+        if (f->key_len == nk && memcmp(f->key, j->key, nk) == 0) {
+            *val = NULL;
+            return MW_OK;
+        }
+    }
+    int rc = mw_event_add_field(ev, j->key, nk, v, vn);
+    if (rc == MW_ELIMIT)
+        return ingest_fail(j->err, j->errlen, j->why, MW_REJ_LIMIT, MW_ELIMIT,
+                           "more than %d fields", MW_EVENT_MAX_FIELDS);
+    if (rc < 0)
+        return toobig(j, rc);
+    *val = ev->fields[ev->nfields - 1].val;
+    return MW_OK;
+}
+
+static int object(struct js *j, size_t klen, int depth);
+
+/* The value of member j->key[0..nk) at j->pos, in an object at depth. */
+static int member(struct js *j, size_t nk, int depth)
+{
+    int c = peek(j), rc;
+    const char *stored = NULL;
+    if (c == '{') {
+        if (depth + 1 > JSON_MAX_DEPTH)
+            return depth_limit(j);
+        j->pos++;
+        return object(j, nk, depth + 1);
+    }
+    /* Special members: time, host, category (ranks: lower wins). */
+    int tr = NO_RANK, hr = NO_RANK, cr = NO_RANK;
+    if (nk >= 4 && nk <= 22) {
+        tr = key_rank(j->key, nk, time_keys, NKEYS(time_keys));
+        hr = key_rank(j->key, nk, host_keys, NKEYS(host_keys));
+        cr = key_rank(j->key, nk, cat_keys, NKEYS(cat_keys));
+    }
+    if (c == '[') {
+        j->arr.len = 0;
+        int capture = cr < j->rank[G_CAT];
+        j->cat_first_len = (size_t)-1;
+        if ((rc = dump_value(j, depth, capture ? CAP_FIRST : 0)) < 0)
+            return rc;
+        if ((rc = add(j, nk, j->arr.p, j->arr.len, &stored)) < 0)
+            return rc;
+        if (stored && capture && j->cat_first_len != (size_t)-1) {
+            j->rank[G_CAT] = cr;
+            j->cat = j->cat_first;
+            j->cat_len = j->cat_first_len;
+        }
+        return MW_OK;
+    }
+    if (c == '"') {
+        const char *v;
+        size_t n;
+        if ((rc = string(j, &v, &n)) < 0)
+            return rc;
+        if ((rc = add(j, nk, v, n, &stored)) < 0)
+            return rc;
+        if (!stored)
+            return MW_OK;
+        int64_t ts;
+        if (tr < j->rank[G_TIME] && jt_time_str(stored, n, &ts)) {
+            j->rank[G_TIME] = tr;
+            j->ts = ts;
+        }
+        if (hr < j->rank[G_HOST]) {
+            j->rank[G_HOST] = hr;
+            j->host = stored;
+            j->host_len = n;
+        }
+        if (cr < j->rank[G_CAT]) {
+            j->rank[G_CAT] = cr;
+            j->cat = stored;
+            j->cat_len = n;
+        }
+        return MW_OK;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        int is_int;
+        long long iv = 0;
+        double dv = 0;
+        if ((rc = number(j, &is_int, &iv, &dv)) < 0)
+            return rc;
+        char buf[64];
+        size_t n = is_int ? jt_int_text(iv, buf, sizeof buf) : jt_real_text(dv, buf, sizeof buf);
+        if ((rc = add(j, nk, buf, n, &stored)) < 0)
+            return rc;
+        int64_t ts;
+        if (stored && tr < j->rank[G_TIME] &&
+            (is_int ? jt_time_int(iv, &ts) : jt_time_real(dv, &ts))) {
+            j->rank[G_TIME] = tr;
+            j->ts = ts;
+        }
+        return MW_OK;
+    }
+    if (c == 't' || c == 'f' || c == 'n') {
+        const char *t;
+        size_t n;
+        if ((rc = literal(j, &t, &n)) < 0)
+            return rc;
+        return add(j, nk, t, n, &stored);
+    }
+    return syntax(j, "invalid token");
+}
+
+/* Members of an object whose '{' was consumed; key prefix j->key[0..klen). */
+static int object(struct js *j, size_t klen, int depth)
+{
+    int rc;
+    const char *stored;
+    ws(j);
+    if (peek(j) == '}') {
+        j->pos++;
+        return klen ? add(j, klen, "{}", 2, &stored) : MW_OK;
+    }
+    for (;;) {
+        if (peek(j) != '"')
+            return syntax(j, "string or '}' expected");
+        const char *k;
+        size_t kl;
+        if ((rc = string(j, &k, &kl)) < 0)
+            return rc;
+        size_t nk = klen + (klen ? 1 : 0) + kl;
+        if (nk > JSON_KEY_MAX)
+            return ingest_fail(j->err, j->errlen, j->why, MW_REJ_LIMIT, MW_ELIMIT,
+                               "field name longer than %d bytes", JSON_KEY_MAX);
+        if (klen)
+            j->key[klen] = '.';
+        memmove(j->key + nk - kl, k, kl);
+        ws(j);
+        if (peek(j) != ':')
+            return syntax(j, "':' expected");
+        j->pos++;
+        ws(j);
+        if (nk == 0) {
+            /* {"": ...}: no name to give it (raw keeps it); scan and drop. */
+            j->arr.len = 0;
+            rc = dump_value(j, depth, 0);
+        } else {
+            rc = member(j, nk, depth);
+        }
+        if (rc < 0)
+            return rc;
+        ws(j);
+        if (peek(j) == ',') {
+            j->pos++;
+            ws(j);
+            continue;
+        }
+        if (peek(j) == '}') {
+            j->pos++;
+            return MW_OK;
+        }
+        return syntax(j, "',' or '}' expected");
+    }
+}
+
+static const char *start_name(int c)
+{
+    switch (c) {
+    case '[':
+        return "an array";
+    case '"':
+        return "a string";
+    case 't':
+    case 'f':
+        return "a boolean";
+    case 'n':
+        return "null";
+    default:
+        return (c == '-' || (c >= '0' && c <= '9')) ? "a number" : NULL;
+    }
+}
+
+int mw_jsonl_parse(const char *line, size_t len, enum mw_source src, mw_event_t **out,
+                   enum mw_reject *why, char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    if (!line || len == 0)
+        return ingest_fail(err, errlen, why, MW_REJ_PARSE, MW_EPARSE, "empty JSON line");
+    if (len >= MW_EVENT_MAX_BYTES)
+        return ingest_fail(err, errlen, why, MW_REJ_TOO_LARGE, MW_ETOOBIG,
+                           "JSON line of %zu bytes exceeds %u", len,
+                           (unsigned)MW_EVENT_MAX_BYTES - 1);
+    struct js j = {.s = line, .len = len, .err = err, .errlen = errlen, .why = why};
+    int rc;
+    for (int g = 0; g < G__COUNT; g++)
+        j.rank[g] = NO_RANK;
+    jt_init(&j.arr);
+    ws(&j);
+    if (peek(&j) != '{') {
+        const char *what = start_name(peek(&j));
+        if (what)
+            return ingest_fail(err, errlen, why, MW_REJ_PARSE, MW_EPARSE,
+                               "expected a JSON object, got %s", what);
+        return syntax(&j, "'{' expected");
+    }
+    j.pos++;
+    j.ev = mw_event_new(src, line, len);
+    if (!j.ev)
+        return nomem(&j);
+    if ((rc = object(&j, 0, 1)) < 0)
+        goto out;
+    ws(&j);
+    if (j.pos != j.len) {
+        rc = syntax(&j, "end of input expected");
+        goto out;
+    }
+    if (j.rank[G_TIME] != NO_RANK)
+        j.ev->ts_ns = j.ts;
+    if (j.rank[G_HOST] != NO_RANK) {
+        if (j.host_len > MW_EVENT_HOST_MAX) {
+            rc = ingest_fail(err, errlen, why, MW_REJ_LIMIT, MW_ELIMIT,
+                             "\"%s\" longer than %d bytes", host_keys[j.rank[G_HOST]],
+                             MW_EVENT_HOST_MAX);
+            goto out;
+        }
+        if ((rc = mw_event_set_host(j.ev, j.host, j.host_len)) < 0) {
+            rc = toobig(&j, rc);
+            goto out;
+        }
+    }
+    if (j.rank[G_CAT] != NO_RANK) {
+        if (j.cat_len > MW_EVENT_CATEGORY_MAX) {
+            rc = ingest_fail(err, errlen, why, MW_REJ_LIMIT, MW_ELIMIT,
+                             "\"%s\" longer than %d bytes", cat_keys[j.rank[G_CAT]],
+                             MW_EVENT_CATEGORY_MAX);
+            goto out;
+        }
+        if ((rc = mw_event_set_category(j.ev, j.cat, j.cat_len)) < 0) {
+            rc = toobig(&j, rc);
+            goto out;
+        }
+    }
+    *out = j.ev;
+    j.ev = NULL;
+    rc = MW_OK;
+out:
+    mw_event_free(j.ev);
+    jt_free(&j.arr);
+    free(j.dec);
+    return rc;
+}
