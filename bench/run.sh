@@ -105,37 +105,9 @@ rm -f "$W/ref.db" "$W/ref.db-wal" "$W/ref.db-shm"
 # ---- the daemon ------------------------------------------------------------
 mkdir -p "$W/rules/bench" "$W/store"
 cp -r rules/. "$W/rules/bundled"
-# Bench rules: scripts/gen-bench-rules.sh when present, else these, which
-# loadgen's crafted hits match (bench/evgen.c, bench_token):
-# rule i fires on a token "bench-ioc-NNNN" in a Windows process creation
-# command line or in a syslog message.
-write_bench_rules() { # N DIR
-  local i
-  for ((i = 0; i < $1; i++)); do
-    printf -v tok 'bench-ioc-%04d' "$i"
-    cat > "$2/bench_$i.yml" <<YAML
-title: Bench rule $i (indicator $tok)
-id: $(printf '00000000-0000-4000-8000-%012d' "$i")
-status: test
-description: Synthetic rule for make bench.
-logsource:
-  product: any
-detection:
-  selection_win:
-    EventID: 4688
-    CommandLine|contains: '$tok'
-  selection_syslog:
-    message|contains: '$tok'
-  condition: 1 of selection_*
-level: low
-YAML
-  done
-}
-if [ -f scripts/gen-bench-rules.sh ]; then
-  bash scripts/gen-bench-rules.sh "$N_RULES" "$W/rules/bench" >/dev/null
-else
-  write_bench_rules "$N_RULES" "$W/rules/bench"
-fi
+# The bench rules (their indicator selections match loadgen's crafted hits).
+[ -f scripts/gen-bench-rules.sh ] || die "scripts/gen-bench-rules.sh is missing"
+bash scripts/gen-bench-rules.sh "$N_RULES" "$W/rules/bench" >/dev/null
 HTTP_PORT=$(free_port); TCP_PORT=$(free_port); JSON_PORT=$(free_port)
 URL="http://127.0.0.1:$HTTP_PORT"
 cat > "$W/mwrasp.yaml" <<YAML

@@ -219,6 +219,24 @@ hits=$(json_get "d['hits']" < "$TMP/http.json")
 wait_for "http-ndjson detections" test "$(( $(det) - d0 ))" = "$hits"
 pass "loadgen http-ndjson -> daemon: 10000 stored in 20 acknowledged batches, $hits detections = hits"
 
+# --- 3b. the same with the bench rules: each crafted hit fires exactly one ---
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true; DAEMON_PID=
+mkdir -p "$TMP/brules"
+bash scripts/gen-bench-rules.sh 100 "$TMP/brules/bench" >/dev/null
+cp -r rules/. "$TMP/brules/bundled"
+write_config "$TMP/brules"
+start_daemon
+[ "$(curl -fsS "$URL/api/v1/metrics" | json_get "d['rules_loaded']")" -ge 110 ] || fail "bench rules not loaded"
+d0=$(det)
+"$MW_BIN/loadgen" syslog-tcp "127.0.0.1:$SYSLOG_PORT" --count 20000 --rules-hit-ratio 0.01 --bench-rules 100 \
+  --wait-metrics "$URL/api/v1/metrics" --timeout 60 > "$TMP/btcp.json" || fail "bench syslog-tcp: $(cat "$TMP/btcp.json")"
+"$MW_BIN/loadgen" http-ndjson "$URL/api/v1/events" --count 20000 --rules-hit-ratio 0.01 --bench-rules 100 \
+  --wait-metrics "$URL/api/v1/metrics" --timeout 60 > "$TMP/bhttp.json" || fail "bench http-ndjson: $(cat "$TMP/bhttp.json")"
+hits=$(( $(json_get "d['hits']" < "$TMP/btcp.json") + $(json_get "d['hits']" < "$TMP/bhttp.json") ))
+[ "$hits" -gt 300 ] || fail "only $hits hits crafted"
+wait_for "bench detections" test "$(( $(det) - d0 ))" = "$hits"
+pass "loadgen --bench-rules 100 against scripts/gen-bench-rules.sh + bundled rules: $hits hits = detections"
+
 # --- 4. bench/report.py latency quantiles from two histogram snapshots -------
 cat > "$TMP/h0.txt" <<'PROM'
 mwrasp_event_latency_seconds_bucket{le="0.001"} 10
