@@ -355,17 +355,16 @@ static int http_read_response(struct conn *c, int *status, char *body, size_t bo
             return -1;
     } else if (*status != 204 && *status != 304 && *status >= 200) {
         /* no length: body runs to EOF */
-        while (conn_fill(c) == 0 || c->pos < c->len) {
+        for (;;) {
             size_t avail = c->len - c->pos;
             if (body && kept + 1 < body_cap) {
                 size_t k = body_cap - 1 - kept < avail ? body_cap - 1 - kept : avail;
                 memcpy(body + kept, c->buf + c->pos, k);
                 kept += k;
             }
-            c->pos = c->len;
-            if (c->len == 0)
+            c->pos = c->len = 0;
+            if (conn_fill(c) != 0)
                 break;
-            c->len = 0;
         }
         *close_after = 1;
     }
