@@ -387,6 +387,9 @@ int mw_time_parse_rfc3339(const char *s, size_t len, int64_t *out_ns)
         return MW_EPARSE;
     int64_t secs = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 +
                    (sec == 60 ? 59 : sec) - off;
+    /* int64 ns covers 1677-09-21 .. 2262-04-11; refuse what does not fit. */
+    if (secs >= INT64_MAX / 1000000000LL || secs <= INT64_MIN / 1000000000LL)
+        return MW_EPARSE;
     *out_ns = secs * 1000000000LL + frac;
     return MW_OK;
 }

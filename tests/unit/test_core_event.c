@@ -108,6 +108,10 @@ static void test_time(void **st)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(mw_time_parse_rfc3339(bad[i], strlen(bad[i]), &ns), MW_EPARSE);
     assert_int_equal(mw_time_parse_rfc3339("2024-02-29T00:00:00Z", 20, &ns), MW_OK);
+    /* outside what int64 nanoseconds can hold */
+    assert_int_equal(mw_time_parse_rfc3339("9999-12-31T23:59:59Z", 20, &ns), MW_EPARSE);
+    assert_int_equal(mw_time_parse_rfc3339("0001-01-01T00:00:00Z", 20, &ns), MW_EPARSE);
+    assert_int_equal(mw_time_parse_rfc3339("2261-12-31T23:59:59Z", 20, &ns), MW_OK);
     char buf[40];
     mw_time_format_rfc3339(482196050LL * 1000000000LL + 520000000LL, buf, sizeof buf);
     assert_string_equal(buf, "1985-04-12T23:20:50.520Z");
