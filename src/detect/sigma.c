@@ -164,6 +164,8 @@ int sg_fields_intern(struct sg_fields *f, const char *name, size_t len, uint32_t
 
 /* ---- ruleset ------------------------------------------------------------ */
 
+static void pf_free(struct sg_prefilter *pf);
+
 mw_sigma_ruleset_t *mw_sigma_ruleset_new(void)
 {
     return calloc(1, sizeof(mw_sigma_ruleset_t));
@@ -181,6 +183,7 @@ void mw_sigma_ruleset_free(mw_sigma_ruleset_t *rs)
     free(rs->fields.names);
     free(rs->fields.lens);
     free(rs->fields.ht);
+    pf_free(&rs->pf);
     free(rs);
 }
 
@@ -201,8 +204,132 @@ static void refuse(mw_sigma_ruleset_t *rs)
     MW_INC(mw_metrics.rule_errors);
 }
 
+static int pf_grow_slots(struct sg_prefilter *pf, uint32_t n)
+{
+    if (n <= pf->nslots)
+        return 0;
+    struct sg_pf_slot *ns = realloc(pf->slots, n * sizeof(*ns));
+    if (!ns)
+        return MW_ENOMEM;
+    memset(ns + pf->nslots, 0, (n - pf->nslots) * sizeof(*ns));
+    pf->slots = ns;
+    pf->nslots = n;
+    return 0;
+}
+
+static int pf_exact_insert(struct sg_prefilter *pf, uint32_t slot, const struct sg_value *v,
+                           uint32_t rule)
+{
+    if ((pf->htn + 1) * 2 > pf->htcap) {
+        uint32_t cap = pf->htcap ? pf->htcap * 2 : 256;
+        struct sg_pf_exact *ht = calloc(cap, sizeof(*ht));
+        if (!ht)
+            return MW_ENOMEM;
+        for (uint32_t i = 0; i < pf->htcap; i++) {
+            if (!pf->ht[i].used)
+                continue;
+            uint32_t j = (uint32_t)(pf->ht[i].hash ^ pf->ht[i].slot) & (cap - 1);
+            while (ht[j].used)
+                j = (j + 1) & (cap - 1);
+            ht[j] = pf->ht[i];
+        }
+        free(pf->ht);
+        pf->ht = ht;
+        pf->htcap = cap;
+    }
+    uint64_t h = sg_hash64(v->s, v->len);
+    uint32_t j = (uint32_t)(h ^ slot) & (pf->htcap - 1);
+    while (pf->ht[j].used)
+        j = (j + 1) & (pf->htcap - 1);
+    pf->ht[j] = (struct sg_pf_exact){
+        .slot = slot, .len = v->len, .rule = rule, .used = 1, .hash = h, .s = v->s};
+    pf->htn++;
+    pf->slots[slot].nexact++;
+    return 0;
+}
+
+static int pf_other_add(struct sg_prefilter *pf, const struct sg_fcond *fc, uint32_t rule)
+{
+    struct sg_pf_slot *ps = &pf->slots[fc->slot];
+    if (ps->nother == ps->cap) {
+        uint32_t cap = ps->cap ? ps->cap * 2 : 8;
+        struct sg_pf_other *no = realloc(ps->other, cap * sizeof(*no));
+        if (!no)
+            return MW_ENOMEM;
+        ps->other = no;
+        ps->cap = cap;
+    }
+    struct sg_pf_other *o = &ps->other[ps->nother++];
+    *o = (struct sg_pf_other){.fc = fc, .rule = rule, .has_bloom = 1};
+    o->bloom[0] = o->bloom[1] = o->bloom[2] = o->bloom[3] = ~0ull;
+    for (uint32_t i = 0; i < fc->nvals; i++) {
+        if (fc->vals[i].op != SG_CONTAINS || fc->vals[i].len < 2) {
+            o->has_bloom = 0;
+            break;
+        }
+        for (int k = 0; k < 4; k++)
+            o->bloom[k] &= fc->vals[i].bloom[k];
+    }
+    return 0;
+}
+
+static int fcond_all_exact(const struct sg_fcond *fc)
+{
+    if (fc->all && fc->nvals > 1)
+        return 0;
+    for (uint32_t i = 0; i < fc->nvals; i++)
+        if (fc->vals[i].op != SG_EXACT)
+            return 0;
+    return 1;
+}
+
+/* Enters rule number idx into the prefilter. On failure the index may hold
+ * part of the rule: harmless (it only marks the rule for evaluation), and
+ * the rule is then not added. */
+static int pf_add(struct sg_prefilter *pf, const struct sg_rule *r, uint32_t idx, uint32_t nslots)
+{
+    int rc = pf_grow_slots(pf, nslots);
+    if (rc)
+        return rc;
+    if (r->nanchors == 0) {
+        if (pf->nalways == pf->alwayscap) {
+            uint32_t cap = pf->alwayscap ? pf->alwayscap * 2 : 16;
+            uint32_t *na = realloc(pf->always, cap * sizeof(*na));
+            if (!na)
+                return MW_ENOMEM;
+            pf->always = na;
+            pf->alwayscap = cap;
+        }
+        pf->always[pf->nalways++] = idx;
+        return 0;
+    }
+    for (uint32_t a = 0; a < r->nanchors; a++) {
+        const struct sg_fcond *fc = r->anchors[a];
+        if (fcond_all_exact(fc)) {
+            for (uint32_t i = 0; i < fc->nvals; i++)
+                if ((rc = pf_exact_insert(pf, fc->slot, &fc->vals[i], idx)))
+                    return rc;
+        } else if ((rc = pf_other_add(pf, fc, idx))) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void pf_free(struct sg_prefilter *pf)
+{
+    for (uint32_t i = 0; i < pf->nslots; i++)
+        free(pf->slots[i].other);
+    free(pf->slots);
+    free(pf->ht);
+    free(pf->always);
+}
+
 static int add_rule(mw_sigma_ruleset_t *rs, struct sg_rule *r)
 {
+    int rc = pf_add(&rs->pf, r, (uint32_t)rs->nrules, rs->fields.n);
+    if (rc)
+        return rc;
     if (rs->nrules == rs->cap) {
         size_t cap = rs->cap ? rs->cap * 2 : 64;
         struct sg_rule **nr = realloc(rs->rules, cap * sizeof(*nr));

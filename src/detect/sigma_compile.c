@@ -149,6 +149,8 @@ static int compile_value(struct cctx *c, const yaml_node_t *n, int mod, struct s
     out->len = (uint32_t)(hi - lo);
     b[hi] = '\0'; /* literal part only; the pattern chars after it are no longer needed */
     out->op = lead && trail ? SG_CONTAINS : lead ? SG_ENDSWITH : trail ? SG_STARTSWITH : SG_EXACT;
+    if (out->op == SG_CONTAINS)
+        sg_bloom(out->s, out->len, out->bloom);
     return 0;
 }
 
@@ -498,6 +500,8 @@ static int compile_detection(struct cctx *c, const yaml_node_t *det)
     if (rc)
         return rc;
     rc = sg_compute_required(r);
+    if (!rc)
+        rc = sg_compute_anchors(r);
     if (rc)
         return fail(c, det, rc, "out of memory");
     return 0;

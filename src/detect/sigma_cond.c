@@ -511,3 +511,150 @@ int sg_compute_required(struct sg_rule *r)
     free(s.v);
     return 0;
 }
+
+/* ---- prefilter anchors ----------------------------------------------------
+ * A set of field conditions such that, if the node holds, at least one of
+ * them holds. AND needs only one child's set (the smallest), OR and "N of"
+ * need the union, NOT and keywords give no set (the rule is then always
+ * evaluated). A map contributes its most selective field condition. */
+
+#define SG_MAX_ANCHORS 16
+
+struct aset {
+    int none; /* no usable set */
+    uint32_t n;
+    int score; /* lowest score in the set */
+    const struct sg_fcond *a[SG_MAX_ANCHORS];
+};
+
+static int fcond_score(const struct sg_fcond *fc)
+{
+    static const int base[] = {
+        [SG_EXACT] = 5, [SG_STARTSWITH] = 4, [SG_ENDSWITH] = 4, [SG_CONTAINS] = 3,
+        [SG_GLOB] = 2,  [SG_NULL] = 0,       [SG_ANY] = 0};
+    if (fc->has_null)
+        return -1;
+    int worst = 1000;
+    for (uint32_t i = 0; i < fc->nvals; i++) {
+        const struct sg_value *v = &fc->vals[i];
+        int sc = base[v->op] * 100 + (v->len > 40 ? 40 : (int)v->len);
+        if (v->op == SG_ANY || (v->op != SG_EXACT && v->len == 0))
+            sc = 0;
+        if (sc < worst)
+            worst = sc;
+    }
+    return fc->all ? worst + 50 : worst - (int)fc->nvals;
+}
+
+static void aset_add(struct aset *s, const struct sg_fcond *fc, int score)
+{
+    if (s->none)
+        return;
+    for (uint32_t i = 0; i < s->n; i++)
+        if (s->a[i] == fc)
+            return;
+    if (s->n == SG_MAX_ANCHORS) {
+        s->none = 1;
+        return;
+    }
+    if (s->n == 0 || score < s->score)
+        s->score = score;
+    s->a[s->n++] = fc;
+}
+
+static void aset_union(struct aset *s, const struct aset *o)
+{
+    if (o->none) {
+        s->none = 1;
+        return;
+    }
+    for (uint32_t i = 0; i < o->n && !s->none; i++)
+        aset_add(s, o->a[i], fcond_score(o->a[i]));
+}
+
+static int aset_better(const struct aset *a, const struct aset *b)
+{
+    if (a->none || a->n == 0)
+        return 0;
+    if (b->none || b->n == 0)
+        return 1;
+    return a->n < b->n || (a->n == b->n && a->score > b->score);
+}
+
+static void anchors_sel(const struct sg_sel *sel, struct aset *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (sel->nkw || sel->nmaps == 0) {
+        out->none = 1;
+        return;
+    }
+    for (uint32_t m = 0; m < sel->nmaps && !out->none; m++) {
+        const struct sg_fcond *best = NULL;
+        int bs = 0;
+        for (uint32_t i = 0; i < sel->maps[m].n; i++) {
+            int sc = fcond_score(&sel->maps[m].conds[i]);
+            if (sc > 0 && (!best || sc > bs)) {
+                best = &sel->maps[m].conds[i];
+                bs = sc;
+            }
+        }
+        if (!best)
+            out->none = 1;
+        else
+            aset_add(out, best, bs);
+    }
+}
+
+static void anchors_node(const struct sg_rule *r, uint32_t idx, struct aset *out)
+{
+    const struct sg_node *nd = &r->nodes[idx];
+    struct aset k;
+    memset(out, 0, sizeof(*out));
+    switch (nd->op) {
+    case SG_N_SEL:
+        anchors_sel(&r->sels[nd->sel], out);
+        return;
+    case SG_N_AND:
+    case SG_N_OF:
+        if (nd->op == SG_N_AND || nd->k >= nd->n) { /* every child must hold: pick one */
+            out->none = 1;
+            for (uint32_t i = 0; i < nd->n; i++) {
+                if (nd->op == SG_N_AND)
+                    anchors_node(r, nd->kids[i], &k);
+                else
+                    anchors_sel(&r->sels[nd->kids[i]], &k);
+                if (aset_better(&k, out))
+                    *out = k;
+            }
+            return;
+        }
+        for (uint32_t i = 0; i < nd->n && !out->none; i++) {
+            anchors_sel(&r->sels[nd->kids[i]], &k);
+            aset_union(out, &k);
+        }
+        return;
+    case SG_N_OR:
+        for (uint32_t i = 0; i < nd->n && !out->none; i++) {
+            anchors_node(r, nd->kids[i], &k);
+            aset_union(out, &k);
+        }
+        return;
+    default: /* NOT */
+        out->none = 1;
+        return;
+    }
+}
+
+int sg_compute_anchors(struct sg_rule *r)
+{
+    struct aset s;
+    anchors_node(r, r->root, &s);
+    if (s.none || s.n == 0)
+        return 0;
+    r->anchors = sg_alloc(&r->arena, s.n * sizeof(*r->anchors));
+    if (!r->anchors)
+        return MW_ENOMEM;
+    memcpy(r->anchors, s.a, s.n * sizeof(*s.a));
+    r->nanchors = s.n;
+    return 0;
+}

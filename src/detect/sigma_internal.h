@@ -45,6 +45,7 @@ enum sg_op {
 enum sg_kind { SG_K_LIT = 0, SG_K_STAR = 1, SG_K_QMARK = 2 };
 
 struct sg_value {
+    uint64_t bloom[4]; /* SG_CONTAINS: bigram filter of s (sg_bloom) */
     const char *s; /* lowercased literal bytes (NUL-terminated) */
     const uint8_t *kinds; /* SG_GLOB only: one enum sg_kind per byte of s */
     uint32_t len;
@@ -98,6 +99,10 @@ struct sg_rule {
     uint32_t nreq; /* slots that must be present for the condition to hold */
     uint32_t *req;
     uint8_t uses_raw; /* keywords: needs the lowercased raw text */
+    /* Prefilter: the condition can hold only if one of these field
+     * conditions holds (0 anchors = no prefilter, evaluate always). */
+    uint32_t nanchors;
+    const struct sg_fcond **anchors;
 };
 
 /* ---- field slots (name -> index), owned by the ruleset ---- */
@@ -109,12 +114,53 @@ struct sg_fields {
     uint32_t htcap;
 };
 
+/* ---- prefilter index (Suricata-style): which rules to evaluate ----
+ * A rule whose anchors are all exact values is entered once per value in
+ * a hash table keyed by (slot, value); a rule with other anchors is listed
+ * under each anchor's slot; a rule without anchors is always evaluated.
+ * Per event: look up each present field's value, run the other anchors of
+ * present slots, evaluate only the marked rules (in load order). */
+struct sg_pf_exact {
+    uint32_t slot, len, rule, used;
+    uint64_t hash;
+    const char *s;
+};
+struct sg_pf_other {
+    uint64_t bloom[4]; /* bits every value of fc needs (all-contains fconds) */
+    const struct sg_fcond *fc;
+    uint32_t rule;
+    uint32_t has_bloom;
+};
+struct sg_pf_slot {
+    uint32_t nexact; /* exact entries for this slot */
+    uint32_t nother, cap;
+    struct sg_pf_other *other;
+};
+struct sg_prefilter {
+    struct sg_pf_exact *ht;
+    uint32_t htcap, htn;
+    struct sg_pf_slot *slots;
+    uint32_t nslots;
+    uint32_t *always;
+    uint32_t nalways, alwayscap;
+};
+
 struct mw_sigma_ruleset {
     struct sg_rule **rules;
     size_t nrules, cap;
     struct sg_fields fields;
+    struct sg_prefilter pf;
     char err[1024];
 };
+
+/* FNV-1a 64 over n bytes (prefilter keys). */
+static inline uint64_t sg_hash64(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
 
 /* Slot of a field name, adding it if new. MW_ELIMIT / MW_ENOMEM. */
 int sg_fields_intern(struct sg_fields *f, const char *name, size_t len, uint32_t *slot);
@@ -135,6 +181,17 @@ int sg_parse_condition(struct sg_rule *r, const char *const *conds, const uint32
 
 /* Required slots computed from the condition tree (sigma_cond.c). */
 int sg_compute_required(struct sg_rule *r);
+
+/* Anchors for the prefilter, from the condition tree (sigma_cond.c). */
+int sg_compute_anchors(struct sg_rule *r);
+
+/* 256-bit bigram filter: out has every bit of s's byte pairs set
+ * (sigma_match.c). A substring's bits are a subset of the text's. */
+void sg_bloom(const char *s, size_t n, uint64_t out[4]);
+
+/* Test knob (sigma_match.c): when set, every rule is evaluated, so tests
+ * can check that the prefilter never changes a result. Not thread-safe. */
+extern int sg_disable_prefilter;
 
 /* ASCII lowercase copy (sigma_match.c). */
 void sg_lower(char *dst, const char *src, size_t n);

@@ -13,6 +13,8 @@
 struct sg_slotval {
     uint32_t gen; /* == scratch gen: present in the current event */
     uint32_t len;
+    uint32_t bloom_gen; /* == gen: bloom is computed for this event */
+    uint64_t bloom[4];
     const char *val; /* event's value */
     const char *lower; /* lowercased copy in scratch->buf, or NULL */
 };
@@ -25,6 +27,10 @@ struct mw_sigma_scratch {
     size_t bufcap, bufused;
     const mw_event_t *ev;
     const char *raw_lower; /* lowercased ev->raw, or NULL until needed */
+    uint32_t *cand; /* per rule: == gen if the prefilter selected it */
+    size_t ncand;
+    uint32_t npresent;
+    uint32_t present[MW_EVENT_MAX_FIELDS]; /* slots present in the event */
 };
 
 static const unsigned char lower_tab[256] = {
@@ -45,6 +51,16 @@ void sg_lower(char *dst, const char *src, size_t n)
     unsigned char *d = (unsigned char *)dst;
     for (size_t i = 0; i < n; i++)
         d[i] = lower_tab[s[i]];
+}
+
+void sg_bloom(const char *s, size_t n, uint64_t out[4])
+{
+    const unsigned char *u = (const unsigned char *)s;
+    out[0] = out[1] = out[2] = out[3] = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        unsigned h = ((unsigned)u[i] * 0x9du ^ (unsigned)u[i + 1] * 0x3bu) & 255u;
+        out[h >> 6] |= 1ull << (h & 63);
+    }
 }
 
 int mw_sigma_scratch_new(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t **out)
@@ -71,6 +87,7 @@ void mw_sigma_scratch_free(mw_sigma_scratch_t *s)
         return;
     free(s->slots);
     free(s->buf);
+    free(s->cand);
     free(s);
 }
 
@@ -85,12 +102,22 @@ static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
         sc->slots = ns;
         sc->nslots = rs->fields.n;
     }
+    if (rs->nrules > sc->ncand) {
+        uint32_t *nc = realloc(sc->cand, rs->nrules * sizeof(*nc));
+        if (!nc)
+            return MW_ENOMEM;
+        memset(nc + sc->ncand, 0, (rs->nrules - sc->ncand) * sizeof(*nc));
+        sc->cand = nc;
+        sc->ncand = rs->nrules;
+    }
     if (++sc->gen == 0) {
+        memset(sc->cand, 0, sc->ncand * sizeof(*sc->cand));
         for (uint32_t i = 0; i < sc->nslots; i++)
-            sc->slots[i].gen = 0;
+            sc->slots[i].gen = sc->slots[i].bloom_gen = 0;
         sc->gen = 1;
     }
     size_t need = (size_t)ev->raw_len + 1;
+    sc->npresent = 0;
     for (uint32_t i = 0; i < ev->nfields; i++) {
         const mw_field_t *f = &ev->fields[i];
         int32_t s = sg_fields_find(&rs->fields, f->key, f->key_len);
@@ -102,6 +129,8 @@ static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
         sv->val = f->val;
         sv->lower = NULL;
         need += (size_t)f->val_len + 1;
+        if (sc->npresent < MW_EVENT_MAX_FIELDS)
+            sc->present[sc->npresent++] = (uint32_t)s;
     }
     if (need > sc->bufcap) {
         char *nb = realloc(sc->buf, need);
@@ -152,13 +181,29 @@ static int glob_match(const struct sg_value *v, const char *s, size_t sl)
     return pi == pl;
 }
 
-static int value_match(const struct sg_value *v, const char *s, size_t len)
+/* sv (may be NULL) gives the field's bigram filter for a cheap "contains"
+ * reject before memmem. */
+static int value_match(const struct sg_value *v, const char *s, size_t len, struct sg_slotval *sv,
+                       uint32_t gen)
 {
     switch (v->op) {
     case SG_EXACT:
         return len == v->len && memcmp(s, v->s, len) == 0;
     case SG_CONTAINS:
-        return v->len <= len && (v->len == 0 || memmem(s, len, v->s, v->len) != NULL);
+        if (v->len > len)
+            return 0;
+        if (sv && v->len > 1) {
+            if (sv->bloom_gen != gen) {
+                sg_bloom(s, len, sv->bloom);
+                sv->bloom_gen = gen;
+            }
+            if ((sv->bloom[0] & v->bloom[0]) != v->bloom[0] ||
+                (sv->bloom[1] & v->bloom[1]) != v->bloom[1] ||
+                (sv->bloom[2] & v->bloom[2]) != v->bloom[2] ||
+                (sv->bloom[3] & v->bloom[3]) != v->bloom[3])
+                return 0;
+        }
+        return v->len == 0 || memmem(s, len, v->s, v->len) != NULL;
     case SG_STARTSWITH:
         return v->len <= len && memcmp(s, v->s, v->len) == 0;
     case SG_ENDSWITH:
@@ -182,12 +227,12 @@ static int fcond_match(mw_sigma_scratch_t *sc, const struct sg_fcond *fc)
         sv->lower = lowered(sc, sv->val, sv->len);
     if (fc->all) {
         for (uint32_t i = 0; i < fc->nvals; i++)
-            if (!value_match(&fc->vals[i], sv->lower, sv->len))
+            if (!value_match(&fc->vals[i], sv->lower, sv->len, sv, sc->gen))
                 return 0;
         return 1;
     }
     for (uint32_t i = 0; i < fc->nvals; i++)
-        if (value_match(&fc->vals[i], sv->lower, sv->len))
+        if (value_match(&fc->vals[i], sv->lower, sv->len, sv, sc->gen))
             return 1;
     return 0;
 }
@@ -208,7 +253,7 @@ static int sel_match(mw_sigma_scratch_t *sc, const struct sg_sel *sel)
             sc->raw_lower = lowered(sc, ev->raw ? ev->raw : "", ev->raw ? ev->raw_len : 0);
         size_t rl = ev->raw ? ev->raw_len : 0;
         for (uint32_t i = 0; i < sel->nkw; i++)
-            if (value_match(&sel->kw[i], sc->raw_lower, rl))
+            if (value_match(&sel->kw[i], sc->raw_lower, rl, NULL, 0))
                 return 1;
     }
     return 0;
@@ -246,6 +291,56 @@ static int eval_node(mw_sigma_scratch_t *sc, const struct sg_rule *r, uint32_t i
     return 0;
 }
 
+int sg_disable_prefilter;
+
+/* Marks in sc->cand the rules the prefilter lets through. */
+static void prefilter(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
+{
+    const struct sg_prefilter *pf = &rs->pf;
+    uint32_t gen = sc->gen;
+    for (uint32_t i = 0; i < pf->nalways; i++)
+        sc->cand[pf->always[i]] = gen;
+    for (uint32_t p = 0; p < sc->npresent; p++) {
+        uint32_t s = sc->present[p];
+        if (s >= pf->nslots)
+            continue;
+        const struct sg_pf_slot *ps = &pf->slots[s];
+        struct sg_slotval *sv = &sc->slots[s];
+        if (ps->nexact) {
+            if (!sv->lower)
+                sv->lower = lowered(sc, sv->val, sv->len);
+            uint64_t h = sg_hash64(sv->lower, sv->len);
+            uint32_t m = pf->htcap - 1, j = (uint32_t)(h ^ s) & m;
+            for (; pf->ht[j].used; j = (j + 1) & m) {
+                const struct sg_pf_exact *e = &pf->ht[j];
+                if (e->hash == h && e->slot == s && e->len == sv->len &&
+                    memcmp(e->s, sv->lower, sv->len) == 0)
+                    sc->cand[e->rule] = gen;
+            }
+        }
+        for (uint32_t o = 0; o < ps->nother; o++) {
+            const struct sg_pf_other *po = &ps->other[o];
+            if (sc->cand[po->rule] == gen)
+                continue;
+            if (po->has_bloom) {
+                if (sv->bloom_gen != gen) {
+                    if (!sv->lower)
+                        sv->lower = lowered(sc, sv->val, sv->len);
+                    sg_bloom(sv->lower, sv->len, sv->bloom);
+                    sv->bloom_gen = gen;
+                }
+                if ((sv->bloom[0] & po->bloom[0]) != po->bloom[0] ||
+                    (sv->bloom[1] & po->bloom[1]) != po->bloom[1] ||
+                    (sv->bloom[2] & po->bloom[2]) != po->bloom[2] ||
+                    (sv->bloom[3] & po->bloom[3]) != po->bloom[3])
+                    continue;
+            }
+            if (fcond_match(sc, po->fc))
+                sc->cand[po->rule] = gen;
+        }
+    }
+}
+
 int mw_sigma_match(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *scratch, const mw_event_t *ev,
                    mw_detection_emit_fn emit, void *ctx)
 {
@@ -260,12 +355,17 @@ int mw_sigma_match(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *scratch, co
     }
     if ((rc = scratch_prepare(rs, scratch, ev)))
         goto out;
+    prefilter(rs, scratch);
     for (size_t i = 0; i < rs->nrules; i++) {
+        if (scratch->cand[i] != scratch->gen && !sg_disable_prefilter)
+            continue;
         const struct sg_rule *r = rs->rules[i];
         uint32_t q = 0;
         while (q < r->nreq && scratch->slots[r->req[q]].gen == scratch->gen)
             q++;
-        if (q < r->nreq || !eval_node(scratch, r, r->root))
+        if (q < r->nreq)
+            continue;
+        if (!eval_node(scratch, r, r->root))
             continue;
         rc = emit(ctx, &r->det);
         if (rc == MW_ELIMIT) {

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "detect/sigma_internal.h" /* sg_disable_prefilter */
 #include "mwrasp/detect.h"
 #include "mwrasp/log.h"
 #include "mwrasp/metrics.h"
@@ -52,6 +53,22 @@ static mw_event_t *mkev(const char *raw, ...)
     return ev;
 }
 
+/* Matches with the prefilter and again with every rule evaluated: the
+ * prefilter must never change which rules fire. */
+static int match_both(const mw_sigma_ruleset_t *rs, const mw_event_t *ev, struct hits *h)
+{
+    struct hits all = {0};
+    int rc = mw_sigma_match(rs, NULL, ev, collect, h);
+    sg_disable_prefilter = 1;
+    int rc2 = mw_sigma_match(rs, NULL, ev, collect, &all);
+    sg_disable_prefilter = 0;
+    assert_int_equal(rc, rc2);
+    assert_int_equal(h->n, all.n);
+    for (int i = 0; i < h->n && i < 16; i++)
+        assert_string_equal(h->d[i].rule_id, all.d[i].rule_id);
+    return rc;
+}
+
 static mw_sigma_ruleset_t *one_rule(const char *yaml)
 {
     mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
@@ -66,7 +83,7 @@ static mw_sigma_ruleset_t *one_rule(const char *yaml)
 static int fires(const mw_sigma_ruleset_t *rs, mw_event_t *ev)
 {
     struct hits h = {0};
-    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &h), 0);
+    assert_int_equal(match_both(rs, ev, &h), 0);
     mw_event_free(ev);
     return h.n;
 }
@@ -661,7 +678,7 @@ static const char *fired(const mw_sigma_ruleset_t *rs, mw_event_t *ev)
 {
     static char out[1024];
     struct hits h = {0};
-    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &h), 0);
+    assert_int_equal(match_both(rs, ev, &h), 0);
     mw_event_free(ev);
     out[0] = '\0';
     for (int i = 0; i < h.n && i < 16; i++) {
@@ -861,7 +878,7 @@ static void run_case(const char *dir, const char *name)
             continue;
         struct hits h = {0};
         mw_event_t *ev = event_from_json(line);
-        assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &h), 0);
+        assert_int_equal(match_both(rs, ev, &h), 0);
         mw_event_free(ev);
         if (h.n) {
             char b[16];
