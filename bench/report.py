@@ -114,6 +114,8 @@ def report(d):
     env = load(d, "env.json") or {}
     tcp, http = load(d, "tcp.json"), load(d, "http.json")
     sink, sqlite = load(d, "sink.json"), load(d, "sqlite.json")
+    bstore = load(d, "bench_store.json")
+    bstore_v = bstore["events_per_s"] if bstore else None
     paced = []  # (name, loadgen summary, quantiles)
     for name in ("lat", "lat_low"):
         r = load(d, name + ".json")
@@ -159,6 +161,9 @@ def report(d):
                  fmt_rate(sink_v), ratio(tcp_v, sink_v)))
     L.append("| syslog TCP ingest-to-store | %s | bare SQLite insert of the same rows: %s | %s |" % (
         fmt_rate(tcp_v), fmt_rate(sql_v), ratio(tcp_v, sql_v)))
+    if bstore:
+        L.append("| syslog TCP ingest-to-store | %s | the store module alone (bench_store): %s | %s |" % (
+            fmt_rate(tcp_v), fmt_rate(bstore_v), ratio(tcp_v, bstore_v)))
     L.append("| syslog TCP ingest-to-store | %s | target (issue 2): %s | %s |" % (
         fmt_rate(tcp_v), fmt_rate(target), ratio(tcp_v, target)))
     L.append("| HTTP NDJSON ingest-to-store, %s events, %s conn. x %s-line batches%s | %s | raw "
@@ -168,6 +173,9 @@ def report(d):
                  note(http), fmt_rate(http_v), fmt_rate(sink_v), ratio(http_v, sink_v)))
     L.append("| HTTP NDJSON ingest-to-store | %s | bare SQLite insert of the same rows: %s | %s |" % (
         fmt_rate(http_v), fmt_rate(sql_v), ratio(http_v, sql_v)))
+    if bstore:
+        L.append("| HTTP NDJSON ingest-to-store | %s | the store module alone (bench_store): %s | %s |" % (
+            fmt_rate(http_v), fmt_rate(bstore_v), ratio(http_v, bstore_v)))
     L.append("| HTTP NDJSON ingest-to-store | %s | target (issue 2): %s | %s |" % (
         fmt_rate(http_v), fmt_rate(target), ratio(http_v, target)))
     for name, lat, lq in paced:
@@ -204,7 +212,11 @@ def report(d):
     L.append("- References run on the same machine in the same run, without the daemon: "
              "loadgen syslog-tcp into `loadgen sink-tcp` (reads and discards), and "
              "`sqlite_ref` (the events table of the store schema, WAL, synchronous=NORMAL, "
-             "batches of %s rows, one thread)." % (sqlite.get("batch", "?") if sqlite else "?"))
+             "batches of %s rows, one writer thread, checkpoints on a second thread like the "
+             "store)%s." % (sqlite.get("batch", "?") if sqlite else "?",
+                            ", and `bench_store` (the store module through its API, batches of "
+                            "4096, 1 % of the events with a threat update and a detection)"
+                            if bstore else ""))
     return "\n".join(L) + "\n"
 
 

@@ -7,6 +7,7 @@
 #   (c) references first, without the daemon:
 #       - raw loopback TCP: loadgen syslog-tcp into loadgen sink-tcp
 #       - bare SQLite insert of the same rows: sqlite_ref
+#       - the store module alone, through its API: bench_store (if built)
 #   (a) ingest-to-store throughput, with 100 bench rules + the bundled rules:
 #       - syslog over TCP (newline framing)
 #       - HTTP POST /api/v1/events, NDJSON batches, each waiting for its 202
@@ -87,7 +88,7 @@ setenv() { # KEY VALUE(json): adds a key to env.json
 }
 
 # ---- (c) references, without the daemon ----------------------------------
-say "reference 1/2: raw loopback TCP, $N_TCP events, $C_TCP connections"
+say "reference 1/3: raw loopback TCP, $N_TCP events, $C_TCP connections"
 "$BIN/loadgen" sink-tcp 0 --count "$N_TCP" --idle-timeout 10 > "$W/sink.json" 2> "$W/sink.err" &
 SINK_PID=$!
 for _ in $(seq 1 100); do grep -q listening "$W/sink.err" 2>/dev/null && break; sleep 0.05; done
@@ -98,9 +99,21 @@ SPORT=$(jget "$W/sink.err" "d['listening']")
 wait "$SINK_PID" || say "sink-tcp did not receive everything: $(cat "$W/sink.json")"
 SINK_PID=
 
-say "reference 2/2: bare SQLite insert, $SQL_ROWS rows"
+say "reference 2/3: bare SQLite insert, $SQL_ROWS rows"
 "$BIN/sqlite_ref" "$W/ref.db" --count "$SQL_ROWS" > "$W/sqlite.json" || say "sqlite_ref failed"
 rm -f "$W/ref.db" "$W/ref.db-wal" "$W/ref.db-shm"
+if [ -x "$BIN/bench_store" ]; then
+  say "reference 3/3: the store module alone (bench_store), $SQL_ROWS events"
+  if MW_BENCH_TMP="$W" "$BIN/bench_store" "$SQL_ROWS" 4096 1 > "$W/bench_store.txt" 2>&1; then
+    python3 - "$W/bench_store.txt" "$W/bench_store.json" <<'PY' || say "cannot read bench_store output"
+import json, re, sys
+m = re.search(r"bench_store: (\d+) events/s \(([\d.]+) s\)", open(sys.argv[1]).read())
+json.dump({"events_per_s": int(m.group(1)), "seconds": float(m.group(2))}, open(sys.argv[2], "w"))
+PY
+  else
+    say "bench_store failed: $(tail -3 "$W/bench_store.txt")"
+  fi
+fi
 
 # ---- the daemon ------------------------------------------------------------
 mkdir -p "$W/rules/bench" "$W/store"
