@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "detect/sigma_internal.h" /* sg_disable_prefilter */
+#include "mwrasp/config.h"
 #include "mwrasp/detect.h"
 #include "mwrasp/log.h"
 #include "mwrasp/metrics.h"
@@ -815,6 +816,37 @@ static void test_bundled_rules(void **st)
     mw_sigma_ruleset_free(rs);
 }
 
+/* ---- the detector ops (what the engine calls) ---------------------------- */
+
+static void test_detector_ops(void **st)
+{
+    (void)st;
+    const struct mw_detector_ops *ops = &mw_detector_sigma;
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    snprintf(cfg.rules_dir, sizeof cfg.rules_dir, "%s", MW_SOURCE_DIR "/rules");
+    void *state = NULL, *scratch = NULL;
+    assert_string_equal(ops->name, "sigma");
+    assert_int_equal(ops->create(&cfg, &state), 0);
+    assert_int_equal(ops->count(state), 10);
+    assert_int_equal(ops->scratch_new(state, &scratch), 0);
+    struct hits h = {0};
+    mw_event_t *ev =
+        mkev("", "EventID", "1102", "Provider_Name", "Microsoft-Windows-Eventlog", NULL);
+    assert_int_equal(ops->match(state, scratch, ev, collect, &h), 0);
+    mw_event_free(ev);
+    assert_int_equal(h.n, 1);
+    assert_string_equal(h.d[0].type, "defense-evasion");
+    assert_int_equal(h.d[0].severity, 2);
+    ops->scratch_free(scratch);
+    ops->destroy(state);
+    /* a directory that cannot be read: the detector cannot run */
+    snprintf(cfg.rules_dir, sizeof cfg.rules_dir, "/nonexistent/rules");
+    state = (void *)&cfg;
+    assert_int_equal(ops->create(&cfg, &state), MW_EIO);
+    assert_ptr_equal(state, (void *)&cfg); /* untouched */
+}
+
 /* ---- data-driven cases: tests/cases/sigma/<case>/ ----------------------- */
 
 static mw_event_t *event_from_json(const char *line)
@@ -941,6 +973,7 @@ int main(void)
         cmocka_unit_test(test_file_limits),
         cmocka_unit_test(test_load_dir),
         cmocka_unit_test(test_bundled_rules),
+        cmocka_unit_test(test_detector_ops),
         cmocka_unit_test(test_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
