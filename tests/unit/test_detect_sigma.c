@@ -610,6 +610,28 @@ static void test_file_limits(void **st)
     mw_sigma_ruleset_free(rs);
 }
 
+static void test_rule_cap(void **st)
+{
+    (void)st;
+    const char *one = "title: r\ndetection: {s: {f: x}, condition: s}\n---\n";
+    size_t l = strlen(one), n = MW_SIGMA_MAX_RULES + 1;
+    char *y = malloc(l * n + 1);
+    assert_non_null(y);
+    for (size_t i = 0; i < n; i++)
+        memcpy(y + i * l, one, l);
+    y[l * n] = '\0';
+    mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
+    assert_int_equal(mw_sigma_add_string(rs, y, l * n, "many.yml"), MW_ELIMIT);
+    assert_int_equal(mw_sigma_count(rs), MW_SIGMA_MAX_RULES);
+    char want[64];
+    snprintf(want, sizeof want, "many.yml:%zu: more than %d rules",
+             (size_t)MW_SIGMA_MAX_RULES * 3 + 1, MW_SIGMA_MAX_RULES);
+    if (!strstr(mw_sigma_last_error(rs), want))
+        fail_msg("got '%s', want '%s'", mw_sigma_last_error(rs), want);
+    free(y);
+    mw_sigma_ruleset_free(rs);
+}
+
 /* ---- load_dir: recursive, sorted, extensions ---------------------------- */
 
 static void write_file(const char *path, const char *text)
@@ -971,6 +993,7 @@ int main(void)
         cmocka_unit_test(test_brackets_not_nesting),
         cmocka_unit_test(test_bad_rule_skipped_rest_loaded),
         cmocka_unit_test(test_file_limits),
+        cmocka_unit_test(test_rule_cap),
         cmocka_unit_test(test_load_dir),
         cmocka_unit_test(test_bundled_rules),
         cmocka_unit_test(test_detector_ops),
