@@ -51,8 +51,8 @@ static int build_events(struct evgen *g, enum evgen_format fmt, size_t n, double
 }
 
 /* Times rounds over evs[0..n); returns ns per event. */
-static double run(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc, mw_event_t **evs,
-                  size_t n, int rounds, size_t *hits)
+static double run(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc, mw_event_t **evs, size_t n,
+                  int rounds, size_t *hits)
 {
     double t0 = now_s();
     for (int r = 0; r < rounds; r++)
