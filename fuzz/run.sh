@@ -8,7 +8,8 @@ set -euo pipefail
 BUILD=${1:?usage: fuzz/run.sh BUILD_DIR [SECONDS]}
 SECS=${2:-60}
 HERE=$(cd "$(dirname "$0")" && pwd)
-HARNESSES="syslog jsonl"
+# every harness listed in fuzz/CMakeLists.txt (fuzz_<name>.c beside this script)
+HARNESSES=$(cd "$HERE" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')
 fail=0
 for h in $HARNESSES; do
     bin="$BUILD/bin/fuzz_$h"
