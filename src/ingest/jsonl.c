@@ -230,21 +230,27 @@ static int flatten(struct jf *f, const json_t *o, size_t klen, int depth)
     return MW_OK;
 }
 
-/* Member at a dotted path: the literal key first ("host.name"), then nested
- * objects ({"host":{"name":...}}), trying every split of the path. */
+/* Member at a dotted path, the first in document order among the members
+ * that flatten to that path: a literal key ("host.name") or nested objects
+ * ({"host":{"name":...}}), whichever comes first. This is the member the
+ * flattened field of that name holds (first wins), and what the JSON-lines
+ * scanner picks. jansson (>= 2.8) iterates objects in insertion order. */
 static const json_t *jget(const json_t *o, const char *path, size_t len)
 {
     if (!json_is_object(o))
         return NULL;
-    const json_t *v = json_object_getn(o, path, len);
-    if (v)
-        return v;
-    for (size_t i = 0; i < len; i++) {
-        if (path[i] != '.')
-            continue;
-        const json_t *sub = json_object_getn(o, path, i);
-        if (json_is_object(sub) && (v = jget(sub, path + i + 1, len - i - 1)))
+    const char *k;
+    size_t kl;
+    json_t *v;
+    json_object_keylen_foreach((json_t *)o, k, kl, v)
+    {
+        if (kl == len && memcmp(k, path, len) == 0)
             return v;
+        if (kl < len && path[kl] == '.' && memcmp(k, path, kl) == 0 && json_is_object(v)) {
+            const json_t *r = jget(v, path + kl + 1, len - kl - 1);
+            if (r)
+                return r;
+        }
     }
     return NULL;
 }

@@ -361,6 +361,10 @@ static void test_paths_agree(void **st)
         "{\"@timestamp\":\"bad\",\"timestamp\":1.5e9,\"TimeCreated\":\"2024-01-02T03:04:05Z\"}",
         "{\"\":{\"x\":1},\"e\":{},\"n\":{\"m\":{}},\"u\":\"\\u00e9\\u2028\"}",
         "{\"r\":123456789.123456789,\"i\":-42,\"big\":1.7976931348623157e308}",
+        /* nested path first, then the same path as a literal key (found by fuzzing):
+         * both paths take the first in document order */
+        "{\"event\":{\"category\":[\"authentication\"]},\"event.category\":\"admin\"}",
+        "{\"host.name\":\"lit\",\"host\":{\"name\":\"nested\"}}",
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
         mw_event_t *a = ok(lines[i]);
@@ -400,6 +404,12 @@ static void test_paths_agree(void **st)
     mw_event_free(ev);
     ev = ok(lines[3]);
     assert_int_equal(ev->ts_ns, 1500000000LL * NS);
+    mw_event_free(ev);
+    ev = ok(lines[6]);
+    assert_string_equal(ev->category, "authentication");
+    mw_event_free(ev);
+    ev = ok(lines[7]);
+    assert_string_equal(ev->host, "lit");
     mw_event_free(ev);
 }
 
