@@ -68,7 +68,9 @@ int mw_store_schema_version(mw_store_t *s);
 
 /* ---- batch writes (writer thread) ---- */
 MW_WUR int mw_store_begin(mw_store_t *s);
-/* Inserts an event; sets ev->id. */
+/* Stores an event; sets ev->id at once (ids are dense and increasing, never
+ * reused). The event is durable at commit; it is not visible to readers
+ * before. */
 MW_WUR int mw_store_put_event(mw_store_t *s, mw_event_t *ev);
 /* id == 0: inserts and sets t->id. id != 0: updates last_seen, count,
  * severity (min), confidence (max) of an existing threat that is not
@@ -104,12 +106,27 @@ MW_WUR int mw_store_open_threats(mw_store_t *s, int64_t since_ns, mw_threat_t **
 /* Evidence: the newest up to `limit` event ids linked to a threat. */
 MW_WUR int mw_store_threat_events(mw_store_t *s, uint64_t threat_id, uint32_t limit, uint64_t **ids,
                                   size_t *n);
+/* MW_ENOTFOUND if no such event (never stored, rolled back or expired);
+ * MW_EIO if its storage is unreadable or corrupt. *out untouched on error. */
 MW_WUR int mw_store_get_event(mw_store_t *s, uint64_t id, mw_stored_event_t *out);
+/* Calls cb for every stored event with id >= from_id, in id order, from one
+ * consistent snapshot (a batch is seen entirely or not at all). The event
+ * passed to cb is borrowed: it and its strings (NUL-terminated) are valid
+ * only during the call; do not clear or keep them. cb returns 0 to go on;
+ * any other value stops the scan, which returns that value. Otherwise 0, or
+ * MW_EIO (storage error or a corrupt segment: the events of the segments
+ * before it were delivered, none of its own), MW_ENOMEM. Holds one read connection for the whole
+ * scan. */
+typedef int (*mw_store_event_cb)(const mw_stored_event_t *e, void *ctx);
+MW_WUR int mw_store_scan_events(mw_store_t *s, uint64_t from_id, mw_store_event_cb cb, void *ctx);
 MW_WUR int mw_store_count_events(mw_store_t *s, uint64_t *n);
 MW_WUR int mw_store_count_threats(mw_store_t *s, uint64_t *n);
 
 /* Deletes events (and their detection links) ingested before older_than_ns,
- * in chunks so the writer is never blocked long; *deleted gets the count. */
+ * in chunks so the writer is never blocked long; *deleted gets the count.
+ * The SQLite store deletes whole segments (runs of up to 256 events of one
+ * batch): an event older than the cutoff stays while a newer event of its
+ * segment is inside retention. Event ids are never reused. */
 MW_WUR int mw_store_expire_events(mw_store_t *s, int64_t older_than_ns, uint64_t *deleted);
 
 /* ---- agents ---- */

@@ -4,6 +4,8 @@
  * so it commits atomically with the migration's DDL); schema_migrations is a
  * log of when each version was applied. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "mwrasp/event.h"
@@ -64,7 +66,57 @@ static const char mig_1[] =
     "  last_seen_ns INTEGER NOT NULL,"
     "  trust REAL NOT NULL) WITHOUT ROWID;";
 
-const char *const mw_store_migrations[] = {mig_1};
+/* Version 2: raw events in packed segments (docs/internals/store.md). One
+ * row per run of up to 256 consecutive events of a batch; event ids are
+ * first_id + index. store_meta keeps the event count and the next event id
+ * (a high-water mark, so ids never repeat even when retention has deleted
+ * every segment). The version-1 rows are packed by mw_pack_events (an
+ * aggregate the store registers on its write connection) in groups of
+ * consecutive ids: `run` is constant over a run of consecutive ids, `blk`
+ * cuts it every 256 rows and `bblk` about every 256 KiB (400 bytes per row
+ * over-estimates the fixed part of a record). detections is rebuilt without
+ * its foreign key to events (a key cannot point into a segment); retention
+ * deletes the detections of the segments it deletes. The old detections go
+ * first: dropping events with foreign keys on would cascade into them. */
+static const char mig_2[] =
+    "CREATE TABLE event_segments ("
+    "  first_id INTEGER PRIMARY KEY,"
+    "  n INTEGER NOT NULL CHECK (n > 0),"
+    "  min_ingest_ns INTEGER NOT NULL,"
+    "  max_ingest_ns INTEGER NOT NULL,"
+    "  data BLOB NOT NULL);"
+    "CREATE INDEX event_segments_max_ingest ON event_segments(max_ingest_ns);"
+    "CREATE TABLE store_meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO store_meta(key, value) VALUES"
+    "  ('event_count', (SELECT count(*) FROM events)),"
+    "  ('next_event_id', coalesce((SELECT max(id) FROM events), 0) + 1);"
+    "INSERT INTO event_segments(first_id, n, min_ingest_ns, max_ingest_ns, data)"
+    "  SELECT min(id), count(*), min(ingest_ns), max(ingest_ns),"
+    "         mw_pack_events(id, ts_ns, ingest_ns, source, host, category, raw)"
+    "  FROM (SELECT id, ts_ns, ingest_ns, source, host, category, raw,"
+    "               id - row_number() OVER w AS run,"
+    "               (row_number() OVER w - 1) / 256 AS blk,"
+    "               (sum(length(CAST(raw AS BLOB)) + 400) OVER w) / 262144 AS bblk"
+    "        FROM events WINDOW w AS (ORDER BY id))"
+    "  GROUP BY run, blk, bblk;"
+    "CREATE TABLE detections_v2 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  threat_id INTEGER NOT NULL REFERENCES threats(id),"
+    "  event_id INTEGER NOT NULL,"
+    "  rule_id TEXT NOT NULL,"
+    "  detector TEXT NOT NULL,"
+    "  ts_ns INTEGER NOT NULL);"
+    "INSERT INTO detections_v2(id, threat_id, event_id, rule_id, detector, ts_ns)"
+    "  SELECT id, threat_id, event_id, rule_id, detector, ts_ns FROM detections;"
+    "DROP TABLE detections;"
+    "ALTER TABLE detections_v2 RENAME TO detections;"
+    "CREATE INDEX detections_threat ON detections(threat_id, event_id);"
+    "CREATE INDEX detections_event ON detections(event_id);"
+    "DROP TABLE events;";
+
+const char *const mw_store_migrations[] = {mig_1, mig_2};
 const int mw_store_migration_count =
     (int)(sizeof mw_store_migrations / sizeof mw_store_migrations[0]);
 
@@ -75,6 +127,128 @@ int mw_store_sqlite_fail(sqlite3 *db, const char *what)
     MW_INC(mw_metrics.store_errors);
     return MW_EIO;
 }
+
+/* ---- mw_pack_events: the aggregate of migration 2 ---------------------- */
+
+#define PACK_ROWS_MAX 65536 /* the migration groups at most 256 */
+
+struct pack_item {
+    int64_t id;
+    size_t off, len; /* the record in pack.buf */
+};
+
+struct pack {
+    struct mw_seg_buf buf; /* records in arrival order */
+    struct pack_item *items;
+    size_t n, cap;
+    int failed;
+};
+
+static int cmp_item(const void *a, const void *b)
+{
+    int64_t x = ((const struct pack_item *)a)->id, y = ((const struct pack_item *)b)->id;
+
+    return (x > y) - (x < y);
+}
+
+static const char *value_str(sqlite3_value *v)
+{
+    const unsigned char *t = sqlite3_value_text(v);
+
+    return t ? (const char *)t : "";
+}
+
+static void pack_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct pack *p = sqlite3_aggregate_context(ctx, (int)sizeof *p);
+    enum mw_source src = MW_SRC_REPLAY;
+    struct pack_item *tmp;
+    const void *raw;
+    size_t before, raw_len;
+    int rc;
+
+    if (!p) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    if (p->failed || argc != 7)
+        goto fail;
+    if (p->n == p->cap) {
+        if (p->cap >= PACK_ROWS_MAX)
+            goto fail;
+        p->cap = p->cap ? p->cap * 2 : 256;
+        tmp = realloc(p->items, p->cap * sizeof *tmp);
+        if (!tmp)
+            goto fail;
+        p->items = tmp;
+    }
+    /* Normalised through the enum: an unknown name becomes "replay", as
+     * version 1 read it. */
+    if (mw_source_parse(value_str(argv[3]), &src) != 0)
+        src = MW_SRC_REPLAY;
+    raw = sqlite3_value_blob(argv[6]);
+    raw_len = (size_t)sqlite3_value_bytes(argv[6]);
+    before = p->buf.len ? p->buf.len : 1; /* the first append writes the version byte */
+    rc = mw_seg_append(&p->buf, sqlite3_value_int64(argv[1]), sqlite3_value_int64(argv[2]),
+                       mw_source_name(src), value_str(argv[4]), value_str(argv[5]),
+                       raw_len ? raw : NULL, raw_len);
+    if (rc)
+        goto fail;
+    p->items[p->n].id = sqlite3_value_int64(argv[0]);
+    p->items[p->n].off = before;
+    p->items[p->n].len = p->buf.len - before;
+    p->n++;
+    return;
+fail:
+    p->failed = 1;
+}
+
+static void pack_final(sqlite3_context *ctx)
+{
+    struct pack *p = sqlite3_aggregate_context(ctx, 0);
+    uint8_t *out = NULL;
+    size_t o = 1;
+
+    if (!p || p->n == 0) {
+        sqlite3_result_error(ctx, "mw_pack_events: empty group", -1);
+        return;
+    }
+    if (p->failed)
+        goto fail;
+    /* Rows may come in any order within a group: sort, then insist on
+     * consecutive ids (a segment holds ids first_id .. first_id + n - 1). */
+    qsort(p->items, p->n, sizeof *p->items, cmp_item);
+    for (size_t i = 1; i < p->n; i++)
+        if (p->items[i].id != p->items[i - 1].id + 1)
+            goto fail;
+    out = malloc(p->buf.len);
+    if (!out)
+        goto fail;
+    out[0] = MW_SEG_VERSION;
+    for (size_t i = 0; i < p->n; i++) {
+        memcpy(out + o, p->buf.data + p->items[i].off, p->items[i].len);
+        o += p->items[i].len;
+    }
+    sqlite3_result_blob(ctx, out, (int)o, free);
+    out = NULL;
+    goto out;
+fail:
+    sqlite3_result_error(ctx, "mw_pack_events: cannot pack this group", -1);
+out:
+    free(p->items);
+    mw_seg_buf_free(&p->buf);
+    memset(p, 0, sizeof *p);
+}
+
+int mw_store_sqlite_register_pack(sqlite3 *db)
+{
+    if (sqlite3_create_function_v2(db, "mw_pack_events", 7, SQLITE_UTF8, NULL, NULL, pack_step,
+                                   pack_final, NULL) != SQLITE_OK)
+        return mw_store_sqlite_fail(db, "register mw_pack_events");
+    return 0;
+}
+
+/* ---- the migrator --------------------------------------------------------- */
 
 static int read_user_version(sqlite3 *db, int *out)
 {

@@ -1,5 +1,8 @@
 /* The SQLite backend of the store (docs/internals/store.md).
  *
+ * Raw events are packed into segments (segment.c): put_event assigns the id
+ * and appends the encoded event to the open segment, which is written as one
+ * row when full and at commit. *
  * One read-write connection behind a recursive mutex: mw_store_begin takes
  * it, commit/rollback release it, so the writer thread owns it for a whole
  * batch, and the occasional API write (status, agents) or retention chunk
@@ -23,26 +26,32 @@
 
 #define READERS 4
 #define BUSY_TIMEOUT_MS 5000
-#define EXPIRE_CHUNK 10000
+#define EXPIRE_CHUNK 40 /* segments per retention transaction (<= 10 240 events) */
 #define EVIDENCE_MAX 10000 /* cap on mw_store_threat_events */
 #define OPEN_THREATS_MAX 65536 /* cap on mw_store_open_threats */
 #define AGENTS_MAX 100000 /* cap on mw_store_list_agents */
 #define LIST_LIMIT_MAX 1000
-#define CKPT_PAGES 2048 /* WAL pages that wake the checkpointer (8 MiB) */
-#define CKPT_HARD_PAGES 16384 /* WAL pages at which the writer checkpoints (64 MiB) */
+#define PAGE_SIZE 4096 /* for new databases; see docs (measured) */
+#define CKPT_BYTES (8 << 20) /* WAL size that wakes the checkpointer */
+#define CKPT_HARD_BYTES (64 << 20) /* WAL size at which the writer checkpoints */
 
 /* Writer statements. */
 enum {
     W_BEGIN,
     W_COMMIT,
     W_ROLLBACK,
-    W_INS_EVENT,
+    W_INS_SEGMENT,
+    W_FIND_SEGMENT,
+    W_META_COUNT,
+    W_META_NEXT,
     W_INS_THREAT,
     W_UPD_THREAT,
     W_INS_DETECTION,
     W_SET_STATUS,
     W_PUT_AGENT,
-    W_EXPIRE,
+    W_EXPIRE_SELECT,
+    W_EXPIRE_DETECTIONS,
+    W_EXPIRE_SEGMENT,
     W__COUNT
 };
 
@@ -50,8 +59,12 @@ static const char *const w_sql[W__COUNT] = {
     [W_BEGIN] = "BEGIN IMMEDIATE",
     [W_COMMIT] = "COMMIT",
     [W_ROLLBACK] = "ROLLBACK",
-    [W_INS_EVENT] = "INSERT INTO events(ts_ns, ingest_ns, source, host, category, raw) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [W_INS_SEGMENT] = "INSERT INTO event_segments(first_id, n, min_ingest_ns, max_ingest_ns, "
+                      "data) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [W_FIND_SEGMENT] = "SELECT first_id, n FROM event_segments WHERE first_id <= ?1 "
+                       "ORDER BY first_id DESC LIMIT 1",
+    [W_META_COUNT] = "UPDATE store_meta SET value = value + ?1 WHERE key = 'event_count'",
+    [W_META_NEXT] = "UPDATE store_meta SET value = max(value, ?1) WHERE key = 'next_event_id'",
     [W_INS_THREAT] = "INSERT INTO threats(rule_id, detector, title, type, class, host, severity, "
                      "confidence, first_seen_ns, last_seen_ns, count, status, updated_ns) "
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -66,10 +79,11 @@ static const char *const w_sql[W__COUNT] = {
                     "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET "
                     "role = excluded.role, host = excluded.host, "
                     "last_seen_ns = excluded.last_seen_ns, trust = excluded.trust",
-    /* The newest event always stays, so that ids never repeat (events.id is
-     * a plain rowid: max + 1, cheaper than AUTOINCREMENT). */
-    [W_EXPIRE] = "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ingest_ns < ?1 "
-                 "AND id < (SELECT max(id) FROM events) LIMIT ?2)",
+    /* Whole segments, kept while any of their events is inside retention. */
+    [W_EXPIRE_SELECT] = "SELECT first_id, n FROM event_segments WHERE max_ingest_ns < ?1 "
+                        "LIMIT ?2",
+    [W_EXPIRE_DETECTIONS] = "DELETE FROM detections WHERE event_id >= ?1 AND event_id < ?2",
+    [W_EXPIRE_SEGMENT] = "DELETE FROM event_segments WHERE first_id = ?1",
 };
 
 /* Reader statements (the list query is built per filter combination). */
@@ -81,6 +95,7 @@ enum {
     R_COUNT_EVENTS,
     R_COUNT_THREATS,
     R_LIST_AGENTS,
+    R_SCAN_EVENTS,
     R__COUNT
 };
 
@@ -94,12 +109,16 @@ static const char *const r_sql[R__COUNT] = {
                        "last_seen_ns >= ?1 ORDER BY last_seen_ns DESC LIMIT ?2",
     [R_THREAT_EVENTS] = "SELECT event_id FROM detections WHERE threat_id = ?1 "
                         "ORDER BY event_id DESC LIMIT ?2",
-    [R_GET_EVENT] = "SELECT id, ts_ns, ingest_ns, source, host, category, raw FROM events "
-                    "WHERE id = ?1",
-    [R_COUNT_EVENTS] = "SELECT count(*) FROM events",
+    [R_GET_EVENT] = "SELECT first_id, n, data FROM event_segments WHERE first_id <= ?1 "
+                    "ORDER BY first_id DESC LIMIT 1",
+    [R_COUNT_EVENTS] = "SELECT value FROM store_meta WHERE key = 'event_count'",
     [R_COUNT_THREATS] = "SELECT count(*) FROM threats",
     [R_LIST_AGENTS] = "SELECT id, role, host, last_seen_ns, trust FROM agents ORDER BY id "
                       "LIMIT ?1",
+    /* From the segment holding ?1 (or the first after it) on. */
+    [R_SCAN_EVENTS] = "SELECT first_id, n, data FROM event_segments WHERE first_id >= "
+                      "coalesce((SELECT first_id FROM event_segments WHERE first_id <= ?1 "
+                      "ORDER BY first_id DESC LIMIT 1), 0) ORDER BY first_id",
 };
 
 /* Filter bits of mw_store_list_threats; one cached statement per mask. */
@@ -120,6 +139,15 @@ struct mw_store {
     pthread_t owner;
     int version;
 
+    /* Raw-event segments (writer, under wmu). Ids are dense: the open
+     * segment holds seg_first .. next_id - 1 when seg_n > 0. */
+    uint64_t next_id; /* the next event id */
+    uint64_t batch_first; /* next_id at begin; rollback returns to it */
+    uint64_t seg_first;
+    uint32_t seg_n;
+    int64_t seg_min_ingest, seg_max_ingest;
+    struct mw_seg_buf seg; /* the open segment, encoded; reused */
+
     pthread_mutex_t rmu;
     pthread_cond_t rcv;
     struct reader readers[READERS];
@@ -133,8 +161,8 @@ struct mw_store {
     bool ckpt_wanted;
     bool ckpt_running;
     bool ckpt_stop;
-    int ckpt_pages; /* CKPT_PAGES unless a test changed it */
-    int ckpt_hard; /* CKPT_HARD_PAGES unless a test changed it */
+    int ckpt_pages; /* CKPT_BYTES in pages unless a test changed it */
+    int ckpt_hard; /* CKPT_HARD_BYTES in pages unless a test changed it */
 };
 
 static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
@@ -180,26 +208,6 @@ static void col_copy(char *dst, size_t cap, sqlite3_stmt *st, int col)
     if (n)
         memcpy(dst, t, n);
     dst[n] = '\0';
-}
-
-/* A malloc'd NUL-terminated copy of a text or blob column; *len gets its
- * length. NULL on allocation failure. */
-static char *col_dup(sqlite3_stmt *st, int col, size_t *len)
-{
-    const void *p = sqlite3_column_blob(st, col);
-    size_t n = (size_t)sqlite3_column_bytes(st, col);
-    char *d = malloc(n + 1);
-
-    if (!d)
-        return NULL;
-    if (n && p)
-        memcpy(d, p, n);
-    else
-        n = 0;
-    d[n] = '\0';
-    if (len)
-        *len = n;
-    return d;
 }
 
 static void row_to_threat(sqlite3_stmt *st, mw_threat_t *t)
@@ -269,13 +277,50 @@ static int exec(sqlite3 *db, const char *sql, const char *what)
     return 0;
 }
 
+/* The next event id: past the newest segment and past the high-water mark
+ * (which outlives segments deleted by retention). Also the page size. */
+static int load_writer_state(mw_store_t *s, int *page_size)
+{
+    static const char sql[] =
+        "SELECT (SELECT value FROM store_meta WHERE key = 'next_event_id'),"
+        " (SELECT first_id + n FROM event_segments ORDER BY first_id DESC LIMIT 1),"
+        " (SELECT page_size FROM pragma_page_size())";
+    sqlite3_stmt *st = NULL;
+    int64_t a, b;
+    int rc = 0;
+
+    if (sqlite3_prepare_v2(s->wdb, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        rc = mw_store_sqlite_fail(s->wdb, "read the next event id");
+        goto out;
+    }
+    a = sqlite3_column_int64(st, 0);
+    b = sqlite3_column_int64(st, 1);
+    s->next_id = (uint64_t)(a > b ? a : b);
+    if (s->next_id < 1)
+        s->next_id = 1;
+    *page_size = sqlite3_column_int(st, 2);
+    if (*page_size < 512)
+        *page_size = PAGE_SIZE;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int setup_writer(mw_store_t *s, const char *path)
 {
     sqlite3_stmt *st = NULL;
     const unsigned char *mode;
-    int rc;
+    char sql[64];
+    int rc, page_size = PAGE_SIZE;
 
     rc = open_conn(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->wdb);
+    if (rc)
+        goto out;
+    /* Only takes effect on a new database, before anything is written
+     * (WAL mode writes the header). */
+    snprintf(sql, sizeof sql, "PRAGMA page_size=%d", PAGE_SIZE);
+    rc = exec(s->wdb, sql, "set page size");
     if (rc)
         goto out;
     /* journal_mode answers with the mode actually in effect. */
@@ -300,6 +345,9 @@ static int setup_writer(mw_store_t *s, const char *path)
               "set pragmas");
     if (rc)
         goto out;
+    rc = mw_store_sqlite_register_pack(s->wdb); /* migration 2 uses it */
+    if (rc)
+        goto out;
     rc =
         mw_store_sqlite_migrate(s->wdb, mw_store_migrations, mw_store_migration_count, &s->version);
     if (rc)
@@ -311,7 +359,11 @@ static int setup_writer(mw_store_t *s, const char *path)
             goto out;
         }
     }
-    rc = 0;
+    rc = load_writer_state(s, &page_size);
+    if (rc)
+        goto out;
+    s->ckpt_pages = CKPT_BYTES / page_size;
+    s->ckpt_hard = CKPT_HARD_BYTES / page_size;
 out:
     sqlite3_finalize(st);
     return rc;
@@ -437,6 +489,7 @@ void mw_store_close(mw_store_t *s)
     for (int i = 0; i < W__COUNT; i++)
         sqlite3_finalize(s->w[i]);
     sqlite3_close(s->wdb);
+    mw_seg_buf_free(&s->seg);
     pthread_cond_destroy(&s->ccv);
     pthread_mutex_destroy(&s->cmu);
     pthread_cond_destroy(&s->rcv);
@@ -465,8 +518,6 @@ int mw_store_open(const char *path, mw_store_t **out)
     pthread_cond_init(&s->rcv, NULL);
     pthread_mutex_init(&s->cmu, NULL);
     pthread_cond_init(&s->ccv, NULL);
-    s->ckpt_pages = CKPT_PAGES;
-    s->ckpt_hard = CKPT_HARD_PAGES;
 
     rc = setup_writer(s, path);
     if (rc)
@@ -559,31 +610,94 @@ int mw_store_begin(mw_store_t *s)
         return rc;
     }
     s->owner = pthread_self();
+    s->batch_first = s->next_id;
+    s->seg_n = 0;
+    mw_seg_buf_reset(&s->seg);
     atomic_store_explicit(&s->in_batch, true, memory_order_release);
     return 0;
 }
 
+/* Writes the open segment (if any) as one row. */
+static int seg_flush(mw_store_t *s)
+{
+    sqlite3_stmt *st = s->w[W_INS_SEGMENT];
+    int rc;
+
+    if (s->seg_n == 0)
+        return 0;
+    sqlite3_bind_int64(st, 1, (int64_t)s->seg_first);
+    sqlite3_bind_int64(st, 2, s->seg_n);
+    sqlite3_bind_int64(st, 3, s->seg_min_ingest);
+    sqlite3_bind_int64(st, 4, s->seg_max_ingest);
+    sqlite3_bind_blob(st, 5, s->seg.data, (int)s->seg.len, SQLITE_STATIC);
+    rc = step_done(s->wdb, st, "insert event segment");
+    sqlite3_clear_bindings(st); /* drop the pointer into s->seg */
+    if (rc)
+        return rc;
+    s->seg_n = 0;
+    mw_seg_buf_reset(&s->seg);
+    return 0;
+}
+
+/* Resets the segment state after the batch ended (committed or not). */
+static void seg_end_batch(mw_store_t *s, bool committed)
+{
+    if (!committed)
+        s->next_id = s->batch_first; /* those ids were never stored */
+    s->seg_n = 0;
+    mw_seg_buf_reset(&s->seg);
+}
+
 int mw_store_put_event(mw_store_t *s, mw_event_t *ev)
 {
-    sqlite3_stmt *st;
-    const char *raw;
     int rc;
 
     if (!s || !ev || !batch_mine(s))
         return MW_EINVAL;
-    st = s->w[W_INS_EVENT];
-    raw = ev->raw ? ev->raw : "";
-    sqlite3_bind_int64(st, 1, ev->ts_ns);
-    sqlite3_bind_int64(st, 2, ev->ingest_ns);
-    sqlite3_bind_text(st, 3, mw_source_name(ev->source), -1, SQLITE_STATIC);
-    bind_str(st, 4, ev->host);
-    bind_str(st, 5, ev->category);
-    sqlite3_bind_blob(st, 6, raw, ev->raw ? (int)ev->raw_len : 0, SQLITE_STATIC);
-    rc = step_done(s->wdb, st, "insert event");
+    if (s->next_id > (uint64_t)INT64_MAX - MW_SEG_MAX_EVENTS)
+        return MW_ELIMIT; /* ids exhausted: not in this universe */
+    rc = mw_seg_append(&s->seg, ev->ts_ns, ev->ingest_ns, mw_source_name(ev->source), ev->host,
+                       ev->category, ev->raw_len ? ev->raw : NULL, ev->raw ? ev->raw_len : 0);
     if (rc)
-        return rc;
-    ev->id = (uint64_t)sqlite3_last_insert_rowid(s->wdb);
+        return rc == MW_ENOMEM ? rc : MW_EINVAL;
+    if (s->seg_n == 0) {
+        s->seg_first = s->next_id;
+        s->seg_min_ingest = s->seg_max_ingest = ev->ingest_ns;
+    } else {
+        if (ev->ingest_ns < s->seg_min_ingest)
+            s->seg_min_ingest = ev->ingest_ns;
+        if (ev->ingest_ns > s->seg_max_ingest)
+            s->seg_max_ingest = ev->ingest_ns;
+    }
+    s->seg_n++;
+    ev->id = s->next_id++;
+    if (s->seg_n >= MW_SEG_MAX_EVENTS || s->seg.len >= MW_SEG_MAX_BYTES)
+        return seg_flush(s);
     return 0;
+}
+
+/* Whether event id exists (for a detection link): ids of this batch exist
+ * by construction; older ones are looked up. */
+static int event_exists(mw_store_t *s, uint64_t id, bool *yes)
+{
+    sqlite3_stmt *st = s->w[W_FIND_SEGMENT];
+    int step, rc = 0;
+
+    *yes = false;
+    if (id >= s->next_id)
+        return 0;
+    if (id >= s->batch_first) {
+        *yes = true;
+        return 0;
+    }
+    sqlite3_bind_int64(st, 1, (int64_t)id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *yes = id < (uint64_t)sqlite3_column_int64(st, 0) + (uint64_t)sqlite3_column_int64(st, 1);
+    else if (step != SQLITE_DONE)
+        rc = mw_store_sqlite_fail(s->wdb, "find event segment");
+    sqlite3_reset(st);
+    return rc;
 }
 
 static bool threat_valid(const mw_threat_t *t)
@@ -642,11 +756,19 @@ int mw_store_put_detection(mw_store_t *s, uint64_t threat_id, uint64_t event_id,
                            const mw_detection_t *d, int64_t ts_ns)
 {
     sqlite3_stmt *st;
+    bool exists = false;
     int rc;
 
     if (!s || !d || !batch_mine(s) || threat_id == 0 || event_id == 0 ||
         threat_id > (uint64_t)INT64_MAX || event_id > (uint64_t)INT64_MAX)
         return MW_EINVAL;
+    rc = event_exists(s, event_id, &exists);
+    if (rc)
+        return rc;
+    if (!exists) {
+        mw_warn("store", "detection refers to unknown event %llu", (unsigned long long)event_id);
+        return MW_ENOTFOUND;
+    }
     st = s->w[W_INS_DETECTION];
     sqlite3_bind_int64(st, 1, (int64_t)threat_id);
     sqlite3_bind_int64(st, 2, (int64_t)event_id);
@@ -659,8 +781,7 @@ int mw_store_put_detection(mw_store_t *s, uint64_t threat_id, uint64_t event_id,
         return 0;
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
         /* The statement failed alone; the batch goes on. */
-        mw_warn("store", "detection refers to unknown threat %llu or event %llu",
-                (unsigned long long)threat_id, (unsigned long long)event_id);
+        mw_warn("store", "detection refers to unknown threat %llu", (unsigned long long)threat_id);
         return MW_ENOTFOUND;
     }
     return mw_store_sqlite_fail(s->wdb, "insert detection");
@@ -672,9 +793,21 @@ int mw_store_commit(mw_store_t *s)
 
     if (!s || !batch_mine(s))
         return MW_EINVAL;
-    rc = step_done(s->wdb, s->w[W_COMMIT], "commit batch");
+    rc = seg_flush(s);
+    if (rc == 0 && s->next_id != s->batch_first) {
+        /* The count and the high-water mark commit with the events. */
+        sqlite3_bind_int64(s->w[W_META_COUNT], 1, (int64_t)(s->next_id - s->batch_first));
+        rc = step_done(s->wdb, s->w[W_META_COUNT], "count events");
+        if (rc == 0) {
+            sqlite3_bind_int64(s->w[W_META_NEXT], 1, (int64_t)s->next_id);
+            rc = step_done(s->wdb, s->w[W_META_NEXT], "next event id");
+        }
+    }
+    if (rc == 0)
+        rc = step_done(s->wdb, s->w[W_COMMIT], "commit batch");
     if (rc && !sqlite3_get_autocommit(s->wdb))
         step_done(s->wdb, s->w[W_ROLLBACK], "rollback batch");
+    seg_end_batch(s, rc == 0);
     atomic_store_explicit(&s->in_batch, false, memory_order_release);
     pthread_mutex_unlock(&s->wmu);
     return rc;
@@ -687,6 +820,7 @@ void mw_store_rollback(mw_store_t *s)
     /* Some errors (I/O, full disk) already rolled the transaction back. */
     if (!sqlite3_get_autocommit(s->wdb))
         (void)step_done(s->wdb, s->w[W_ROLLBACK], "rollback batch");
+    seg_end_batch(s, false);
     atomic_store_explicit(&s->in_batch, false, memory_order_release);
     pthread_mutex_unlock(&s->wmu);
 }
@@ -735,10 +869,40 @@ int mw_store_put_agent(mw_store_t *s, const mw_agent_rec_t *a)
     return rc;
 }
 
-/* One chunk of retention in its own short transaction under the write lock. */
-static int expire_chunk(mw_store_t *s, int64_t older_than_ns, uint64_t *n)
+/* Deletes the segments in seg[0..nseg) and their detections, and takes
+ * their events off the count (inside the caller's transaction). */
+static int expire_segments(mw_store_t *s, const int64_t (*seg)[2], int nseg, uint64_t *events)
 {
-    int rc;
+    int64_t total = 0;
+    int rc = 0;
+
+    for (int i = 0; i < nseg && rc == 0; i++) {
+        sqlite3_bind_int64(s->w[W_EXPIRE_DETECTIONS], 1, seg[i][0]);
+        sqlite3_bind_int64(s->w[W_EXPIRE_DETECTIONS], 2, seg[i][0] + seg[i][1]);
+        rc = step_done(s->wdb, s->w[W_EXPIRE_DETECTIONS], "expire detections");
+        if (rc == 0) {
+            sqlite3_bind_int64(s->w[W_EXPIRE_SEGMENT], 1, seg[i][0]);
+            rc = step_done(s->wdb, s->w[W_EXPIRE_SEGMENT], "expire segment");
+        }
+        total += seg[i][1];
+    }
+    if (rc == 0 && total > 0) {
+        sqlite3_bind_int64(s->w[W_META_COUNT], 1, -total);
+        rc = step_done(s->wdb, s->w[W_META_COUNT], "count events");
+    }
+    if (rc == 0)
+        *events = (uint64_t)total;
+    return rc;
+}
+
+/* One chunk of retention in its own short transaction under the write lock:
+ * up to EXPIRE_CHUNK segments whose newest event is older than the cutoff.
+ * *nseg gets the number of segments, *n the number of events. */
+static int expire_chunk(mw_store_t *s, int64_t older_than_ns, int *nseg, uint64_t *n)
+{
+    sqlite3_stmt *st = s->w[W_EXPIRE_SELECT];
+    int64_t seg[EXPIRE_CHUNK][2];
+    int cnt = 0, step = SQLITE_DONE, rc;
 
     pthread_mutex_lock(&s->wmu);
     if (s->in_batch) { /* called by the writer thread inside its batch */
@@ -748,16 +912,24 @@ static int expire_chunk(mw_store_t *s, int64_t older_than_ns, uint64_t *n)
     rc = step_done(s->wdb, s->w[W_BEGIN], "begin expire");
     if (rc)
         goto out;
-    sqlite3_bind_int64(s->w[W_EXPIRE], 1, older_than_ns);
-    sqlite3_bind_int(s->w[W_EXPIRE], 2, EXPIRE_CHUNK);
-    rc = step_done(s->wdb, s->w[W_EXPIRE], "expire events");
-    if (rc == 0) {
-        /* Cascaded detection deletes are not counted here. */
-        *n = (uint64_t)sqlite3_changes(s->wdb);
-        rc = step_done(s->wdb, s->w[W_COMMIT], "commit expire");
+    sqlite3_bind_int64(st, 1, older_than_ns);
+    sqlite3_bind_int(st, 2, EXPIRE_CHUNK);
+    while (cnt < EXPIRE_CHUNK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        seg[cnt][0] = sqlite3_column_int64(st, 0);
+        seg[cnt][1] = sqlite3_column_int64(st, 1);
+        cnt++;
     }
+    if (cnt < EXPIRE_CHUNK && step != SQLITE_DONE)
+        rc = mw_store_sqlite_fail(s->wdb, "select expired segments");
+    sqlite3_reset(st);
+    if (rc == 0)
+        rc = expire_segments(s, (const int64_t(*)[2])seg, cnt, n);
+    if (rc == 0)
+        rc = step_done(s->wdb, s->w[W_COMMIT], "commit expire");
     if (rc && !sqlite3_get_autocommit(s->wdb))
         (void)step_done(s->wdb, s->w[W_ROLLBACK], "rollback expire");
+    if (rc == 0)
+        *nseg = cnt;
 out:
     pthread_mutex_unlock(&s->wmu);
     return rc;
@@ -766,17 +938,18 @@ out:
 int mw_store_expire_events(mw_store_t *s, int64_t older_than_ns, uint64_t *deleted)
 {
     uint64_t total = 0, n;
-    int rc;
+    int nseg, rc;
 
     if (!s || !deleted)
         return MW_EINVAL;
     do {
         n = 0;
-        rc = expire_chunk(s, older_than_ns, &n);
+        nseg = 0;
+        rc = expire_chunk(s, older_than_ns, &nseg, &n);
         if (rc)
             return rc;
         total += n;
-    } while (n == EXPIRE_CHUNK);
+    } while (nseg == EXPIRE_CHUNK);
     *deleted = total;
     return 0;
 }
@@ -993,12 +1166,71 @@ out:
     return rc;
 }
 
+/* A malloc'd NUL-terminated copy of p[0..n). */
+static char *dup_n(const char *p, size_t n)
+{
+    char *d = malloc(n + 1);
+
+    if (!d)
+        return NULL;
+    if (n)
+        memcpy(d, p, n);
+    d[n] = '\0';
+    return d;
+}
+
+static enum mw_source parse_source(const char *name, size_t len)
+{
+    char buf[40];
+    enum mw_source src;
+
+    if (len >= sizeof buf)
+        return MW_SRC_REPLAY;
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    return mw_source_parse(buf, &src) == 0 ? src : MW_SRC_REPLAY;
+}
+
+/* Decodes event `id` from the current row (first_id, n, data) of st. */
+static int row_event(sqlite3 *db, sqlite3_stmt *st, uint64_t id, mw_stored_event_t *out)
+{
+    uint64_t first = (uint64_t)sqlite3_column_int64(st, 0);
+    int64_t n = sqlite3_column_int64(st, 1);
+    const void *data = sqlite3_column_blob(st, 2);
+    size_t len = (size_t)sqlite3_column_bytes(st, 2);
+    struct mw_seg_event se;
+    mw_stored_event_t e = {0};
+    int rc;
+
+    if (n <= 0 || id < first || id - first >= (uint64_t)n)
+        return MW_ENOTFOUND;
+    rc = mw_seg_decode_at(data, len, (uint64_t)n, id - first, &se);
+    if (rc) {
+        mw_error("store", "event segment %llu is corrupt (event %llu unreadable)",
+                 (unsigned long long)first, (unsigned long long)id);
+        MW_INC(mw_metrics.store_errors);
+        return data || sqlite3_errcode(db) != SQLITE_NOMEM ? MW_EIO : MW_ENOMEM;
+    }
+    e.id = id;
+    e.ts_ns = se.ts_ns;
+    e.ingest_ns = se.ingest_ns;
+    e.source = parse_source(se.source, se.source_len);
+    e.host = dup_n(se.host, se.host_len);
+    e.category = dup_n(se.category, se.category_len);
+    e.raw = dup_n(se.raw, se.raw_len);
+    e.raw_len = se.raw_len;
+    if (!e.host || !e.category || !e.raw) {
+        mw_stored_event_clear(&e);
+        return MW_ENOMEM;
+    }
+    *out = e;
+    return 0;
+}
+
 int mw_store_get_event(mw_store_t *s, uint64_t id, mw_stored_event_t *out)
 {
     struct reader *r;
     sqlite3_stmt *st;
-    mw_stored_event_t e = {0};
-    const char *src;
     int rc, step;
 
     if (!s || !out)
@@ -1011,30 +1243,99 @@ int mw_store_get_event(mw_store_t *s, uint64_t id, mw_stored_event_t *out)
         goto out;
     sqlite3_bind_int64(st, 1, (int64_t)id);
     step = sqlite3_step(st);
-    if (step == SQLITE_DONE) {
+    if (step == SQLITE_DONE)
         rc = MW_ENOTFOUND;
-    } else if (step != SQLITE_ROW) {
+    else if (step != SQLITE_ROW)
         rc = mw_store_sqlite_fail(r->db, "get event");
-    } else {
-        e.id = (uint64_t)sqlite3_column_int64(st, 0);
-        e.ts_ns = sqlite3_column_int64(st, 1);
-        e.ingest_ns = sqlite3_column_int64(st, 2);
-        src = (const char *)sqlite3_column_text(st, 3);
-        if (!src || mw_source_parse(src, &e.source) != 0)
-            e.source = MW_SRC_REPLAY;
-        e.host = col_dup(st, 4, NULL);
-        e.category = col_dup(st, 5, NULL);
-        e.raw = col_dup(st, 6, &e.raw_len);
-        rc = (e.host && e.category && e.raw) ? 0 : MW_ENOMEM;
-    }
+    else
+        rc = row_event(r->db, st, id, out);
     sqlite3_reset(st);
-    if (rc == 0) {
-        *out = e;
-        memset(&e, 0, sizeof e);
-    }
 out:
     reader_put(s, r);
-    mw_stored_event_clear(&e);
+    return rc;
+}
+
+/* Copies p[0..n) and a NUL into the scan's scratch buffer at *o. */
+static char *scratch_put(char *buf, size_t *o, const char *p, size_t n)
+{
+    char *d = buf + *o;
+
+    if (n)
+        memcpy(d, p, n);
+    d[n] = '\0';
+    *o += n + 1;
+    return d;
+}
+
+int mw_store_scan_events(mw_store_t *s, uint64_t from_id, mw_store_event_cb cb, void *ctx)
+{
+    /* Largest record: host, category, raw and their NULs. */
+    enum { SCRATCH = MW_EVENT_HOST_MAX + MW_EVENT_CATEGORY_MAX + MW_EVENT_MAX_BYTES + 3 };
+    struct reader *r;
+    sqlite3_stmt *st;
+    struct mw_seg_reader sr;
+    struct mw_seg_event se;
+    mw_stored_event_t e;
+    char *scratch = NULL;
+    int rc, dec, step = SQLITE_DONE;
+
+    if (!s || !cb)
+        return MW_EINVAL;
+    if (from_id == 0)
+        from_id = 1;
+    if (from_id > (uint64_t)INT64_MAX)
+        return 0;
+    scratch = malloc(SCRATCH);
+    if (!scratch)
+        return MW_ENOMEM;
+    r = reader_get(s);
+    rc = reader_stmt(r, R_SCAN_EVENTS, &st);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(st, 1, (int64_t)from_id);
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        uint64_t first = (uint64_t)sqlite3_column_int64(st, 0);
+        int64_t n = sqlite3_column_int64(st, 1);
+        const void *data = sqlite3_column_blob(st, 2);
+        size_t len = (size_t)sqlite3_column_bytes(st, 2);
+
+        /* A segment is checked whole before any of its events is delivered. */
+        dec = n > 0 ? mw_seg_reader_init(&sr, data, len, (uint64_t)n) : MW_EIO;
+        while (dec == 0)
+            dec = mw_seg_next(&sr, &se);
+        if (dec == MW_ENOTFOUND)
+            dec = mw_seg_reader_init(&sr, data, len, (uint64_t)n);
+        while (dec == 0 && (dec = mw_seg_next(&sr, &se)) == 0) {
+            size_t o = 0;
+            uint64_t id = first + sr.i - 1;
+
+            if (id < from_id)
+                continue;
+            memset(&e, 0, sizeof e);
+            e.id = id;
+            e.ts_ns = se.ts_ns;
+            e.ingest_ns = se.ingest_ns;
+            e.source = parse_source(se.source, se.source_len);
+            e.host = scratch_put(scratch, &o, se.host, se.host_len);
+            e.category = scratch_put(scratch, &o, se.category, se.category_len);
+            e.raw = scratch_put(scratch, &o, se.raw, se.raw_len);
+            e.raw_len = se.raw_len;
+            rc = cb(&e, ctx);
+            if (rc)
+                break; /* the callback stops the scan */
+        }
+        if (rc == 0 && dec != MW_ENOTFOUND) { /* MW_ENOTFOUND: the segment's end */
+            mw_error("store", "event segment %llu is corrupt", (unsigned long long)first);
+            MW_INC(mw_metrics.store_errors);
+            rc = MW_EIO;
+        }
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = mw_store_sqlite_fail(r->db, "scan events");
+    sqlite3_reset(st);
+out:
+    reader_put(s, r);
+    free(scratch);
     return rc;
 }
 

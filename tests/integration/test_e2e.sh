@@ -78,7 +78,28 @@ code=$(curl -s -o "$TMP/dur.json" -w '%{http_code}' -H 'Content-Type: applicatio
 kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true; DAEMON_PID=
 [ "$code" = 202 ] || fail "durability batch answered $code"
 [ "$(json_get "d['accepted']" < "$TMP/dur.json")" = 2000 ] || fail "durability batch not fully accepted"
-stored=$(sqlite3 "$TMP/mwrasp.db" "SELECT count(*) FROM events WHERE CAST(raw AS TEXT) LIKE '%durability-7f3a%'")
+# Raw events are packed in event_segments (format: docs/internals/store.md);
+# decode them here, independently of the C decoder, and count the marker.
+stored=$(python3 - "$TMP/mwrasp.db" <<'PY'
+import sqlite3, struct, sys
+db = sqlite3.connect(sys.argv[1])
+count = 0
+for first_id, n, data in db.execute("SELECT first_id, n, data FROM event_segments ORDER BY first_id"):
+    assert data[0] == 1, "segment format version"
+    p = 1
+    for _ in range(n):
+        p += 16                                   # ts_ns, ingest_ns
+        for _ in range(3):                        # source, host, category
+            p += 1 + data[p]
+        (raw_len,) = struct.unpack_from("<I", data, p)
+        raw = data[p + 4:p + 4 + raw_len]
+        assert len(raw) == raw_len, "truncated segment %d" % first_id
+        p += 4 + raw_len
+        count += b"durability-7f3a" in raw
+    assert p == len(data), "trailing bytes in segment %d" % first_id
+print(count)
+PY
+)
 [ "$stored" = 2000 ] || fail "after kill -9: $stored of 2000 acknowledged events in the store"
 start_daemon
 [ "$(threat_count_for dur-host $SSH_RULE)" = 2000 ] || fail "after kill -9: threat count $(threat_count_for dur-host $SSH_RULE), want 2000"

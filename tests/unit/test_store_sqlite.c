@@ -181,8 +181,9 @@ static void test_schema_create_and_reopen(void **state)
     assert_int_equal(raw_int("PRAGMA user_version"), mw_store_migration_count);
     assert_int_equal(raw_int("SELECT count(*) FROM schema_migrations"), mw_store_migration_count);
     assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
-                             "('events','threats','detections','agents')"),
-                     4);
+                             "('event_segments','store_meta','threats','detections','agents')"),
+                     5);
+    assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name = 'events'"), 0);
     applied = raw_int("SELECT applied_ns FROM schema_migrations WHERE version = 1");
 
     /* Reopen: same version, migrations not applied again. */
@@ -750,6 +751,10 @@ static void test_expire(void **state)
         if (i % 1000 == 0)
             assert_int_equal(mw_store_put_detection(s, t.id, id, &d, 1), 0);
     }
+    /* Retention is exact to the segment; a segment never spans batches, so
+     * the new events (another batch) share no segment with old ones. */
+    assert_int_equal(mw_store_commit(s), 0);
+    assert_int_equal(mw_store_begin(s), 0);
     for (int i = 0; i < NEW; i++) {
         newids[i] = put_event(s, "new event", "h", 1000000 + i);
         assert_int_equal(mw_store_put_detection(s, t.id, newids[i], &d, 2), 0);
@@ -762,7 +767,8 @@ static void test_expire(void **state)
     assert_int_equal(mw_store_count_events(s, &n), 0);
     assert_int_equal(n, NEW);
     assert_int_equal(raw_int("SELECT count(*) FROM detections"), NEW);
-    assert_int_equal(raw_int("SELECT min(ingest_ns) FROM events"), 1000000);
+    assert_int_equal(raw_int("SELECT min(min_ingest_ns) FROM event_segments"), 1000000);
+    assert_int_equal(mw_store_get_event(s, newids[0] - 1, &(mw_stored_event_t){0}), MW_ENOTFOUND);
     assert_int_equal(mw_store_threat_events(s, t.id, 1000, &ids, &nids), 0);
     assert_int_equal(nids, NEW);
     for (size_t i = 0; i < nids; i++)
@@ -781,7 +787,9 @@ static void test_expire(void **state)
     mw_store_close(s);
 }
 
-static void test_expire_keeps_newest(void **state)
+/* Retention may delete every event; ids still never repeat, also across a
+ * reopen (the high-water mark is kept in store_meta). */
+static void test_expire_ids_never_reused(void **state)
 {
     mw_store_t *s = open_store();
     uint64_t last = 0, deleted = 0, n = 0, id;
@@ -791,16 +799,27 @@ static void test_expire_keeps_newest(void **state)
     for (int i = 0; i < 5; i++)
         last = put_event(s, "old", "h", 100 + i);
     assert_int_equal(mw_store_commit(s), 0);
-    /* Everything is old, but the newest event stays so ids never repeat. */
     assert_int_equal(mw_store_expire_events(s, 1000, &deleted), 0);
-    assert_int_equal(deleted, 4);
+    assert_int_equal(deleted, 5);
     assert_int_equal(mw_store_count_events(s, &n), 0);
-    assert_int_equal(n, 1);
-    assert_int_equal(raw_int("SELECT max(id) FROM events"), (int64_t)last);
+    assert_int_equal(n, 0);
+    assert_int_equal(raw_int("SELECT count(*) FROM event_segments"), 0);
     assert_int_equal(mw_store_begin(s), 0);
     id = put_event(s, "new", "h", 2000);
     assert_int_equal(mw_store_commit(s), 0);
-    assert_true(id > last);
+    assert_int_equal(id, last + 1);
+    last = id;
+    assert_int_equal(mw_store_expire_events(s, 3000, &deleted), 0);
+    assert_int_equal(deleted, 1);
+    mw_store_close(s);
+
+    s = open_store();
+    assert_int_equal(mw_store_count_events(s, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(mw_store_begin(s), 0);
+    id = put_event(s, "after reopen", "h", 4000);
+    assert_int_equal(mw_store_commit(s), 0);
+    assert_int_equal(id, last + 1);
     mw_store_close(s);
 }
 
@@ -1107,7 +1126,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_threats, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_evidence, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_expire, per_test_setup, per_test_teardown),
-        cmocka_unit_test_setup_teardown(test_expire_keeps_newest, per_test_setup,
+        cmocka_unit_test_setup_teardown(test_expire_ids_never_reused, per_test_setup,
                                         per_test_teardown),
         cmocka_unit_test_setup_teardown(test_wal_bounded, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_agents, per_test_setup, per_test_teardown),
