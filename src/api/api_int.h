@@ -93,7 +93,9 @@ struct mw_api_intake_result {
 };
 
 /* Handles one POST /api/v1/events body: splits it, parses each item
- * (mw_json_to_event, or mw_ingest_parse_line for text), submits accepted
+ * (NDJSON lines and single-line array elements with mw_jsonl_parse, text
+ * lines with mw_ingest_parse_line, anything else with jansson and
+ * mw_json_to_event; see intake.c), submits accepted
  * events to sink with MW_SUBMIT_BLOCK and an ack ticket, and waits for them
  * to be durable (timeout_ms, then 503). src is the source events are
  * labelled with (MW_SRC_HTTP, or MW_SRC_REPLAY for text bodies from
@@ -107,5 +109,10 @@ MW_WUR int mw_api_intake(const char *body, size_t len, enum mw_api_body_kind kin
                          enum mw_source src, const char *peer, size_t max_line, mw_sink_t sink,
                          int timeout_ms, struct mw_api_intake_result *r);
 void mw_api_intake_result_clear(struct mw_api_intake_result *r);
+
+/* 1 (default): JSON arrays of objects are split and read without jansson
+ * when every element parses. 0: always jansson. For the fuzz harness, which
+ * compares both paths; not changed at run time otherwise. */
+extern int mw_api_fast_arrays;
 
 #endif

@@ -5,7 +5,14 @@
  * Item numbering in errors: "index" counts items (array elements, or
  * non-blank lines) from 0; "line" is the 1-based line of the body where the
  * item starts, so a client that sent a file in batches maps errors back to
- * its own line numbers. */
+ * its own line numbers.
+ *
+ * Speed (docs/internals/api.md): NDJSON and text lines go straight to the
+ * ingest scanners. A JSON array whose elements are objects on one line each
+ * is split here and each element read by the same scanner as an NDJSON line
+ * (mw_jsonl_parse); anything else (and any element the scanner refuses) is
+ * read with jansson as before, so errors and their wording do not depend on
+ * the path. Acks are reserved in blocks (one lock per ACK_BLOCK events). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +23,20 @@
 #include "mwrasp/ingest.h"
 #include "mwrasp/log.h"
 
+#define ACK_BLOCK 64 /* ack tickets reserved at a time (one lock each time) */
+
+/* Set to 0 to read every JSON array with jansson (the fuzz harness compares
+ * both paths). */
+int mw_api_fast_arrays = 1;
+
 struct ictx {
     enum mw_source src;
     const char *peer;
     size_t max_line;
     mw_sink_t sink;
     mw_ack_t *ack;
+    uint64_t reserved; /* ack counts added but not yet given to an event */
+    uint64_t uncounted; /* submitted events not yet added to events_in */
     uint64_t submitted;
     uint64_t rejected;
     uint64_t items;
@@ -65,23 +80,41 @@ static void add_error(struct ictx *c, uint64_t index, uint64_t line, enum mw_rej
     json_array_append_new(c->errors, e);
 }
 
-/* Submits ev (ownership passes to the sink on success, else freed here). */
+/* Gives back the ack counts reserved but not used, and counts events_in.
+ * Called before waiting on the ack (pending can only reach 0 after it). */
+static void settle(struct ictx *c)
+{
+    for (; c->reserved > 0; c->reserved--)
+        mw_ack_done(c->ack, 0);
+    MW_ADD(mw_metrics.events_in[c->src], c->uncounted);
+    c->uncounted = 0;
+}
+
+/* Submits ev (ownership passes to the sink on success, else freed here).
+ * Ack counts are added ACK_BLOCK at a time, before any event of the block
+ * can be completed by the writer. */
 static void submit(struct ictx *c, mw_event_t *ev)
 {
     int rc;
 
+    if (c->reserved == 0) {
+        MW_ADD(mw_metrics.events_in[c->src], c->uncounted);
+        c->uncounted = 0;
+        mw_ack_add(c->ack, ACK_BLOCK);
+        c->reserved = ACK_BLOCK;
+    }
     ev->ack = c->ack;
-    mw_ack_add(c->ack, 1);
+    c->reserved--;
     rc = c->sink.submit(c->sink.ctx, ev, MW_SUBMIT_BLOCK);
     if (rc != 0) {
         ev->ack = NULL;
         mw_event_free(ev);
-        mw_ack_done(c->ack, 0); /* balance the add; nothing was queued */
+        c->reserved++; /* nothing was queued: the count goes back */
         c->fatal = rc;
         return;
     }
     c->submitted++;
-    MW_INC(mw_metrics.events_in[c->src]);
+    c->uncounted++;
 }
 
 static void take_object(struct ictx *c, const json_t *obj, uint64_t line)
@@ -233,6 +266,144 @@ static uint64_t first_line(const char *body, size_t len)
     return line;
 }
 
+/* ---- JSON arrays without jansson --------------------------------------- */
+
+static int json_ws(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/* Length of the object that starts at p[0] == '{' (up to its closing
+ * bracket), or 0 if it does not close within n bytes. Only finds the end:
+ * the element is validated by the parser it is given to. *nl is set if the
+ * element holds a newline outside strings (inside one it is invalid JSON,
+ * which the scanner refuses). */
+static size_t object_len(const char *p, size_t n, int *nl)
+{
+    size_t depth = 0, i = 0;
+
+    while (i < n) {
+        char ch = p[i];
+        if (ch == '"') {
+            /* to the closing quote: one not preceded by an odd number of
+             * backslashes */
+            for (;;) {
+                const char *q = memchr(p + i + 1, '"', n - i - 1);
+                size_t bs = 0;
+                if (q == NULL)
+                    return 0;
+                i = (size_t)(q - p);
+                while (p[i - 1 - bs] == '\\')
+                    bs++; /* stops at the opening quote at the latest */
+                if (bs % 2 == 0)
+                    break;
+            }
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+        } else if (ch == '}' || ch == ']') {
+            if (depth == 0)
+                return 0;
+            if (--depth == 0)
+                return i + 1;
+        } else if (ch == '\n') {
+            *nl = 1;
+        }
+        i++;
+    }
+    return 0;
+}
+
+/* One array element as an event: single-line elements through the
+ * JSON-lines scanner (raw = the element as sent, as for an NDJSON line);
+ * elements spread over lines through jansson (raw = their compact text, so
+ * that raw stays one line). 0 or an error (the caller falls back). */
+static int element_event(const struct ictx *c, const char *s, size_t n, int nl, mw_event_t **ev)
+{
+    enum mw_reject why;
+    json_error_t jerr;
+    json_t *o;
+    int rc;
+
+    if (!nl)
+        return mw_jsonl_parse(s, n, c->src, ev, &why, NULL, 0);
+    o = json_loadb(s, n, 0, &jerr);
+    rc = json_is_object(o) ? mw_json_to_event(o, c->src, ev, &why, NULL, 0) : MW_EPARSE;
+    json_decref(o);
+    return rc;
+}
+
+/* A body that is a JSON array of objects every one of which parses: all its
+ * events are built first, then submitted in order; returns 1. Anything else
+ * (another shape, an element refused, out of memory): returns 0 with
+ * nothing submitted or counted, and the caller reads the body with jansson,
+ * which gives the errors (and their wording) it always gave. */
+static int fast_array(struct ictx *c, const char *body, size_t len)
+{
+    mw_event_t **evs = NULL;
+    size_t n = 0, cap = 0, pos = 0;
+    int ok = 0;
+
+    while (pos < len && json_ws(body[pos]))
+        pos++;
+    if (pos == len || body[pos] != '[')
+        return 0;
+    pos++;
+    for (;;) {
+        mw_event_t *ev = NULL;
+        size_t elen;
+        int nl = 0;
+        while (pos < len && json_ws(body[pos]))
+            pos++;
+        if (pos == len || body[pos] != '{')
+            goto out; /* not an object (or "[]"): jansson says what it is */
+        elen = object_len(body + pos, len - pos, &nl);
+        if (elen == 0 || element_event(c, body + pos, elen, nl, &ev) != 0)
+            goto out;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 256;
+            mw_event_t **nv = realloc(evs, nc * sizeof(*nv));
+            if (nv == NULL) {
+                mw_event_free(ev);
+                goto out;
+            }
+            evs = nv;
+            cap = nc;
+        }
+        evs[n++] = ev;
+        pos += elen;
+        while (pos < len && json_ws(body[pos]))
+            pos++;
+        if (pos < len && body[pos] == ',') {
+            pos++;
+            continue;
+        }
+        if (pos < len && body[pos] == ']') {
+            pos++;
+            break;
+        }
+        goto out;
+    }
+    while (pos < len && json_ws(body[pos]))
+        pos++;
+    if (pos != len)
+        goto out;
+    ok = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (c->fatal) {
+            mw_event_free(evs[i]);
+            continue;
+        }
+        c->items++;
+        submit(c, evs[i]);
+    }
+    n = 0;
+out:
+    for (size_t i = 0; i < n; i++)
+        mw_event_free(evs[i]);
+    free(evs);
+    return ok;
+}
+
 /* After a timeout the writer may still complete events that point at the
  * ack: it is handed to a detached thread that frees it once they are done. */
 static void *ack_reaper(void *arg)
@@ -315,6 +486,8 @@ int mw_api_intake(const char *body, size_t len, enum mw_api_body_kind kind, enum
         take_lines(&c, body, len, 1);
     } else if (kind == MW_BODY_NDJSON) {
         take_lines(&c, body, len, 0);
+    } else if (mw_api_fast_arrays && fast_array(&c, body, len)) {
+        /* every element read and submitted */
     } else {
         root = json_loadb(body, len, 0, &jerr);
         if (root == NULL) {
@@ -341,6 +514,7 @@ int mw_api_intake(const char *body, size_t len, enum mw_api_body_kind kind, enum
     }
 
     /* wait for everything submitted to be durable */
+    settle(&c);
     wrc = mw_ack_wait(c.ack, timeout_ms);
     waited = 1;
     if (c.fatal) {
@@ -375,6 +549,7 @@ int mw_api_intake(const char *body, size_t len, enum mw_api_body_kind kind, enum
         json_object_set(r->body, "errors", c.errors);
     }
 done:
+    settle(&c);
     if (!waited)
         wrc = mw_ack_wait(c.ack, 0);
     release_ack(c.ack, wrc == MW_EAGAIN);

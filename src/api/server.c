@@ -552,6 +552,12 @@ int mw_api_start(const struct mw_api_opts *o, mw_api_t **out)
     opts[k++] = timeout;
     opts[k++] = "enable_keep_alive";
     opts[k++] = "yes";
+    /* An answer goes out as two writes (headers, then body): without
+     * TCP_NODELAY the body waits for the client's delayed ACK, ~40 ms added
+     * to every answer (HTTP intake of 1,000-event batches on 4 keep-alive
+     * connections: 55k events/s with the delay, 92k-140k without it). */
+    opts[k++] = "tcp_nodelay";
+    opts[k++] = "1";
     if (o->web_root && o->web_root[0]) {
         opts[k++] = "document_root";
         opts[k++] = o->web_root;

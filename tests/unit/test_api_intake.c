@@ -287,6 +287,109 @@ static void test_timeout(void **state)
     usleep(1500 * 1000); /* let the reaper thread free the ticket */
 }
 
+/* Arrays of objects are read by the JSON-lines scanner: raw is each element
+ * as sent (the jansson path would have stored its compact text), except for
+ * an element spread over lines, whose raw is its compact text. */
+static void test_array_scanner(void **state)
+{
+    (void)state;
+    uint64_t in0 = MW_GET(mw_metrics.events_in[MW_SRC_HTTP]);
+    post(" [ {\"host\": \"a\", \"n\": 1} ,{\"host\":\"b\",\"s\":\"x\\\"]}\\\\\"},\n"
+         "{\n  \"host\": \"c\",\n  \"deep\": {\"k\": [1, 2]}\n}\n]\n",
+         MW_BODY_AUTO, MW_SRC_HTTP);
+    assert_int_equal(R.status, 202);
+    assert_int_equal(jint("accepted"), 3);
+    assert_int_equal(jint("rejected"), 0);
+    assert_int_equal(F.n, 3);
+    assert_string_equal(F.ev[0]->raw, "{\"host\": \"a\", \"n\": 1}");
+    assert_string_equal(mw_event_get(F.ev[0], "n"), "1");
+    assert_string_equal(F.ev[1]->host, "b");
+    assert_string_equal(mw_event_get(F.ev[1], "s"), "x\"]}\\");
+    assert_string_equal(F.ev[2]->host, "c");
+    assert_string_equal(F.ev[2]->raw, "{\"host\":\"c\",\"deep\":{\"k\":[1,2]}}");
+    assert_string_equal(mw_event_get(F.ev[2], "deep.k"), "[1,2]");
+    assert_int_equal(MW_GET(mw_metrics.events_in[MW_SRC_HTTP]), in0 + 3);
+}
+
+/* The scanner path and the jansson path answer the same, whatever the body;
+ * an element the scanner refuses sends the whole body to jansson, so the
+ * errors keep jansson's wording. */
+static void test_array_paths_agree(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {
+        "[{\"host\":\"a\"},{\"b\":tru}]",
+        "[{\"host\":\"a\"},{\"b\":1}",
+        "[{\"host\":\"a\"},,{\"b\":1}]",
+        "[{\"host\":\"a\"}] x",
+        "[{\"host\":\"a\"},[1]]",
+        "[]",
+        "[{\"host\":\"a\",\"a\":{\"b\":1},\"a.b\":2}]",
+        "[{\"s\":\"\\ud800\"}]",
+        "[{\"x\":1e999999}]",
+        "[{\"x\":123456789012345678901234567890}]",
+    };
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        json_t *fast;
+        size_t nfast;
+        for (size_t k = 0; k < F.n; k++)
+            mw_event_free(F.ev[k]);
+        F.n = 0;
+        mw_api_fast_arrays = 1;
+        post(bodies[i], MW_BODY_AUTO, MW_SRC_HTTP);
+        fast = json_incref(R.body);
+        nfast = F.n;
+        mw_api_fast_arrays = 0;
+        post(bodies[i], MW_BODY_AUTO, MW_SRC_HTTP);
+        mw_api_fast_arrays = 1;
+        if (!json_equal(fast, R.body)) {
+            char *a = json_dumps(fast, 0), *b = json_dumps(R.body, 0);
+            print_error("body %zu: scanner path %s, jansson path %s\n", i, a, b);
+            free(a);
+            free(b);
+            fail();
+        }
+        assert_int_equal(F.n, 2 * nfast);
+        for (size_t k = 0; k < nfast; k++) {
+            assert_string_equal(F.ev[k]->host, F.ev[nfast + k]->host);
+            assert_int_equal(F.ev[k]->nfields, F.ev[nfast + k]->nfields);
+        }
+        json_decref(fast);
+    }
+    mw_api_fast_arrays = 1;
+    post("[{\"host\":\"a\"},{\"b\":tru}]", MW_BODY_AUTO, MW_SRC_HTTP);
+    assert_int_equal(R.status, 400);
+    assert_string_equal(error_code(), "invalid_json");
+    assert_non_null(strstr(error_message(), "line 1"));
+}
+
+/* Ack tickets are taken in blocks: a refusal in the middle of a block
+ * must give the rest back (else the wait would time out instead). */
+static void test_ack_blocks(void **state)
+{
+    (void)state;
+    size_t n = 300;
+    char *body = malloc(n * 16 + 1), *p = body;
+    assert_non_null(body);
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "{\"host\":\"h%zu\"}\n", i % 100);
+    uint64_t in0 = MW_GET(mw_metrics.events_in[MW_SRC_HTTP]);
+    post(body, MW_BODY_NDJSON, MW_SRC_HTTP);
+    assert_int_equal(R.status, 202);
+    assert_int_equal(jint("accepted"), n);
+    assert_int_equal(MW_GET(mw_metrics.events_in[MW_SRC_HTTP]), in0 + n);
+    for (size_t i = 0; i < F.n; i++)
+        mw_event_free(F.ev[i]);
+    F.n = 0;
+    F.refuse_after = 100; /* inside the second block of 64 */
+    post(body, MW_BODY_NDJSON, MW_SRC_HTTP);
+    free(body);
+    assert_int_equal(R.status, 503);
+    assert_string_equal(error_code(), "unavailable");
+    assert_int_equal(F.n, 100);
+    assert_int_equal(MW_GET(mw_metrics.events_in[MW_SRC_HTTP]), in0 + n + 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +405,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_array_scanner, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_array_paths_agree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack_blocks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
