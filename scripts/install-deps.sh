@@ -7,7 +7,7 @@ PKGS=(
   build-essential cmake pkg-config git
   libssl-dev libyaml-dev libhyperscan-dev libpcre2-dev libjansson-dev
   libsqlite3-dev sqlite3 libpq-dev libcivetweb-dev libpcap-dev libcmocka-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
   curl bsdutils procps python3
 )
 
