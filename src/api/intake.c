@@ -7,12 +7,13 @@
  * item starts, so a client that sent a file in batches maps errors back to
  * its own line numbers.
  *
- * Speed (docs/internals/api.md): NDJSON and text lines go straight to the
- * ingest scanners. A JSON array whose elements are objects on one line each
- * is split here and each element read by the same scanner as an NDJSON line
- * (mw_jsonl_parse); anything else (and any element the scanner refuses) is
- * read with jansson as before, so errors and their wording do not depend on
- * the path. Acks are reserved in blocks (one lock per ACK_BLOCK events). */
+ * Speed (docs/api.md, docs/benchmarks.md): NDJSON and text lines go
+ * straight to the ingest scanners. A JSON array of objects is split here and
+ * each one-line element read by the same scanner as an NDJSON line
+ * (mw_jsonl_parse; elements over several lines by jansson, one by one); if
+ * any element is refused, the whole body is read with jansson as before, so
+ * errors and their wording do not depend on the path. Ack counts are added
+ * ACK_BLOCK at a time (one lock per block, not per event). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
