@@ -159,7 +159,7 @@ def report(d):
                  "{:,}".format(n_tcp) if isinstance(n_tcp, int) else n_tcp,
                  tcp.get("connections") if tcp else "?", note(tcp), fmt_rate(tcp_v),
                  fmt_rate(sink_v), ratio(tcp_v, sink_v)))
-    L.append("| syslog TCP ingest-to-store | %s | bare SQLite insert of the same rows: %s | %s |" % (
+    L.append("| syslog TCP ingest-to-store | %s | bare SQLite, one row per event (the naive design): %s | %s |" % (
         fmt_rate(tcp_v), fmt_rate(sql_v), ratio(tcp_v, sql_v)))
     if bstore:
         L.append("| syslog TCP ingest-to-store | %s | the store module alone (bench_store): %s | %s |" % (
@@ -171,7 +171,7 @@ def report(d):
                  "{:,}".format(n_http) if isinstance(n_http, int) else n_http,
                  http.get("connections") if http else "?", http.get("batch") if http else "?",
                  note(http), fmt_rate(http_v), fmt_rate(sink_v), ratio(http_v, sink_v)))
-    L.append("| HTTP NDJSON ingest-to-store | %s | bare SQLite insert of the same rows: %s | %s |" % (
+    L.append("| HTTP NDJSON ingest-to-store | %s | bare SQLite, one row per event (the naive design): %s | %s |" % (
         fmt_rate(http_v), fmt_rate(sql_v), ratio(http_v, sql_v)))
     if bstore:
         L.append("| HTTP NDJSON ingest-to-store | %s | the store module alone (bench_store): %s | %s |" % (

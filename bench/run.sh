@@ -6,7 +6,7 @@
 #
 #   (c) references first, without the daemon:
 #       - raw loopback TCP: loadgen syslog-tcp into loadgen sink-tcp
-#       - bare SQLite insert of the same rows: sqlite_ref
+#       - bare SQLite, one row per event (the naive design the store replaced with packed segments): sqlite_ref
 #       - the store module alone, through its API: bench_store (if built)
 #   (a) ingest-to-store throughput, with 100 bench rules + the bundled rules:
 #       - syslog over TCP (newline framing)
