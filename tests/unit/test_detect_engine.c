@@ -42,6 +42,8 @@ static void write_file(const char *dir, const char *name, const char *text)
     fclose(fp);
 }
 
+static int64_t g_retention_ns; /* 0 = the default */
+
 static int setup(void **st)
 {
     struct fixture *f = calloc(1, sizeof *f);
@@ -55,6 +57,10 @@ static int setup(void **st)
     snprintf(f->cfg.store_path, sizeof f->cfg.store_path, "%s/t.db", f->dir);
     f->cfg.ring_size = 64;
     f->cfg.workers = 2;
+    if (g_retention_ns) {
+        f->cfg.retention_ns = g_retention_ns;
+        f->cfg.cleanup_interval_ns = 1000000000LL;
+    }
     assert_int_equal(mw_store_open(f->cfg.store_path, &f->store), MW_OK);
     assert_int_equal(mw_detect_engine_new(&f->cfg, f->store, &f->e), MW_OK);
     assert_int_equal(mw_detect_engine_start(f->e), MW_OK);
@@ -252,6 +258,38 @@ static void test_resolved_not_folded(void **st)
     free(t);
 }
 
+static int setup_short_retention(void **st)
+{
+    g_retention_ns = 1000000000LL; /* 1 s, cleaned every 1 s */
+    int rc = setup(st);
+    g_retention_ns = 0;
+    return rc;
+}
+
+static void test_retention_task(void **st)
+{
+    struct fixture *f = *st;
+    mw_event_t *evs[20];
+    for (int i = 0; i < 20; i++)
+        evs[i] = mk("ret", i % 2 ? "evil" : "fine", mw_now_realtime_ns());
+    uint64_t expired0 = MW_GET(mw_metrics.events_expired);
+    submit_acked(f, evs, 20);
+    uint64_t n;
+    assert_int_equal(mw_store_count_events(f->store, &n), MW_OK);
+    assert_int_equal(n, 20);
+    /* The cleanup thread runs every second and removes what is older than
+     * 1 s: within 4 s every event must be gone, the threat stays. */
+    for (int i = 0; i < 40 && n > 0; i++) {
+        usleep(100000);
+        assert_int_equal(mw_store_count_events(f->store, &n), MW_OK);
+    }
+    assert_int_equal(n, 0);
+    assert_int_equal(MW_GET(mw_metrics.events_expired) - expired0, 20);
+    uint64_t nt;
+    assert_int_equal(mw_store_count_threats(f->store, &nt), MW_OK);
+    assert_int_equal(nt, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +298,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nowait_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolved_not_folded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_task, setup_short_retention, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
