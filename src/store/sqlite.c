@@ -1078,47 +1078,63 @@ out:
     return rc;
 }
 
+/* Steps st (already bound) to the end and collects every row into a
+ * malloc'd array of elem-sized entries, each filled by fill(); *out and *n
+ * are set only on success. what names the query in error messages. */
+static int collect_rows(struct reader *r, sqlite3_stmt *st, size_t elem, size_t initial,
+                        void (*fill)(sqlite3_stmt *st, void *dst), const char *what, void **out,
+                        size_t *n)
+{
+    char *arr = NULL;
+    size_t cnt = 0, cap = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (cnt == cap) {
+            size_t ncap = cap ? cap * 2 : initial;
+            char *tmp = realloc(arr, ncap * elem);
+            if (!tmp) {
+                sqlite3_reset(st);
+                free(arr);
+                return MW_ENOMEM;
+            }
+            arr = tmp;
+            cap = ncap;
+        }
+        memset(arr + cnt * elem, 0, elem);
+        fill(st, arr + cnt * elem);
+        cnt++;
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE) {
+        free(arr);
+        return mw_store_sqlite_fail(r->db, what);
+    }
+    *out = arr;
+    *n = cnt;
+    return 0;
+}
+
+static void fill_threat(sqlite3_stmt *st, void *dst)
+{
+    row_to_threat(st, dst);
+}
+
 int mw_store_open_threats(mw_store_t *s, int64_t since_ns, mw_threat_t **out, size_t *n)
 {
     struct reader *r;
     sqlite3_stmt *st;
-    mw_threat_t *arr = NULL, *tmp;
-    size_t cnt = 0, cap = 0;
-    int rc, step;
+    int rc;
 
     if (!s || !out || !n)
         return MW_EINVAL;
     r = reader_get(s);
     rc = reader_stmt(r, R_OPEN_THREATS, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_int64(st, 1, since_ns);
-    sqlite3_bind_int(st, 2, OPEN_THREATS_MAX);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cnt == cap) {
-            cap = cap ? cap * 2 : 64;
-            tmp = realloc(arr, cap * sizeof *arr);
-            if (!tmp) {
-                rc = MW_ENOMEM;
-                sqlite3_reset(st);
-                goto out;
-            }
-            arr = tmp;
-        }
-        row_to_threat(st, &arr[cnt++]);
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, since_ns);
+        sqlite3_bind_int(st, 2, OPEN_THREATS_MAX);
+        rc = collect_rows(r, st, sizeof **out, 64, fill_threat, "open threats", (void **)out, n);
     }
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE) {
-        rc = mw_store_sqlite_fail(r->db, "open threats");
-        goto out;
-    }
-    *out = arr;
-    *n = cnt;
-    arr = NULL;
-    rc = 0;
-out:
     reader_put(s, r);
-    free(arr);
     return rc;
 }
 
@@ -1373,51 +1389,30 @@ int mw_store_count_threats(mw_store_t *s, uint64_t *n)
     return count_query(s, R_COUNT_THREATS, n);
 }
 
+static void fill_agent(sqlite3_stmt *st, void *dst)
+{
+    mw_agent_rec_t *a = dst;
+    col_copy(a->id, sizeof a->id, st, 0);
+    col_copy(a->role, sizeof a->role, st, 1);
+    col_copy(a->host, sizeof a->host, st, 2);
+    a->last_seen_ns = sqlite3_column_int64(st, 3);
+    a->trust = sqlite3_column_double(st, 4);
+}
+
 int mw_store_list_agents(mw_store_t *s, mw_agent_rec_t **out, size_t *n)
 {
     struct reader *r;
     sqlite3_stmt *st;
-    mw_agent_rec_t *arr = NULL, *tmp;
-    size_t cnt = 0, cap = 0;
-    int rc, step;
+    int rc;
 
     if (!s || !out || !n)
         return MW_EINVAL;
     r = reader_get(s);
     rc = reader_stmt(r, R_LIST_AGENTS, &st);
-    if (rc)
-        goto out;
-    sqlite3_bind_int(st, 1, AGENTS_MAX);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cnt == cap) {
-            cap = cap ? cap * 2 : 16;
-            tmp = realloc(arr, cap * sizeof *arr);
-            if (!tmp) {
-                rc = MW_ENOMEM;
-                sqlite3_reset(st);
-                goto out;
-            }
-            arr = tmp;
-        }
-        memset(&arr[cnt], 0, sizeof arr[cnt]);
-        col_copy(arr[cnt].id, sizeof arr[cnt].id, st, 0);
-        col_copy(arr[cnt].role, sizeof arr[cnt].role, st, 1);
-        col_copy(arr[cnt].host, sizeof arr[cnt].host, st, 2);
-        arr[cnt].last_seen_ns = sqlite3_column_int64(st, 3);
-        arr[cnt].trust = sqlite3_column_double(st, 4);
-        cnt++;
+    if (rc == 0) {
+        sqlite3_bind_int(st, 1, AGENTS_MAX);
+        rc = collect_rows(r, st, sizeof **out, 16, fill_agent, "list agents", (void **)out, n);
     }
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE) {
-        rc = mw_store_sqlite_fail(r->db, "list agents");
-        goto out;
-    }
-    *out = arr;
-    *n = cnt;
-    arr = NULL;
-    rc = 0;
-out:
     reader_put(s, r);
-    free(arr);
     return rc;
 }
