@@ -20,63 +20,7 @@
 #include "mwrasp/store.h"
 #include "store/store_internal.h"
 
-static char tmpdir[512];
-static char dbpath[600];
-
-/* ---- fixtures --------------------------------------------------------- */
-
-static int make_tmpdir(void)
-{
-    const char *base = getenv("MW_TEST_TMP");
-    char tmpl[512];
-
-    if (!base || !*base)
-        base = "/tmp";
-    if (mkdir(base, 0700) != 0 && errno != EEXIST)
-        return -1;
-    snprintf(tmpl, sizeof tmpl, "%s/mw-seg-XXXXXX", base);
-    if (!mkdtemp(tmpl))
-        return -1;
-    snprintf(tmpdir, sizeof tmpdir, "%s", tmpl);
-    return 0;
-}
-
-static void remove_db(const char *path)
-{
-    char p[700];
-
-    unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
-}
-
-static int per_test_setup(void **state)
-{
-    static int n;
-
-    (void)state;
-    snprintf(dbpath, sizeof dbpath, "%s/s%d.db", tmpdir, n++);
-    remove_db(dbpath);
-    return 0;
-}
-
-static int per_test_teardown(void **state)
-{
-    (void)state;
-    remove_db(dbpath);
-    return 0;
-}
-
-static mw_store_t *open_store(void)
-{
-    mw_store_t *s = NULL;
-
-    assert_int_equal(mw_store_open(dbpath, &s), 0);
-    assert_non_null(s);
-    return s;
-}
+#include "unit/store_fixture.h"
 
 static int64_t raw_int(const char *sql)
 {
