@@ -116,6 +116,9 @@ uint64_t mw_now_mono_ns(void);
 /* Parses an RFC 3339 timestamp ("2024-01-02T03:04:05.123Z",
  * "+01:00" offsets) into ns since the epoch. MW_EPARSE if malformed. */
 MW_WUR int mw_time_parse_rfc3339(const char *s, size_t len, int64_t *out_ns);
+/* Days since 1970-01-01 of a proleptic Gregorian date (m 1..12, d 1..31;
+ * no validation: callers check ranges). Howard Hinnant's days_from_civil. */
+int64_t mw_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* Formats ns since epoch as RFC 3339 UTC with ms ("...T...123Z").
  * buf must hold at least 32 bytes. */
 void mw_time_format_rfc3339(int64_t ns, char *buf, size_t buflen);

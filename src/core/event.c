@@ -309,9 +309,7 @@ uint64_t mw_now_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t mw_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -385,7 +383,7 @@ int mw_time_parse_rfc3339(const char *s, size_t len, int64_t *out_ns)
     }
     if (p != len)
         return MW_EPARSE;
-    int64_t secs = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 +
+    int64_t secs = mw_days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 +
                    (sec == 60 ? 59 : sec) - off;
     /* int64 ns covers 1677-09-21 .. 2262-04-11; refuse what does not fit. */
     if (secs >= INT64_MAX / 1000000000LL || secs <= INT64_MIN / 1000000000LL)

@@ -165,17 +165,6 @@ static int add_small(struct sp *p, const char *key, size_t klen, unsigned v)
 
 /* ---- time ---- */
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    /* Howard Hinnant's days_from_civil: days since 1970-01-01. */
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 static int is_leap(int y)
 {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -296,7 +285,7 @@ static long parse_ts5424(const char *s, size_t len, int64_t *ns, const char **wh
         return (long)p;
     }
     int64_t secs =
-        days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 + sec - off;
+        mw_days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 + sec - off;
     *ns = secs * 1000000000LL + frac;
     return -1;
 }
@@ -343,7 +332,7 @@ static int parse_ts3164(const char *s, size_t len, int64_t now_ns, int64_t *ns)
         if (!valid_date(year, M, D))
             continue; /* Feb 29 outside a leap year */
         int64_t t =
-            days_from_civil(year, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 + sec;
+            mw_days_from_civil(year, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 + sec;
         if (t > now_s + 86400 && attempt == 0)
             continue;
         *ns = t * 1000000000LL;
