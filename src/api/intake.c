@@ -499,7 +499,13 @@ int mw_api_intake(const char *body, size_t len, enum mw_api_body_kind kind, enum
                 MW_INC(mw_metrics.api_bad_body);
                 snprintf(msg, sizeof(msg), "body is not valid JSON: %s at line %d column %d",
                          jerr.text, jerr.line, jerr.column);
-                set_error(r, 400, "invalid_json", msg);
+                if (json_error_code(&jerr) == json_error_invalid_utf8) {
+                    /* the body's events are refused for their encoding */
+                    MW_INC(mw_metrics.events_rejected[c.src][MW_REJ_UTF8]);
+                    set_error(r, 400, "invalid_utf8", msg);
+                } else {
+                    set_error(r, 400, "invalid_json", msg);
+                }
                 goto done;
             }
         } else if (json_is_array(root)) {

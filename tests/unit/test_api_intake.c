@@ -218,6 +218,14 @@ static void test_invalid_json(void **state)
     post("\"just a string\"", MW_BODY_AUTO, MW_SRC_HTTP);
     assert_int_equal(R.status, 400);
     assert_string_equal(error_code(), "invalid_json");
+
+    /* A body that is not UTF-8: its own code, and counted as a utf8 refusal. */
+    uint64_t u0 = MW_GET(mw_metrics.events_rejected[MW_SRC_HTTP][MW_REJ_UTF8]);
+    post("{\"host\": \"a\", \"m\": \"\xff\xfe\"}", MW_BODY_AUTO, MW_SRC_HTTP);
+    assert_int_equal(R.status, 400);
+    assert_string_equal(error_code(), "invalid_utf8");
+    assert_int_equal(MW_GET(mw_metrics.events_rejected[MW_SRC_HTTP][MW_REJ_UTF8]), u0 + 1);
+    assert_int_equal(F.n, 0);
 }
 
 static void test_nothing_accepted(void **state)
