@@ -32,6 +32,6 @@ echo "demo: threats found"
 "$BIN/mwrasp" threats --url "$URL"
 echo
 echo "demo: the API is at $URL  (try: curl $URL/api/v1/threats, curl $URL/metrics)"
-echo "demo: send more events: logger -n 127.0.0.1 -P 5514 --tcp 'sshd[1]: Failed password for root from 10.0.0.9 port 22 ssh2'"
+echo "demo: send more events: logger -n 127.0.0.1 -P 5514 --tcp -t sshd 'Failed password for root from 10.0.0.9 port 22 ssh2'"
 echo "demo: mwraspd keeps running; press Ctrl-C to stop."
 wait $PID
