@@ -14,6 +14,9 @@
 #   (b) event-to-threat latency p50/p99 at a paced 100k events/s, and again
 #       at 10k events/s, from the daemon's latency histogram (estimates; see
 #       bench/report.py)
+#   (d) Sigma evaluation with the SigmaHQ Windows rules and its SQLite
+#       baseline: bench/bench_sigma_eval.sh (about a minute; skipped without
+#       the shared data, or with BENCH_SIGMA=0), appended to the report
 #
 # Knobs (environment): BENCH_TCP_EVENTS (2000000), BENCH_HTTP_EVENTS (1000000),
 # BENCH_LAT_RATE (100000), BENCH_LAT_SECONDS (10), BENCH_LAT_LOW_RATE (10000,
@@ -194,4 +197,15 @@ mkdir -p "$(dirname "$OUT")"
 python3 bench/report.py "$W" > "$W/report.md"
 cp "$W/report.md" "$OUT"
 cat "$W/report.md"
+
+# ---- (d) Sigma evaluation, after the daemon has stopped --------------------
+if [ "${BENCH_SIGMA:-1}" != 0 ]; then
+  say "Sigma evaluation: bench/bench_sigma_eval.sh"
+  if MW_BIN="$BIN" BENCH_PHASE_TIMEOUT="$PHASE_TIMEOUT" bash bench/bench_sigma_eval.sh \
+    > "$W/sigma.md"; then
+    if [ -s "$W/sigma.md" ]; then { echo; cat "$W/sigma.md"; } | tee -a "$OUT"; fi
+  else
+    say "Sigma benchmark failed"
+  fi
+fi
 say "report written to $OUT"
