@@ -18,10 +18,11 @@
 
 #define MW_SIGMA_MAX_FILE (1u << 20) /* bytes per rule file / string */
 #define MW_SIGMA_MAX_RULES 10000 /* rules per ruleset */
-#define MW_SIGMA_MAX_VALUES 256 /* values per field condition */
+#define MW_SIGMA_MAX_VALUES 8192 /* values per field condition (SigmaHQ has 4432) */
 #define MW_SIGMA_MAX_DEPTH 64 /* nesting depth of a condition */
 #define MW_SIGMA_MAX_FIELDS 4096 /* distinct field names per ruleset */
 #define MW_SIGMA_MAX_SELECTIONS 256 /* named selections per rule */
+#define MW_SIGMA_MAX_VALUE_LEN (64u << 10) /* bytes per rule value */
 #define MW_SIGMA_DEFAULT_CONFIDENCE 0.7
 
 typedef struct mw_sigma_ruleset mw_sigma_ruleset_t;
@@ -56,6 +57,13 @@ size_t mw_sigma_count(const mw_sigma_ruleset_t *rs);
 /* The message of the last refused rule ("FILE:LINE: ..."), "" if none. Valid
  * until the next load/add call on rs. */
 const char *mw_sigma_last_error(const mw_sigma_ruleset_t *rs);
+
+/* Rules that loaded but are reported (today: `status: deprecated` or
+ * `status: unsupported`), one "FILE:LINE: ..." message each, also logged
+ * with mw_warn("sigma", ...). At most MW_SIGMA_MAX_RULES are kept; valid
+ * until rs is freed. mw_sigma_warning returns NULL past the count. */
+size_t mw_sigma_warning_count(const mw_sigma_ruleset_t *rs);
+const char *mw_sigma_warning(const mw_sigma_ruleset_t *rs, size_t i);
 
 /* Per-thread matching state (field-value cache). It adapts itself if rules
  * are added to rs later. Returns 0 or MW_ENOMEM (*out untouched). */

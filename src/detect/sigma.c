@@ -184,6 +184,9 @@ void mw_sigma_ruleset_free(mw_sigma_ruleset_t *rs)
     free(rs->fields.lens);
     free(rs->fields.ht);
     pf_free(&rs->pf);
+    for (size_t i = 0; i < rs->nwarns; i++)
+        free(rs->warns[i]);
+    free(rs->warns);
     free(rs);
 }
 
@@ -278,8 +281,8 @@ static int fcond_all_exact(const struct sg_fcond *fc)
     if (fc->all && fc->nvals > 1)
         return 0;
     for (uint32_t i = 0; i < fc->nvals; i++)
-        if (fc->vals[i].op != SG_EXACT)
-            return 0;
+        if (fc->vals[i].op != SG_EXACT || fc->vals[i].cased)
+            return 0; /* the exact table holds lowercased values */
     return 1;
 }
 

@@ -450,7 +450,7 @@ static int req_sel(const struct sg_sel *s, struct slotset *out)
         uint32_t tmp[1024];
         size_t n = 0;
         for (uint32_t i = 0; i < s->maps[m].n && n < 1024; i++)
-            if (!s->maps[m].conds[i].has_null)
+            if (!s->maps[m].conds[i].has_null && s->maps[m].conds[i].slot != SG_SLOT_KW)
                 tmp[n++] = s->maps[m].conds[i].slot;
         struct slotset ms;
         if (set_from(&ms, tmp, n) || set_merge(out, &ms, 0)) {
@@ -531,14 +531,15 @@ static int fcond_score(const struct sg_fcond *fc)
 {
     static const int base[] = {
         [SG_EXACT] = 5, [SG_STARTSWITH] = 4, [SG_ENDSWITH] = 4, [SG_CONTAINS] = 3,
-        [SG_GLOB] = 2,  [SG_NULL] = 0,       [SG_ANY] = 0};
-    if (fc->has_null)
+        [SG_GLOB] = 2,  [SG_NULL] = 0,       [SG_ANY] = 0,      [SG_RE] = 1,
+        [SG_CIDR] = 1,  [SG_NUM] = 0,        [SG_EXISTS] = 0,   [SG_FIELDREF] = 0};
+    if (fc->has_null || fc->slot == SG_SLOT_KW)
         return -1;
     int worst = 1000;
     for (uint32_t i = 0; i < fc->nvals; i++) {
         const struct sg_value *v = &fc->vals[i];
         int sc = base[v->op] * 100 + (v->len > 40 ? 40 : (int)v->len);
-        if (v->op == SG_ANY || (v->op != SG_EXACT && v->len == 0))
+        if (base[v->op] == 0 || (v->op != SG_EXACT && v->len == 0))
             sc = 0;
         if (sc < worst)
             worst = sc;

@@ -40,23 +40,56 @@ enum sg_op {
     SG_GLOB, /* pattern with * and ? inside (kinds[] says which) */
     SG_NULL, /* field missing or empty (YAML null) */
     SG_ANY, /* pattern "*" alone: field present, any value */
+    SG_RE, /* |re: PCRE2 search on the field's original text (aux: struct sg_re) */
+    SG_CIDR, /* |cidr: the field's text is an address in the prefix (aux: struct sg_cidr) */
+    SG_NUM, /* |lt |lte |gt |gte: numeric comparison (aux: double, cmp: enum sg_cmp) */
+    SG_EXISTS, /* |exists: len 1 = must exist, 0 = must not (has_null then set) */
+    SG_FIELDREF, /* |fieldref: compare with another field (aux: struct sg_fref) */
+};
+
+enum sg_cmp { SG_LT = 1, SG_LTE, SG_GT, SG_GTE };
+
+/* Slot number of keyword conditions ('|all': [...] without a field name):
+ * the values are searched in every field of the event. */
+#define SG_SLOT_KW UINT32_MAX
+
+struct sg_re {
+    void *code; /* pcre2_code_8 * */
+    void *mctx; /* pcre2_match_context_8 *: match/depth/heap limits */
+    struct sg_re *next; /* the rule's list, freed by sg_rule_free */
+};
+
+struct sg_cidr {
+    int family; /* AF_INET or AF_INET6 */
+    unsigned bits;
+    unsigned char addr[16];
+};
+
+struct sg_fref {
+    uint32_t slot; /* the other field */
+    uint8_t mode; /* SG_EXACT, SG_CONTAINS, SG_STARTSWITH, SG_ENDSWITH */
 };
 
 enum sg_kind { SG_K_LIT = 0, SG_K_STAR = 1, SG_K_QMARK = 2 };
 
 struct sg_value {
-    uint64_t bloom[4]; /* SG_CONTAINS: bigram filter of s (sg_bloom) */
-    const char *s; /* lowercased literal bytes (NUL-terminated) */
+    uint64_t bloom[4]; /* SG_CONTAINS: bigram filter of lowercase(s) (sg_bloom) */
+    const char *s; /* literal bytes (NUL-terminated), lowercased unless cased */
     const uint8_t *kinds; /* SG_GLOB only: one enum sg_kind per byte of s */
+    const void *aux; /* op-specific data (see enum sg_op) */
     uint32_t len;
+    uint32_t grp; /* index of the rule value this one was expanded from */
     uint8_t op; /* enum sg_op */
+    uint8_t cased; /* |cased (and |re): compare with the field's original bytes */
+    uint8_t cmp; /* SG_NUM: enum sg_cmp */
 };
 
 struct sg_fcond {
-    uint32_t slot; /* field slot in the ruleset */
+    uint32_t slot; /* field slot in the ruleset, or SG_SLOT_KW */
     uint32_t nvals;
-    struct sg_value *vals;
-    uint8_t all; /* |all: every value must match */
+    struct sg_value *vals; /* expanded values; equal grp are contiguous */
+    uint32_t ngrp; /* rule values before expansion (windash, base64offset) */
+    uint8_t all; /* |all: every group must have a matching value */
     uint8_t has_null; /* a null value: missing field matches */
 };
 
@@ -98,7 +131,8 @@ struct sg_rule {
     uint32_t root;
     uint32_t nreq; /* slots that must be present for the condition to hold */
     uint32_t *req;
-    uint8_t uses_raw; /* keywords: needs the lowercased raw text */
+    uint8_t uses_raw; /* keywords: searches every field of the event */
+    struct sg_re *res; /* compiled regexes, freed with the rule */
     /* Prefilter: the condition can hold only if one of these field
      * conditions holds (0 anchors = no prefilter, evaluate always). */
     uint32_t nanchors;
@@ -150,6 +184,9 @@ struct mw_sigma_ruleset {
     size_t nrules, cap;
     struct sg_fields fields;
     struct sg_prefilter pf;
+    uint8_t has_kw; /* some rule has keywords: scratch sizes for every field */
+    char **warns; /* loaded-but-reported rules ("FILE:LINE: ..."), nwarns <= MW_SIGMA_MAX_RULES */
+    size_t nwarns, warncap;
     char err[1024];
 };
 
@@ -192,6 +229,10 @@ void sg_bloom(const char *s, size_t n, uint64_t out[4]);
 /* Test knob (sigma_match.c): when set, every rule is evaluated, so tests
  * can check that the prefilter never changes a result. Not thread-safe. */
 extern int sg_disable_prefilter;
+
+/* Strict decimal number ([+-]digits[.digits][(e|E)[+-]digits], nothing
+ * else) of s[0..n) into *out: 0, or -1 if s is not one (sigma_match.c). */
+int sg_parse_num(const char *s, size_t n, double *out);
 
 /* ASCII lowercase copy (sigma_match.c). */
 void sg_lower(char *dst, const char *src, size_t n);

@@ -5,6 +5,9 @@
  * field its condition requires is absent. Field values are lowercased
  * lazily, at most once per event, into the scratch buffer; literals were
  * lowercased at compile time, so every comparison is a plain memcmp/memmem. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <arpa/inet.h>
+#include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +29,10 @@ struct mw_sigma_scratch {
     char *buf;
     size_t bufcap, bufused;
     const mw_event_t *ev;
-    const char *raw_lower; /* lowercased ev->raw, or NULL until needed */
+    uint32_t kw_gen; /* == gen: kwf[] holds this event's fields */
+    uint32_t nkwf;
+    struct sg_slotval *kwf; /* keywords: every field of the event (or raw) */
+    pcre2_match_data *md; /* |re: one pair, made on first use */
     uint32_t *cand; /* per rule: == gen if the prefilter selected it */
     size_t ncand;
     uint32_t npresent;
@@ -88,6 +94,8 @@ void mw_sigma_scratch_free(mw_sigma_scratch_t *s)
     free(s->slots);
     free(s->buf);
     free(s->cand);
+    free(s->kwf);
+    pcre2_match_data_free(s->md);
     free(s);
 }
 
@@ -112,6 +120,7 @@ static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
     }
     if (++sc->gen == 0) {
         memset(sc->cand, 0, sc->ncand * sizeof(*sc->cand));
+        sc->kw_gen = 0;
         for (uint32_t i = 0; i < sc->nslots; i++)
             sc->slots[i].gen = sc->slots[i].bloom_gen = 0;
         sc->gen = 1;
@@ -132,6 +141,12 @@ static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
         if (sc->npresent < MW_EVENT_MAX_FIELDS)
             sc->present[sc->npresent++] = (uint32_t)s;
     }
+    if (rs->has_kw) { /* keywords lowercase every field (or the raw text) */
+        for (uint32_t i = 0; i < ev->nfields; i++)
+            need += (size_t)ev->fields[i].val_len + 1;
+        if (!sc->kwf && !(sc->kwf = calloc(MW_EVENT_MAX_FIELDS + 1, sizeof(*sc->kwf))))
+            return MW_ENOMEM;
+    }
     if (need > sc->bufcap) {
         char *nb = realloc(sc->buf, need);
         if (!nb)
@@ -141,7 +156,6 @@ static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
     }
     sc->bufused = 0;
     sc->ev = ev;
-    sc->raw_lower = NULL;
     return 0;
 }
 
@@ -181,21 +195,106 @@ static int glob_match(const struct sg_value *v, const char *s, size_t sl)
     return pi == pl;
 }
 
-/* sv (may be NULL) gives the field's bigram filter for a cheap "contains"
- * reject before memmem. */
-static int value_match(const struct sg_value *v, const char *s, size_t len, struct sg_slotval *sv,
-                       uint32_t gen)
+int sg_parse_num(const char *s, size_t n, double *out)
 {
-    switch (v->op) {
+    char buf[64];
+    size_t i = 0, digits = 0;
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    if (s[i] == '+' || s[i] == '-')
+        i++;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++, digits++;
+    if (i < n && s[i] == '.') {
+        i++;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++, digits++;
+    }
+    if (!digits)
+        return -1;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        size_t e = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == e)
+            return -1;
+    }
+    if (i != n)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    *out = strtod(buf, NULL);
+    return 0;
+}
+
+static int cidr_match(const struct sg_cidr *cd, const char *s, size_t len)
+{
+    char buf[INET6_ADDRSTRLEN + 1];
+    unsigned char a[16];
+    if (len == 0 || len >= sizeof buf)
+        return 0;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (inet_pton(cd->family, buf, a) != 1)
+        return 0;
+    unsigned full = cd->bits / 8, rest = cd->bits % 8;
+    if (memcmp(a, cd->addr, full) != 0)
+        return 0;
+    if (rest) {
+        unsigned char mask = (unsigned char)(0xff00u >> rest);
+        if ((a[full] & mask) != (cd->addr[full] & mask))
+            return 0;
+    }
+    return 1;
+}
+
+static int re_match(mw_sigma_scratch_t *sc, const struct sg_re *re, const char *s, size_t len)
+{
+    if (!sc->md && !(sc->md = pcre2_match_data_create(1, NULL)))
+        return 0; /* out of memory: no match (never a crash) */
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, sc->md, re->mctx);
+    return rc >= 0; /* no match, match/depth/heap limit, bad UTF: no match */
+}
+
+static const char *sv_lower(mw_sigma_scratch_t *sc, struct sg_slotval *sv)
+{
+    if (!sv->lower)
+        sv->lower = lowered(sc, sv->val, sv->len);
+    return sv->lower;
+}
+
+static int str_op(int op, const char *s, size_t len, const char *v, size_t vl)
+{
+    switch (op) {
     case SG_EXACT:
-        return len == v->len && memcmp(s, v->s, len) == 0;
+        return len == vl && memcmp(s, v, len) == 0;
+    case SG_CONTAINS:
+        return vl == 0 || (vl <= len && memmem(s, len, v, vl) != NULL);
+    case SG_STARTSWITH:
+        return vl <= len && memcmp(s, v, vl) == 0;
+    case SG_ENDSWITH:
+        return vl <= len && memcmp(s + len - vl, v, vl) == 0;
+    }
+    return 0;
+}
+
+/* One value against one present field; sv's bigram filter (always over the
+ * lowercased text) gives a cheap "contains" reject before memmem. */
+static int value_match(mw_sigma_scratch_t *sc, const struct sg_value *v, struct sg_slotval *sv)
+{
+    uint32_t len = sv->len;
+    const char *s = v->cased ? sv->val : sv_lower(sc, sv);
+    switch (v->op) {
     case SG_CONTAINS:
         if (v->len > len)
             return 0;
-        if (sv && v->len > 1) {
-            if (sv->bloom_gen != gen) {
-                sg_bloom(s, len, sv->bloom);
-                sv->bloom_gen = gen;
+        if (v->len > 1) {
+            if (sv->bloom_gen != sc->gen) {
+                sg_bloom(sv_lower(sc, sv), len, sv->bloom);
+                sv->bloom_gen = sc->gen;
             }
             if ((sv->bloom[0] & v->bloom[0]) != v->bloom[0] ||
                 (sv->bloom[1] & v->bloom[1]) != v->bloom[1] ||
@@ -203,38 +302,110 @@ static int value_match(const struct sg_value *v, const char *s, size_t len, stru
                 (sv->bloom[3] & v->bloom[3]) != v->bloom[3])
                 return 0;
         }
-        return v->len == 0 || memmem(s, len, v->s, v->len) != NULL;
+        return str_op(SG_CONTAINS, s, len, v->s, v->len);
+    case SG_EXACT:
     case SG_STARTSWITH:
-        return v->len <= len && memcmp(s, v->s, v->len) == 0;
     case SG_ENDSWITH:
-        return v->len <= len && memcmp(s + len - v->len, v->s, v->len) == 0;
+        return str_op(v->op, s, len, v->s, v->len);
     case SG_GLOB:
         return glob_match(v, s, len);
     case SG_NULL:
         return len == 0;
     case SG_ANY:
         return 1;
+    case SG_RE:
+        return re_match(sc, v->aux, sv->val, len);
+    case SG_CIDR:
+        return cidr_match(v->aux, sv->val, len);
+    case SG_NUM: {
+        double d, ref = *(const double *)v->aux;
+        if (sg_parse_num(sv->val, len, &d))
+            return 0;
+        return v->cmp == SG_LT    ? d < ref
+               : v->cmp == SG_LTE ? d <= ref
+               : v->cmp == SG_GT  ? d > ref
+                                  : d >= ref;
+    }
+    case SG_EXISTS:
+        return v->len; /* present */
+    case SG_FIELDREF: {
+        const struct sg_fref *fr = v->aux;
+        struct sg_slotval *o = &sc->slots[fr->slot];
+        if (o->gen != sc->gen)
+            return 0;
+        const char *os = v->cased ? o->val : sv_lower(sc, o);
+        return str_op(fr->mode, s, len, os, o->len);
+    }
     }
     return 0;
 }
 
+/* Values of fc against one field: OR, or with |all, every group (the
+ * values one rule value expanded to) must have a matching value. */
+static int values_match(mw_sigma_scratch_t *sc, const struct sg_fcond *fc, struct sg_slotval *sv)
+{
+    if (!fc->all) {
+        for (uint32_t i = 0; i < fc->nvals; i++)
+            if (value_match(sc, &fc->vals[i], sv))
+                return 1;
+        return 0;
+    }
+    for (uint32_t i = 0; i < fc->nvals;) {
+        uint32_t g = fc->vals[i].grp, hit = 0;
+        for (; i < fc->nvals && fc->vals[i].grp == g; i++)
+            if (!hit && value_match(sc, &fc->vals[i], sv))
+                hit = 1;
+        if (!hit)
+            return 0;
+    }
+    return 1;
+}
+
+/* Keywords: every field value of the event, or its raw text if it has no
+ * fields. Made once per event. */
+static void kw_fields(mw_sigma_scratch_t *sc)
+{
+    if (sc->kw_gen == sc->gen)
+        return;
+    const mw_event_t *ev = sc->ev;
+    uint32_t n = 0;
+    if (ev->nfields == 0) {
+        sc->kwf[0] =
+            (struct sg_slotval){.val = ev->raw ? ev->raw : "", .len = ev->raw ? ev->raw_len : 0};
+        n = 1;
+    }
+    for (uint32_t i = 0; i < ev->nfields && n < MW_EVENT_MAX_FIELDS; i++)
+        sc->kwf[n++] = (struct sg_slotval){.val = ev->fields[i].val, .len = ev->fields[i].val_len};
+    sc->nkwf = n;
+    sc->kw_gen = sc->gen;
+}
+
+/* A keyword value matches if it matches one field. With |all, every group
+ * must match some field (not necessarily the same one). */
+static int kw_match(mw_sigma_scratch_t *sc, const struct sg_value *vals, uint32_t nvals, int all)
+{
+    kw_fields(sc);
+    for (uint32_t i = 0; i < nvals;) {
+        uint32_t g = vals[i].grp, hit = 0;
+        for (; i < nvals && vals[i].grp == g; i++)
+            for (uint32_t f = 0; f < sc->nkwf && !hit; f++)
+                hit = value_match(sc, &vals[i], &sc->kwf[f]);
+        if (hit && !all)
+            return 1;
+        if (!hit && all)
+            return 0;
+    }
+    return all;
+}
+
 static int fcond_match(mw_sigma_scratch_t *sc, const struct sg_fcond *fc)
 {
+    if (fc->slot == SG_SLOT_KW)
+        return kw_match(sc, fc->vals, fc->nvals, fc->all);
     struct sg_slotval *sv = &sc->slots[fc->slot];
     if (sv->gen != sc->gen)
-        return fc->has_null; /* a missing field matches only "field: null" */
-    if (!sv->lower)
-        sv->lower = lowered(sc, sv->val, sv->len);
-    if (fc->all) {
-        for (uint32_t i = 0; i < fc->nvals; i++)
-            if (!value_match(&fc->vals[i], sv->lower, sv->len, sv, sc->gen))
-                return 0;
-        return 1;
-    }
-    for (uint32_t i = 0; i < fc->nvals; i++)
-        if (value_match(&fc->vals[i], sv->lower, sv->len, sv, sc->gen))
-            return 1;
-    return 0;
+        return fc->has_null; /* a missing field matches only "field: null" / exists: false */
+    return values_match(sc, fc, sv);
 }
 
 static int sel_match(mw_sigma_scratch_t *sc, const struct sg_sel *sel)
@@ -247,16 +418,7 @@ static int sel_match(mw_sigma_scratch_t *sc, const struct sg_sel *sel)
         if (i == map->n)
             return 1;
     }
-    if (sel->nkw) {
-        const mw_event_t *ev = sc->ev;
-        if (!sc->raw_lower)
-            sc->raw_lower = lowered(sc, ev->raw ? ev->raw : "", ev->raw ? ev->raw_len : 0);
-        size_t rl = ev->raw ? ev->raw_len : 0;
-        for (uint32_t i = 0; i < sel->nkw; i++)
-            if (value_match(&sel->kw[i], sc->raw_lower, rl, NULL, 0))
-                return 1;
-    }
-    return 0;
+    return sel->nkw && kw_match(sc, sel->kw, sel->nkw, 0);
 }
 
 static int eval_node(mw_sigma_scratch_t *sc, const struct sg_rule *r, uint32_t idx)

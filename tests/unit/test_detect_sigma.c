@@ -292,7 +292,11 @@ static void test_keywords(void **st)
                            "  condition: keywords\n"));
     assert_int_equal(fires(rs, mkev("cmd: invoke-mimikatz -DumpCreds", NULL)), 1);
     assert_int_equal(fires(rs, mkev("mimikatz # SEKURLSA::logonpasswords", NULL)), 1);
-    assert_int_equal(fires(rs, mkev("mimikatz # kerberos::list", "x", "sekurlsa::", NULL)), 0);
+    /* keywords search every field of the event (Sigma: "across an entire
+     * event"); the raw text only when the event has no fields */
+    assert_int_equal(fires(rs, mkev("mimikatz # kerberos::list", "x", "sekurlsa::", NULL)), 1);
+    assert_int_equal(fires(rs, mkev("sekurlsa::", "x", "kerberos::list", NULL)), 0);
+    assert_int_equal(fires(rs, mkev("", "a", "x", "b", "y Invoke-MIMIKATZ", NULL)), 1);
     mw_sigma_ruleset_free(rs);
 }
 
@@ -456,19 +460,21 @@ static void test_errors(void **st)
     for (int i = 0; i < 70; i++)
         flow[o++] = '[';
     flow[o] = '\0';
-    static char many[8192];
+    static char many[MW_SIGMA_MAX_VALUES * 16 + 128];
     o = (size_t)snprintf(many, sizeof many, "title: M\ndetection:\n  s:\n    f:\n");
-    for (int i = 0; i < 257; i++)
+    for (int i = 0; i < MW_SIGMA_MAX_VALUES + 1; i++)
         o += (size_t)snprintf(many + o, sizeof many - o, "      - v%d\n", i);
     snprintf(many + o, sizeof many - o, "  condition: s\n");
 
     const struct bad cases[] = {
         {"title: A\ndetection:\n  s:\n    f: [a, b\n  condition: s\n", MW_EPARSE, "yaml error", 5},
         {"title: A\n\tdetection: x\n", MW_EPARSE, "yaml error", 2},
-        {"title: A\ndetection:\n  s:\n    f|re: 'a.*'\n  condition: s\n", MW_EINVAL,
-         "unsupported modifier 're' in 'f|re'", 4},
-        {"title: A\ndetection:\n  s:\n    f|base64offset|contains: x\n  condition: s\n", MW_EINVAL,
-         "unsupported modifier 'base64offset'", 4},
+        {"title: A\ndetection:\n  s:\n    f|foo: 'a.*'\n  condition: s\n", MW_EINVAL,
+         "unsupported modifier 'foo' in 'f|foo'", 4},
+        {"title: A\ndetection:\n  s:\n    f|re: 'a(('\n  condition: s\n", MW_EINVAL,
+         "invalid regular expression 'a((' at offset 3: missing closing parenthesis", 4},
+        {"title: A\ndetection:\n  s:\n    f|expand: '%x%'\n  condition: s\n", MW_EINVAL,
+         "modifier 'expand' (placeholders) is not supported", 4},
         {"title: A\ndetection:\n  s:\n    f|contains|endswith: x\n  condition: s\n", MW_EINVAL,
          "conflicting modifiers", 4},
         {"title: A\ndetection:\n  s:\n    f: x\n  condition: s and t\n", MW_EINVAL,
@@ -499,8 +505,8 @@ static void test_errors(void **st)
          "must be a string", 4},
         {"title: A\ndetection:\n  s:\n    - f: a\n    - b\n  condition: s\n", MW_EINVAL,
          "mixes maps", 5},
-        {"title: A\ndetection:\n  s:\n    '|contains': a\n  condition: s\n", MW_EINVAL,
-         "without a field name", 4},
+        {"title: A\ndetection:\n  s:\n    '|cidr': a\n  condition: s\n", MW_EINVAL,
+         "'|cidr' needs a field name", 4},
         {"title: A\naction: global\ndetection:\n  s:\n    f: x\n  condition: s\n", MW_EINVAL,
          "rule collections", 2},
         {"title: A\nmwrasp.confidence: 2\ndetection:\n  s:\n    f: x\n  condition: s\n", MW_EINVAL,
@@ -512,7 +518,7 @@ static void test_errors(void **st)
         {"title: A\ndetection:\n  s: ~\n  condition: s\n", MW_EINVAL, "is empty", 3},
         {deep, MW_ELIMIT, "nested deeper than 64", 5},
         {flow, MW_ELIMIT, "yaml error: '[' / '{' nested deeper than 64", 4},
-        {many, MW_ELIMIT, "more than 256 values", 5},
+        {many, MW_ELIMIT, "more than 8192 values", 5},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
@@ -565,12 +571,12 @@ static void test_bad_rule_skipped_rest_loaded(void **st)
 {
     (void)st;
     const char *y = "title: good1\ndetection:\n  s:\n    f: x\n  condition: s\n---\n"
-                    "title: bad\ndetection:\n  s:\n    f|cidr: 10.0.0.0/8\n  condition: s\n---\n"
+                    "title: bad\ndetection:\n  s:\n    f|cidr: 10.0.0.0/33\n  condition: s\n---\n"
                     "title: good2\ndetection:\n  s:\n    f: y\n  condition: s\n";
     mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
     assert_int_equal(mw_sigma_add_string(rs, y, strlen(y), "multi.yml"), MW_EINVAL);
     assert_int_equal(mw_sigma_count(rs), 2);
-    assert_non_null(strstr(mw_sigma_last_error(rs), "multi.yml:10: unsupported modifier 'cidr'"));
+    assert_non_null(strstr(mw_sigma_last_error(rs), "multi.yml:10: invalid CIDR '10.0.0.0/33'"));
     mw_sigma_ruleset_free(rs);
 }
 
@@ -659,7 +665,7 @@ static void test_load_dir(void **st)
     snprintf(p, sizeof p, "%s/.hidden.yml", dir);
     write_file(p, r);
     snprintf(p, sizeof p, "%s/z.yml", dir);
-    write_file(p, "title: broken\ndetection: {s: {f|lt: 3}, condition: s}\n");
+    write_file(p, "title: broken\ndetection: {s: {f|lt: x}, condition: s}\n");
     mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
     size_t nerr = 99;
     assert_int_equal(mw_sigma_load_dir(rs, dir, &nerr), 0);
