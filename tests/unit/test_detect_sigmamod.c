@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "detect/sigma_internal.h" /* sg_disable_prefilter */
@@ -439,6 +440,28 @@ static void test_long_value(void **st)
     free(y);
 }
 
+/* Every SigmaHQ Windows rule of the shared test data compiles (skipped
+ * without ../shared/data). */
+static void test_sigmahq_rules(void **st)
+{
+    (void)st;
+    char dir[1024];
+    const char *d = getenv("MW_SHARED_DATA");
+    snprintf(dir, sizeof dir, "%s/sigma/rules/windows", d ? d : MW_SOURCE_DIR "/../shared/data");
+    struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        printf("SKIP: %s not found (shared test data absent)\n", dir);
+        skip();
+    }
+    mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
+    size_t nerr = 99;
+    assert_int_equal(mw_sigma_load_dir(rs, dir, &nerr), 0);
+    if (nerr)
+        fail_msg("%zu rules refused, last: %s", nerr, mw_sigma_last_error(rs));
+    assert_int_equal(mw_sigma_count(rs), 2407);
+    mw_sigma_ruleset_free(rs);
+}
+
 int main(void)
 {
     mw_log_set_level((enum mw_log_level)(MW_LOG_ERROR + 1)); /* quiet */
@@ -458,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_deprecated_reported),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_long_value),
+        cmocka_unit_test(test_sigmahq_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
