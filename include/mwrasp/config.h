@@ -20,6 +20,7 @@ struct mw_config {
     char json_tcp_listen[MW_CONFIG_STR_MAX]; /* listen.json_tcp */
     char store_path[MW_CONFIG_STR_MAX]; /* store.path (SQLite file) */
     char rules_dir[MW_CONFIG_STR_MAX]; /* rules.dir */
+    char rules_pipeline[MW_CONFIG_STR_MAX]; /* rules.pipeline ("" = none) */
     char log_level[16]; /* log.level */
     uint32_t workers; /* pipeline.workers */
     uint32_t ring_size; /* pipeline.ring_size (per worker) */

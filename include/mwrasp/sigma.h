@@ -81,4 +81,39 @@ MW_WUR int mw_sigma_match(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *scra
  * directory cannot be read; bad rules are only logged and counted). */
 extern const struct mw_detector_ops mw_detector_sigma;
 
+/* ---- logsource pipelines ------------------------------------------------
+ * A pipeline says what a rule's logsource (product / category / service)
+ * means in the events: conditions ANDed with the rule (e.g. process_creation
+ * = Channel Sysmon and EventID 1) and field renames (Image -> NewProcessName),
+ * declared in a YAML file (pipelines/NAME.yml; format in docs/sigma-pipelines.md). */
+#define MW_SIGMA_PIPELINE_MAX_ENTRIES 1024 /* logsource entries per pipeline */
+#define MW_SIGMA_PIPELINE_MAX_FIELDS 256 /* conditions or renames per entry */
+#define MW_SIGMA_PIPELINE_MAX_STR 4096 /* bytes per name or value */
+
+typedef struct mw_sigma_pipeline mw_sigma_pipeline_t;
+
+/* Loads a pipeline. name_or_path containing '/' or ending in .yml/.yaml is
+ * a file; otherwise NAME is looked up as $MWRASP_PIPELINES/NAME.yml, then
+ * pipelines/NAME.yml (relative to the working directory). On error *out is
+ * untouched and err gets "FILE:LINE: message" (or "NAME: ..."): MW_ENOTFOUND
+ * (no such pipeline), MW_EIO, MW_ETOOBIG (file > MW_SIGMA_MAX_FILE),
+ * MW_EPARSE (YAML syntax), MW_EINVAL (bad content), MW_ELIMIT, MW_ENOMEM. */
+MW_WUR int mw_sigma_pipeline_load(const char *name_or_path, mw_sigma_pipeline_t **out, char *err,
+                                  size_t errlen);
+void mw_sigma_pipeline_free(mw_sigma_pipeline_t *p); /* accepts NULL */
+/* The pipeline's `name` (else its file name without extension). */
+const char *mw_sigma_pipeline_name(const mw_sigma_pipeline_t *p);
+
+/* Rules loaded into rs after this call are compiled through p (NULL: none).
+ * rs takes ownership of p (freed with rs or by the next call). A rule whose
+ * logsource the pipeline marks unsupported is refused with the reason. */
+void mw_sigma_ruleset_set_pipeline(mw_sigma_ruleset_t *rs, mw_sigma_pipeline_t *p);
+
+/* Called once per refused rule with its message ("FILE:LINE: ..."); while
+ * set, refusals are passed to fn instead of being logged (still counted).
+ * fn = NULL restores logging. For tools that report problems themselves
+ * (mwrasp sigma check / eval). */
+typedef void (*mw_sigma_error_fn)(void *ctx, const char *msg);
+void mw_sigma_ruleset_set_error_fn(mw_sigma_ruleset_t *rs, mw_sigma_error_fn fn, void *ctx);
+
 #endif

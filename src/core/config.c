@@ -28,6 +28,9 @@ const struct mw_config_opt mw_config_opts[] = {
         "SQLite database file (created with its schema if absent)."),
     OPT("rules.dir", MW_OPT_STR, "rules", rules_dir, 0, 0,
         "Directory of Sigma rules (*.yml, *.yaml, searched recursively)."),
+    OPT("rules.pipeline", MW_OPT_STR, "", rules_pipeline, 0, 0,
+        "Logsource pipeline for the Sigma rules: a name (sysmon, windows-audit: "
+        "pipelines/NAME.yml) or a file; empty = rules match as written."),
     OPT("log.level", MW_OPT_STR, "info", log_level, 0, 0, "debug, info, warn or error."),
     OPT("pipeline.workers", MW_OPT_U32, "2", workers, 1, 64,
         "Detection worker threads; events are sharded over them by host."),

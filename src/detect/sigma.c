@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "detect/sigma_internal.h"
+#include "detect/sigma_pipeline.h"
 #include "mwrasp/log.h"
 #include "mwrasp/metrics.h"
 
@@ -187,6 +188,7 @@ void mw_sigma_ruleset_free(mw_sigma_ruleset_t *rs)
     for (size_t i = 0; i < rs->nwarns; i++)
         free(rs->warns[i]);
     free(rs->warns);
+    mw_sigma_pipeline_free(rs->pipeline);
     free(rs);
 }
 
@@ -203,7 +205,10 @@ const char *mw_sigma_last_error(const mw_sigma_ruleset_t *rs)
 /* Logs and counts the message already in rs->err. */
 static void refuse(mw_sigma_ruleset_t *rs)
 {
-    mw_error("sigma", "%s", rs->err);
+    if (rs->errfn)
+        rs->errfn(rs->errctx, rs->err);
+    else
+        mw_error("sigma", "%s", rs->err);
     MW_INC(mw_metrics.rule_errors);
 }
 
@@ -482,7 +487,10 @@ static int add_string(mw_sigma_ruleset_t *rs, const char *yaml, size_t len, cons
                      (unsigned long)root->start_mark.line + 1, MW_SIGMA_MAX_RULES);
             rc = MW_ELIMIT;
         } else {
-            rc = sg_compile_rule(rs, &doc, name, docno, &r, rs->err, sizeof(rs->err));
+            if (rs->pipeline)
+                rc = sg_pipeline_apply(rs->pipeline, &doc, name, rs->err, sizeof(rs->err));
+            if (!rc)
+                rc = sg_compile_rule(rs, &doc, name, docno, &r, rs->err, sizeof(rs->err));
         }
         yaml_document_delete(&doc);
         if (!rc && (rc = add_rule(rs, r))) {
@@ -686,7 +694,18 @@ static int det_create(const struct mw_config *cfg, void **state)
     mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
     if (!rs)
         return MW_ENOMEM;
-    int rc = mw_sigma_load_dir(rs, cfg->rules_dir, &nerr);
+    int rc = 0;
+    if (cfg->rules_pipeline[0]) {
+        mw_sigma_pipeline_t *p = NULL;
+        char perr[1024];
+        if ((rc = mw_sigma_pipeline_load(cfg->rules_pipeline, &p, perr, sizeof(perr)))) {
+            mw_error("sigma", "rules.pipeline: %s", perr);
+            mw_sigma_ruleset_free(rs);
+            return rc;
+        }
+        mw_sigma_ruleset_set_pipeline(rs, p);
+    }
+    rc = mw_sigma_load_dir(rs, cfg->rules_dir, &nerr);
     if (rc) {
         mw_sigma_ruleset_free(rs);
         return rc;

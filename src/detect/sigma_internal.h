@@ -188,6 +188,9 @@ struct mw_sigma_ruleset {
     char **warns; /* loaded-but-reported rules ("FILE:LINE: ..."), nwarns <= MW_SIGMA_MAX_RULES */
     size_t nwarns, warncap;
     char err[1024];
+    mw_sigma_pipeline_t *pipeline; /* owned; applied to rules as they load (sigma_pipeline.c) */
+    mw_sigma_error_fn errfn; /* refusals go here instead of the log when set */
+    void *errctx;
 };
 
 /* FNV-1a 64 over n bytes (prefilter keys). */
