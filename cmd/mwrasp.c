@@ -4,6 +4,7 @@
  *   mwrasp replay FILE [--url URL] [--batch N]
  *   mwrasp threats [--url URL] [--severity N] [--status S] [--host H] [--limit N] [--json]
  *   mwrasp status [--url URL]
+ *   mwrasp sigma eval|check ...  (offline, cmd/mwrasp_sigma.c)
  *
  * Exit codes: 0 ok, 1 the work was done but something was refused (rejected
  * lines, daemon not ready), 2 the daemon could not be reached or failed,
@@ -595,6 +596,8 @@ static int cmd_status(int argc, char **argv)
 
 /* ---- main ----------------------------------------------------------------- */
 
+int mw_cmd_sigma(int argc, char **argv); /* cmd/mwrasp_sigma.c */
+
 struct subcmd {
     const char *name;
     int (*fn)(int, char **);
@@ -605,6 +608,7 @@ static const struct subcmd subcmds[] = {
     {"replay", cmd_replay, "send a file of events to the daemon"},
     {"threats", cmd_threats, "list threats"},
     {"status", cmd_status, "daemon health and key counters"},
+    {"sigma", mw_cmd_sigma, "offline Sigma tools: eval rules over events, check rules"},
     {NULL, NULL, NULL},
 };
 

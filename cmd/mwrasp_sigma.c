@@ -1,0 +1,499 @@
+/* mwrasp sigma: offline Sigma tools over libmwrasp (no daemon involved).
+ *
+ *   mwrasp sigma eval --rules DIR --events FILE.jsonl [--events FILE2 ...]
+ *                     [--pipeline NAME|FILE|none] [--output FILE] [--stats]
+ *   mwrasp sigma check [--pipeline NAME|FILE] DIR
+ *
+ * eval reads JSON lines with the ingest module's parser (the daemon's
+ * flattening), runs every rule over every event and prints one JSON line
+ * per (event, rule) match: {"event": LINE (0-based), "rule_id", "title",
+ * "level"}, plus "file" when several --events files are given. The summary
+ * goes to stderr. check prints every refused rule as FILE:LINE: message and
+ * exits 1 if there is any. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mwrasp/detect.h"
+#include "mwrasp/ingest.h"
+#include "mwrasp/log.h"
+#include "mwrasp/sigma.h"
+
+#define EXIT_PROBLEMS 1
+#define EXIT_FAIL 2
+#define EXIT_USAGE 64
+#define MAX_EVENT_FILES 100000
+#define MAX_GROUPS 256
+
+int mw_cmd_sigma(int argc, char **argv);
+
+/* ---- refusals, grouped by reason ------------------------------------------ */
+
+struct group {
+    char *reason; /* message without "FILE:LINE: " and with quoted parts as '…' */
+    char *example; /* first full message */
+    size_t n;
+};
+
+struct problems {
+    struct group g[MAX_GROUPS];
+    size_t ng, total, other;
+    FILE *echo; /* check: print each message here */
+};
+
+/* "FILE:LINE[:COL]: text 'x' more" -> "text '…' more". */
+static char *reason_of(const char *msg)
+{
+    const char *p = msg, *s = strstr(msg, ": ");
+    while (s) { /* skip "FILE:LINE: " (a path may itself hold ": ") */
+        const char *q = s;
+        while (q > msg && q[-1] >= '0' && q[-1] <= '9')
+            q--;
+        if (q < s && q > msg && q[-1] == ':') {
+            p = s + 2;
+            break;
+        }
+        s = strstr(s + 2, ": ");
+    }
+    size_t l = strlen(p);
+    char *r = malloc(l + 1), *o = r;
+    if (!r)
+        return NULL;
+    for (size_t i = 0; i < l; i++) {
+        if (p[i] == '\'') {
+            const char *e = strchr(p + i + 1, '\'');
+            if (e) {
+                memcpy(o, "'*'", 3);
+                o += 3;
+                i = (size_t)(e - p);
+                continue;
+            }
+        }
+        *o++ = p[i];
+    }
+    *o = '\0';
+    return r;
+}
+
+static void on_refused(void *ctx, const char *msg)
+{
+    struct problems *pr = ctx;
+    pr->total++;
+    if (pr->echo)
+        fprintf(pr->echo, "%s\n", msg);
+    char *r = reason_of(msg);
+    if (!r) {
+        pr->other++;
+        return;
+    }
+    for (size_t i = 0; i < pr->ng; i++) {
+        if (!strcmp(pr->g[i].reason, r)) {
+            pr->g[i].n++;
+            free(r);
+            return;
+        }
+    }
+    if (pr->ng == MAX_GROUPS) {
+        pr->other++;
+        free(r);
+        return;
+    }
+    struct group *g = &pr->g[pr->ng];
+    g->example = strdup(msg);
+    if (!g->example) {
+        free(r);
+        pr->other++;
+        return;
+    }
+    g->reason = r;
+    g->n = 1;
+    pr->ng++;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+    const struct group *x = a, *y = b;
+    return x->n < y->n ? 1 : x->n > y->n ? -1 : strcmp(x->reason, y->reason);
+}
+
+static void problems_print(struct problems *pr, FILE *fp)
+{
+    qsort(pr->g, pr->ng, sizeof(pr->g[0]), cmp_group);
+    for (size_t i = 0; i < pr->ng; i++)
+        fprintf(fp, "  %5zu  %s\n         e.g. %s\n", pr->g[i].n, pr->g[i].reason,
+                pr->g[i].example);
+    if (pr->other)
+        fprintf(fp, "  %5zu  other reasons\n", pr->other);
+}
+
+static void problems_free(struct problems *pr)
+{
+    for (size_t i = 0; i < pr->ng; i++) {
+        free(pr->g[i].reason);
+        free(pr->g[i].example);
+    }
+}
+
+/* Loads the pipeline (NULL/"none"/"" = none) and the rules. */
+static int load_rules(const char *dir, const char *pipeline, struct problems *pr,
+                      mw_sigma_ruleset_t **out)
+{
+    mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
+    if (!rs) {
+        fprintf(stderr, "mwrasp sigma: out of memory\n");
+        return EXIT_FAIL;
+    }
+    mw_sigma_ruleset_set_error_fn(rs, on_refused, pr);
+    if (pipeline && pipeline[0] && strcmp(pipeline, "none") != 0) {
+        mw_sigma_pipeline_t *p = NULL;
+        char err[1024];
+        if (mw_sigma_pipeline_load(pipeline, &p, err, sizeof(err)) != 0) {
+            fprintf(stderr, "mwrasp sigma: pipeline %s\n", err);
+            mw_sigma_ruleset_free(rs);
+            return EXIT_FAIL;
+        }
+        mw_sigma_ruleset_set_pipeline(rs, p);
+    }
+    size_t nerr = 0;
+    if (mw_sigma_load_dir(rs, dir, &nerr) != 0) {
+        fprintf(stderr, "mwrasp sigma: %s\n", mw_sigma_last_error(rs));
+        mw_sigma_ruleset_free(rs);
+        return EXIT_FAIL;
+    }
+    *out = rs;
+    return 0;
+}
+
+/* ---- eval ---------------------------------------------------------------- */
+
+struct rule_count {
+    char id[MW_RULE_ID_MAX];
+    char title[MW_TITLE_MAX];
+    size_t n;
+};
+
+struct eval_ctx {
+    FILE *out;
+    const char *file; /* printed when several files are evaluated */
+    size_t line;
+    size_t matches;
+    int stats;
+    struct rule_count *counts; /* --stats: per rule id, linear (small) */
+    size_t ncounts, capcounts;
+};
+
+static void json_str(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(fp, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(fp, "\\u%04x", *p);
+        else
+            fputc(*p, fp);
+    }
+    fputc('"', fp);
+}
+
+static int on_match(void *vctx, const mw_detection_t *d)
+{
+    struct eval_ctx *c = vctx;
+    c->matches++;
+    fprintf(c->out, "{\"event\": %zu, \"rule_id\": ", c->line);
+    json_str(c->out, d->rule_id);
+    fputs(", \"title\": ", c->out);
+    json_str(c->out, d->title);
+    fputs(", \"level\": ", c->out);
+    json_str(c->out, mw_severity_name(d->severity));
+    if (c->file) {
+        fputs(", \"file\": ", c->out);
+        json_str(c->out, c->file);
+    }
+    fputs("}\n", c->out);
+    if (c->stats) {
+        for (size_t i = 0; i < c->ncounts; i++) {
+            if (!strcmp(c->counts[i].id, d->rule_id)) {
+                c->counts[i].n++;
+                return 0;
+            }
+        }
+        if (c->ncounts == c->capcounts) {
+            size_t cap = c->capcounts ? c->capcounts * 2 : 64;
+            struct rule_count *nc = realloc(c->counts, cap * sizeof(*nc));
+            if (!nc)
+                return MW_ENOMEM;
+            c->counts = nc;
+            c->capcounts = cap;
+        }
+        struct rule_count *rc = &c->counts[c->ncounts++];
+        snprintf(rc->id, sizeof(rc->id), "%s", d->rule_id);
+        snprintf(rc->title, sizeof(rc->title), "%s", d->title);
+        rc->n = 1;
+    }
+    return 0;
+}
+
+static int cmp_count(const void *a, const void *b)
+{
+    const struct rule_count *x = a, *y = b;
+    return x->n < y->n ? 1 : x->n > y->n ? -1 : strcmp(x->id, y->id);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void eval_usage(FILE *fp)
+{
+    fprintf(fp, "usage: mwrasp sigma eval --rules DIR --events FILE.jsonl [--events FILE ...]\n"
+                "                         [--pipeline NAME|FILE|none] [--output FILE] [--stats]\n\n"
+                "Runs every Sigma rule under DIR over every event (one JSON object per line)\n"
+                "and prints one JSON line per (event, rule) match:\n"
+                "  {\"event\": LINE (0-based), \"rule_id\": ..., \"title\": ..., \"level\": ...}\n"
+                "with \"file\" added when several --events files are given.\n\n"
+                "  --pipeline P  logsource pipeline: a name (pipelines/P.yml or\n"
+                "                $MWRASP_PIPELINES/P.yml), a file, or none (default: sysmon)\n"
+                "  --output F    write the matches to F instead of stdout\n"
+                "  --stats       also print match counts per rule on stderr\n\n"
+                "The summary (rules loaded, rules skipped with reasons, events, matches,\n"
+                "events/s) goes to stderr. A line that is not a JSON object is reported as\n"
+                "FILE:LINE and skipped. Exit: 0 ok, 1 some lines were skipped, 2 failure,\n"
+                "64 usage.\n");
+}
+
+static int eval_file(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *scratch, const char *path,
+                     struct eval_ctx *c, size_t *nevents, size_t *nbad)
+{
+    FILE *fp = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    if (!fp) {
+        fprintf(stderr, "mwrasp sigma eval: %s: cannot open\n", path);
+        return EXIT_FAIL;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 0;
+    for (c->line = 0; (len = getline(&line, &cap, fp)) >= 0; c->line++) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            len--;
+        if (len == 0)
+            continue; /* blank: keeps its line number, no event */
+        mw_event_t *ev = NULL;
+        enum mw_reject why;
+        char err[256];
+        if (mw_jsonl_parse(line, (size_t)len, MW_SRC_REPLAY, &ev, &why, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s:%zu: skipped: %s\n", path, c->line + 1, err);
+            (*nbad)++;
+            continue;
+        }
+        (*nevents)++;
+        int mrc = mw_sigma_match(rs, scratch, ev, on_match, c);
+        mw_event_free(ev);
+        if (mrc) {
+            fprintf(stderr, "%s:%zu: matching failed: %s\n", path, c->line + 1, mw_strerror(mrc));
+            rc = EXIT_FAIL;
+            break;
+        }
+    }
+    if (ferror(fp)) {
+        fprintf(stderr, "mwrasp sigma eval: %s: read error\n", path);
+        rc = EXIT_FAIL;
+    }
+    free(line);
+    if (fp != stdin)
+        fclose(fp);
+    return rc;
+}
+
+static int cmd_eval(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"rules", required_argument, NULL, 'r'},
+        {"events", required_argument, NULL, 'e'},
+        {"pipeline", required_argument, NULL, 'p'},
+        {"output", required_argument, NULL, 'o'},
+        {"stats", no_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *rules = NULL, *pipeline = "sysmon", *output = NULL;
+    const char **files = NULL;
+    size_t nfiles = 0;
+    int stats = 0, ch, rc = 0;
+    struct problems pr = {0};
+    mw_sigma_ruleset_t *rs = NULL;
+    mw_sigma_scratch_t *scratch = NULL;
+    struct eval_ctx c = {0};
+    files = calloc(argc > 0 ? (size_t)argc : 1, sizeof(*files));
+    if (!files)
+        return EXIT_FAIL;
+    while ((ch = getopt_long(argc, argv, "r:e:p:o:sh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'r':
+            rules = optarg;
+            break;
+        case 'e':
+            if (nfiles < MAX_EVENT_FILES)
+                files[nfiles++] = optarg;
+            break;
+        case 'p':
+            pipeline = optarg;
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case 's':
+            stats = 1;
+            break;
+        case 'h':
+            eval_usage(stdout);
+            free(files);
+            return 0;
+        default:
+            eval_usage(stderr);
+            free(files);
+            return EXIT_USAGE;
+        }
+    }
+    if (!rules || nfiles == 0 || optind != argc) {
+        eval_usage(stderr);
+        free(files);
+        return EXIT_USAGE;
+    }
+    double t0 = now_s();
+    if ((rc = load_rules(rules, pipeline, &pr, &rs)))
+        goto out;
+    double t1 = now_s();
+    if (mw_sigma_scratch_new(rs, &scratch) != 0) {
+        fprintf(stderr, "mwrasp sigma eval: out of memory\n");
+        rc = EXIT_FAIL;
+        goto out;
+    }
+    c.out = stdout;
+    if (output && !(c.out = fopen(output, "w"))) {
+        fprintf(stderr, "mwrasp sigma eval: %s: cannot create\n", output);
+        rc = EXIT_FAIL;
+        goto out;
+    }
+    c.stats = stats;
+    size_t nevents = 0, nbad = 0;
+    for (size_t i = 0; i < nfiles && !rc; i++) {
+        c.file = nfiles > 1 ? files[i] : NULL;
+        rc = eval_file(rs, scratch, files[i], &c, &nevents, &nbad);
+    }
+    double t2 = now_s();
+    if (fflush(c.out) != 0 || ferror(c.out)) {
+        fprintf(stderr, "mwrasp sigma eval: write error\n");
+        rc = EXIT_FAIL;
+    }
+    double dt = t2 - t1 > 1e-9 ? t2 - t1 : 1e-9;
+    fprintf(stderr, "rules loaded: %zu (pipeline %s, %.2f s)\nrules skipped: %zu\n",
+            mw_sigma_count(rs), pipeline && pipeline[0] ? pipeline : "none", t1 - t0, pr.total);
+    problems_print(&pr, stderr);
+    fprintf(stderr,
+            "events: %zu (%zu lines skipped) in %zu file(s)\nmatches: %zu\n"
+            "events/s: %.0f (%.3f s, one thread)\n",
+            nevents, nbad, nfiles, c.matches, (double)nevents / dt, dt);
+    if (stats) {
+        qsort(c.counts, c.ncounts, sizeof(*c.counts), cmp_count);
+        fprintf(stderr, "matches per rule (%zu rules matched):\n", c.ncounts);
+        for (size_t i = 0; i < c.ncounts; i++)
+            fprintf(stderr, "  %7zu  %s  %s\n", c.counts[i].n, c.counts[i].id, c.counts[i].title);
+    }
+    if (!rc && nbad)
+        rc = EXIT_PROBLEMS;
+out:
+    if (c.out && c.out != stdout)
+        fclose(c.out);
+    free(c.counts);
+    mw_sigma_scratch_free(scratch);
+    mw_sigma_ruleset_free(rs);
+    problems_free(&pr);
+    free(files);
+    return rc;
+}
+
+/* ---- check ------------------------------------------------------------- */
+
+static void check_usage(FILE *fp)
+{
+    fprintf(fp, "usage: mwrasp sigma check [--pipeline NAME|FILE] DIR\n\n"
+                "Compiles every rule under DIR (*.yml, *.yaml, recursively) and prints each\n"
+                "problem as FILE:LINE: message, then a count. Exit: 0 no problem, 1 some\n"
+                "rule was refused, 2 DIR or the pipeline cannot be read, 64 usage.\n");
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"pipeline", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *pipeline = NULL;
+    int ch, rc;
+    while ((ch = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'p':
+            pipeline = optarg;
+            break;
+        case 'h':
+            check_usage(stdout);
+            return 0;
+        default:
+            check_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        check_usage(stderr);
+        return EXIT_USAGE;
+    }
+    struct problems pr = {.echo = stdout};
+    mw_sigma_ruleset_t *rs = NULL;
+    if ((rc = load_rules(argv[optind], pipeline, &pr, &rs))) {
+        problems_free(&pr);
+        return rc;
+    }
+    printf("%zu rules ok, %zu refused\n", mw_sigma_count(rs), pr.total);
+    rc = pr.total ? EXIT_PROBLEMS : 0;
+    mw_sigma_ruleset_free(rs);
+    problems_free(&pr);
+    return rc;
+}
+
+/* ---- mwrasp sigma -------------------------------------------------------- */
+
+static void sigma_usage(FILE *fp)
+{
+    fprintf(fp, "usage: mwrasp sigma eval --rules DIR --events FILE.jsonl [...]\n"
+                "       mwrasp sigma check [--pipeline P] DIR\n\n"
+                "Offline Sigma tools ('mwrasp sigma eval --help', 'mwrasp sigma check --help').\n");
+}
+
+int mw_cmd_sigma(int argc, char **argv)
+{
+    if (argc < 2) {
+        sigma_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        sigma_usage(stdout);
+        return 0;
+    }
+    mw_log_set_plain(1);
+    optind = 1;
+    if (!strcmp(argv[1], "eval"))
+        return cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "check"))
+        return cmd_check(argc - 1, argv + 1);
+    fprintf(stderr, "mwrasp sigma: unknown command '%s'\n\n", argv[1]);
+    sigma_usage(stderr);
+    return EXIT_USAGE;
+}
