@@ -89,6 +89,72 @@ static uint32_t fnv(const char *s, size_t n)
     return h;
 }
 
+static uint32_t fnv_lower(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        h = (h ^ c) * 16777619u;
+    }
+    return h;
+}
+
+static int eq_nocase(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y - 'A' + 'a');
+        if (x != y)
+            return 0;
+    }
+    return 1;
+}
+
+int32_t sg_fields_find_ci(const struct sg_fields *f, const char *name, size_t len)
+{
+    if (!f->htcap)
+        return -1;
+    uint32_t m = f->htcap - 1, i = fnv_lower(name, len) & m;
+    for (;;) {
+        int32_t s = f->ci_ht[i];
+        if (s < 0)
+            return -1;
+        if (f->lens[s] == len && eq_nocase(f->names[s], name, len))
+            return s;
+        i = (i + 1) & m;
+    }
+}
+
+/* Adds slot s to its case-insensitive group (ci_ht has room: same size as
+ * ht, which is kept at most half full). */
+static void ci_insert(struct sg_fields *f, uint32_t s)
+{
+    uint32_t m = f->htcap - 1, i = fnv_lower(f->names[s], f->lens[s]) & m;
+    f->ci_next[s] = -1;
+    for (;;) {
+        int32_t h = f->ci_ht[i];
+        if (h < 0) {
+            f->ci_ht[i] = (int32_t)s;
+            f->ci_head[s] = (int32_t)s;
+            return;
+        }
+        if (f->lens[h] == f->lens[s] && eq_nocase(f->names[h], f->names[s], f->lens[s])) {
+            int32_t t = h;
+            while (f->ci_next[t] >= 0)
+                t = f->ci_next[t];
+            f->ci_next[t] = (int32_t)s;
+            f->ci_head[s] = h;
+            return;
+        }
+        i = (i + 1) & m;
+    }
+}
+
 int32_t sg_fields_find(const struct sg_fields *f, const char *name, size_t len)
 {
     if (!f->htcap)
@@ -116,9 +182,19 @@ static int fields_rehash(struct sg_fields *f, uint32_t htcap)
             i = (i + 1) & (htcap - 1);
         ht[i] = (int32_t)s;
     }
+    int32_t *ci = malloc(htcap * sizeof(*ci));
+    if (!ci) {
+        free(ht);
+        return MW_ENOMEM;
+    }
+    memset(ci, 0xff, htcap * sizeof(*ci));
     free(f->ht);
+    free(f->ci_ht);
     f->ht = ht;
+    f->ci_ht = ci;
     f->htcap = htcap;
+    for (uint32_t s = 0; s < f->n; s++)
+        ci_insert(f, s);
     return 0;
 }
 
@@ -141,6 +217,14 @@ int sg_fields_intern(struct sg_fields *f, const char *name, size_t len, uint32_t
         if (!nl)
             return MW_ENOMEM;
         f->lens = nl;
+        int32_t *cn = realloc(f->ci_next, cap * sizeof(*cn));
+        if (!cn)
+            return MW_ENOMEM;
+        f->ci_next = cn;
+        int32_t *ch = realloc(f->ci_head, cap * sizeof(*ch));
+        if (!ch)
+            return MW_ENOMEM;
+        f->ci_head = ch;
         f->cap = cap;
     }
     if ((f->n + 1) * 2 > f->htcap) {
@@ -159,6 +243,7 @@ int sg_fields_intern(struct sg_fields *f, const char *name, size_t len, uint32_t
     while (f->ht[i] >= 0)
         i = (i + 1) & (f->htcap - 1);
     f->ht[i] = (int32_t)f->n;
+    ci_insert(f, f->n);
     *slot = f->n++;
     return 0;
 }
@@ -184,6 +269,9 @@ void mw_sigma_ruleset_free(mw_sigma_ruleset_t *rs)
     free(rs->fields.names);
     free(rs->fields.lens);
     free(rs->fields.ht);
+    free(rs->fields.ci_ht);
+    free(rs->fields.ci_next);
+    free(rs->fields.ci_head);
     pf_free(&rs->pf);
     for (size_t i = 0; i < rs->nwarns; i++)
         free(rs->warns[i]);

@@ -146,6 +146,13 @@ struct sg_fields {
     uint32_t n, cap;
     int32_t *ht; /* open addressing, -1 empty */
     uint32_t htcap;
+    /* Case-insensitive groups: slots whose names differ only in ASCII case
+     * ("TargetFilename", "TargetFileName"). ci_ht (htcap buckets, keyed by
+     * the lowercased name) holds each group's first slot; ci_next chains
+     * the group; ci_head[s] is the first slot of s's group. */
+    int32_t *ci_ht;
+    int32_t *ci_next;
+    int32_t *ci_head;
 };
 
 /* ---- prefilter index (Suricata-style): which rules to evaluate ----
@@ -206,6 +213,8 @@ static inline uint64_t sg_hash64(const char *s, size_t n)
 int sg_fields_intern(struct sg_fields *f, const char *name, size_t len, uint32_t *slot);
 /* Slot of a field name, or -1. */
 int32_t sg_fields_find(const struct sg_fields *f, const char *name, size_t len);
+/* First slot of the case-insensitive group of name (ASCII), or -1. */
+int32_t sg_fields_find_ci(const struct sg_fields *f, const char *name, size_t len);
 
 /* Compiles one YAML document (sigma_compile.c). On failure *rule is
  * untouched, err gets "FILE:LINE: ..." and a negative MW_E* is returned. */

@@ -99,6 +99,20 @@ void mw_sigma_scratch_free(mw_sigma_scratch_t *s)
     free(s);
 }
 
+/* Gives slot s the value of event field f for this event; returns the
+ * scratch bytes its lowercased copy may need. */
+static size_t slot_set(mw_sigma_scratch_t *sc, int32_t s, const mw_field_t *f)
+{
+    struct sg_slotval *sv = &sc->slots[s];
+    sv->gen = sc->gen;
+    sv->len = f->val_len;
+    sv->val = f->val;
+    sv->lower = NULL;
+    if (sc->npresent < MW_EVENT_MAX_FIELDS)
+        sc->present[sc->npresent++] = (uint32_t)s;
+    return (size_t)f->val_len + 1;
+}
+
 static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
                            const mw_event_t *ev)
 {
@@ -127,19 +141,29 @@ static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
     }
     size_t need = (size_t)ev->raw_len + 1;
     sc->npresent = 0;
+    /* Exact names first. Then, for a rule field the event lacks, an event
+     * field whose name differs only in ASCII case (Windows schemas spell the
+     * same field differently across versions: Sysmon TargetFilename /
+     * TargetFileName; docs/sigma-compat.md). Repeated keys: first wins. */
+    int32_t exact[MW_EVENT_MAX_FIELDS];
+    int need_ci = 0;
     for (uint32_t i = 0; i < ev->nfields; i++) {
         const mw_field_t *f = &ev->fields[i];
         int32_t s = sg_fields_find(&rs->fields, f->key, f->key_len);
+        exact[i] = s;
+        if (s < 0 || rs->fields.ci_head[s] != s || rs->fields.ci_next[s] >= 0)
+            need_ci = 1; /* unknown spelling, or a group with other spellings */
         if (s < 0 || sc->slots[s].gen == sc->gen)
             continue; /* unused by any rule, or a repeated key: first wins */
-        struct sg_slotval *sv = &sc->slots[s];
-        sv->gen = sc->gen;
-        sv->len = f->val_len;
-        sv->val = f->val;
-        sv->lower = NULL;
-        need += (size_t)f->val_len + 1;
-        if (sc->npresent < MW_EVENT_MAX_FIELDS)
-            sc->present[sc->npresent++] = (uint32_t)s;
+        need += slot_set(sc, s, f);
+    }
+    for (uint32_t i = 0; need_ci && i < ev->nfields; i++) {
+        const mw_field_t *f = &ev->fields[i];
+        int32_t s = exact[i] >= 0 ? rs->fields.ci_head[exact[i]]
+                                  : sg_fields_find_ci(&rs->fields, f->key, f->key_len);
+        for (; s >= 0; s = rs->fields.ci_next[s])
+            if (sc->slots[s].gen != sc->gen)
+                need += slot_set(sc, s, f);
     }
     if (rs->has_kw) { /* keywords lowercase every field (or the raw text) */
         for (uint32_t i = 0; i < ev->nfields; i++)

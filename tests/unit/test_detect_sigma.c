@@ -175,8 +175,27 @@ static void test_case_and_numbers(void **st)
     assert_int_equal(fires(rs, mkev("", "EventID", "4625", "User", "ADMIN", NULL)), 1);
     assert_int_equal(fires(rs, mkev("", "EventID", "46250", "User", "admin", NULL)), 0);
     assert_int_equal(fires(rs, mkev("", "EventID", "4625", "User", "admins", NULL)), 0);
-    /* field names are case-sensitive */
-    assert_int_equal(fires(rs, mkev("", "eventid", "4625", "User", "admin", NULL)), 0);
+    /* Field names: the exact spelling wins; when the event lacks it, a field
+     * whose name differs only in ASCII case stands in (docs/sigma-compat.md). */
+    assert_int_equal(fires(rs, mkev("", "eventid", "4625", "User", "admin", NULL)), 1);
+    assert_int_equal(fires(rs, mkev("", "EVENTID", "4625", "uSeR", "admin", NULL)), 1);
+    assert_int_equal(fires(rs, mkev("", "eventid", "4625", "EventID", "1", "User", "admin", NULL)),
+                     0); /* exact EventID=1 wins over eventid=4625 */
+    assert_int_equal(fires(rs, mkev("", "EventID", "4625", "eventid", "1", "User", "admin", NULL)),
+                     1);
+    assert_int_equal(fires(rs, mkev("", "Event_ID", "4625", "User", "admin", NULL)), 0);
+    mw_sigma_ruleset_free(rs);
+    /* Two spellings used by two rules, one spelling in the event: both see it. */
+    static const char two[] = "title: A\nid: a\nlogsource: {product: t}\ndetection:\n  sel:\n"
+                              "    TargetFilename|endswith: '.sdb'\n  condition: sel\n---\n"
+                              "title: B\nid: b\nlogsource: {product: t}\ndetection:\n  sel:\n"
+                              "    TargetFileName|endswith: '.sdb'\n  condition: sel\n";
+    rs = mw_sigma_ruleset_new();
+    assert_int_equal(mw_sigma_add_string(rs, two, strlen(two), "two.yml"), MW_OK);
+    assert_int_equal(mw_sigma_count(rs), 2);
+    assert_int_equal(fires(rs, mkev("", "TargetFileName", "C:\\x.sdb", NULL)), 2);
+    assert_int_equal(fires(rs, mkev("", "TargetFilename", "C:\\x.sdb", NULL)), 2);
+    assert_int_equal(fires(rs, mkev("", "targetfilename", "C:\\x.exe", NULL)), 0);
     mw_sigma_ruleset_free(rs);
 }
 
