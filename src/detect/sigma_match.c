@@ -36,7 +36,8 @@ struct mw_sigma_scratch {
     uint32_t *cand; /* per rule: == gen if the prefilter selected it */
     size_t ncand;
     uint32_t npresent;
-    uint32_t present[MW_EVENT_MAX_FIELDS]; /* slots present in the event */
+    uint32_t *present; /* slots present in the event; nslots entries (a slot
+                          is set at most once per event) */
 };
 
 static const unsigned char lower_tab[256] = {
@@ -78,7 +79,10 @@ int mw_sigma_scratch_new(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t **out)
         return MW_ENOMEM;
     uint32_t n = rs && rs->fields.n ? rs->fields.n : 16;
     s->slots = calloc(n, sizeof(*s->slots));
-    if (!s->slots) {
+    s->present = calloc(n, sizeof(*s->present));
+    if (!s->slots || !s->present) {
+        free(s->slots);
+        free(s->present);
         free(s);
         return MW_ENOMEM;
     }
@@ -92,6 +96,7 @@ void mw_sigma_scratch_free(mw_sigma_scratch_t *s)
     if (!s)
         return;
     free(s->slots);
+    free(s->present);
     free(s->buf);
     free(s->cand);
     free(s->kwf);
@@ -108,8 +113,7 @@ static size_t slot_set(mw_sigma_scratch_t *sc, int32_t s, const mw_field_t *f)
     sv->len = f->val_len;
     sv->val = f->val;
     sv->lower = NULL;
-    if (sc->npresent < MW_EVENT_MAX_FIELDS)
-        sc->present[sc->npresent++] = (uint32_t)s;
+    sc->present[sc->npresent++] = (uint32_t)s; /* < nslots: s set once per event */
     return (size_t)f->val_len + 1;
 }
 
@@ -122,6 +126,10 @@ static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
             return MW_ENOMEM;
         memset(ns + sc->nslots, 0, (rs->fields.n - sc->nslots) * sizeof(*ns));
         sc->slots = ns;
+        uint32_t *np = realloc(sc->present, rs->fields.n * sizeof(*np));
+        if (!np)
+            return MW_ENOMEM;
+        sc->present = np;
         sc->nslots = rs->fields.n;
     }
     if (rs->nrules > sc->ncand) {
