@@ -27,7 +27,8 @@ const struct mw_config_opt mw_config_opts[] = {
     OPT("store.path", MW_OPT_STR, "var/mwrasp.db", store_path, 0, 0,
         "SQLite database file (created with its schema if absent)."),
     OPT("rules.dir", MW_OPT_STR, "rules", rules_dir, 0, 0,
-        "Directory of Sigma rules (*.yml, *.yaml, searched recursively)."),
+        "Directories of Sigma rules, separated by ':' and loaded in order "
+        "(*.yml, *.yaml, searched recursively), e.g. rules:/opt/sigma/rules/windows."),
     OPT("rules.pipeline", MW_OPT_STR, "", rules_pipeline, 0, 0,
         "Logsource pipeline for the Sigma rules: a name (sysmon, windows-audit: "
         "pipelines/NAME.yml) or a file; empty = rules match as written."),

@@ -793,12 +793,23 @@ static int det_create(const struct mw_config *cfg, void **state)
         }
         mw_sigma_ruleset_set_pipeline(rs, p);
     }
-    rc = mw_sigma_load_dir(rs, cfg->rules_dir, &nerr);
-    if (rc) {
-        mw_sigma_ruleset_free(rs);
-        return rc;
+    /* rules.dir is a ':'-separated list of directories, loaded in order. */
+    char dirs[sizeof cfg->rules_dir];
+    memcpy(dirs, cfg->rules_dir, sizeof dirs);
+    dirs[sizeof dirs - 1] = '\0';
+    char *save = NULL;
+    for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        size_t before = rs->nrules, errs = 0;
+        rc = mw_sigma_load_dir(rs, d, &errs);
+        if (rc) {
+            mw_sigma_ruleset_free(rs);
+            return rc;
+        }
+        nerr += errs;
+        mw_info("sigma", "loaded %zu rules from %s (%zu refused)", rs->nrules - before, d, errs);
     }
-    mw_info("sigma", "loaded %zu rules from %s (%zu refused)", rs->nrules, cfg->rules_dir, nerr);
+    if (nerr)
+        mw_warn("sigma", "%zu rules refused in all (see the errors above)", nerr);
     *state = rs;
     return 0;
 }

@@ -237,6 +237,35 @@ static void test_reload(void **st)
     free(t);
 }
 
+static void test_several_rule_dirs(void **st)
+{
+    struct fixture *f = *st;
+    char second[160];
+    snprintf(second, sizeof second, "%s/more", f->dir);
+    assert_int_equal(mkdir(second, 0700), 0);
+    write_file(second, "b.yml", RULE_B);
+    snprintf(f->cfg.rules_dir, sizeof f->cfg.rules_dir, "%s:%s", f->rules, second);
+    assert_int_equal(mw_detect_engine_reload(f->e, &f->cfg), MW_OK);
+    assert_int_equal(MW_GET(mw_metrics.rules_loaded), 2);
+    mw_event_t *evs[] = {mk("d1", "evil", mw_now_realtime_ns()),
+                         mk("d2", "worse", mw_now_realtime_ns())};
+    submit_acked(f, evs, 2);
+    mw_threat_t *t;
+    size_t n;
+    find_threats(f, "d1", &t, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(t[0].rule_id, "rule-a");
+    free(t);
+    find_threats(f, "d2", &t, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(t[0].rule_id, "rule-b");
+    free(t);
+    /* one unreadable directory in the list: the reload fails, old rules stay */
+    snprintf(f->cfg.rules_dir, sizeof f->cfg.rules_dir, "%s:%s/nope", f->rules, f->dir);
+    assert_int_not_equal(mw_detect_engine_reload(f->e, &f->cfg), MW_OK);
+    assert_int_equal(MW_GET(mw_metrics.rules_loaded), 2);
+}
+
 static void test_resolved_not_folded(void **st)
 {
     struct fixture *f = *st;
@@ -298,6 +327,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nowait_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolved_not_folded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_several_rule_dirs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_task, setup_short_retention, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
