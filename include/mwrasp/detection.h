@@ -7,6 +7,7 @@
 #define MW_TITLE_MAX 256
 #define MW_TYPE_MAX 64
 #define MW_CLASS_MAX 32
+#define MW_TAGS_MAX 256
 
 /* One detector firing on one event. Plain data, copied freely. */
 typedef struct mw_detection {
@@ -17,6 +18,9 @@ typedef struct mw_detection {
     char threat_class[MW_CLASS_MAX]; /* "signature", "anomaly", "hndl-exposure", ... */
     int severity; /* 1 (critical) .. 5 (informational) */
     double confidence; /* 0..1 */
+    /* The rule's tags, comma-separated ("attack.execution,attack.t1059.001"),
+     * cut at a tag boundary to fit. */
+    char tags[MW_TAGS_MAX];
 } mw_detection_t;
 
 #endif

@@ -34,6 +34,7 @@ typedef struct mw_threat {
     char title[MW_TITLE_MAX];
     char type[MW_TYPE_MAX];
     char threat_class[MW_CLASS_MAX];
+    char tags[MW_TAGS_MAX]; /* the rule's tags, comma-separated (mw_detection_t) */
     char host[MW_EVENT_HOST_MAX + 1];
     int severity; /* 1..5 */
     double confidence; /* 0..1 */

@@ -119,6 +119,24 @@ static json_t *fixed_string(const char *s, size_t cap)
     return mw_api_string_repaired(s, n);
 }
 
+/* "a,b,c" (at most cap bytes) -> ["a","b","c"]; "" -> []. */
+static json_t *tags_array(const char *s, size_t cap)
+{
+    json_t *a = json_array();
+    size_t n = strnlen(s, cap), i = 0;
+    while (a && i < n) {
+        size_t j = i;
+        while (j < n && s[j] != ',')
+            j++;
+        if (j > i && json_array_append_new(a, mw_api_string_repaired(s + i, j - i)) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+        i = j + 1;
+    }
+    return a;
+}
+
 json_t *mw_api_threat_json(const mw_threat_t *t)
 {
     json_t *o = json_object();
@@ -133,6 +151,7 @@ json_t *mw_api_threat_json(const mw_threat_t *t)
     bad |= json_object_set_new(o, "title", fixed_string(t->title, sizeof(t->title)));
     bad |= json_object_set_new(o, "type", fixed_string(t->type, sizeof(t->type)));
     bad |= json_object_set_new(o, "class", fixed_string(t->threat_class, sizeof(t->threat_class)));
+    bad |= json_object_set_new(o, "tags", tags_array(t->tags, sizeof(t->tags)));
     bad |= json_object_set_new(o, "host", fixed_string(t->host, sizeof(t->host)));
     bad |= json_object_set_new(o, "severity", json_integer(t->severity));
     bad |= json_object_set_new(o, "severity_name", json_string(sev_name ? sev_name : "unknown"));

@@ -345,6 +345,7 @@ static int record_detection(struct mw_detect_engine *e, mw_event_t *ev, const mw
     copy_str(t.title, sizeof t.title, d->title);
     copy_str(t.type, sizeof t.type, d->type);
     copy_str(t.threat_class, sizeof t.threat_class, d->threat_class);
+    copy_str(t.tags, sizeof t.tags, d->tags);
     copy_str(t.host, sizeof t.host, ev->host);
     t.severity = d->severity;
     t.confidence = d->confidence;

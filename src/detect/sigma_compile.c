@@ -1051,6 +1051,30 @@ static void threat_type_from_tags(struct cctx *c, const yaml_node_t *tags, char 
     }
 }
 
+/* All tags, comma-separated, in rule order; a tag that does not fit whole
+ * (or holds a comma) is left out. */
+static void tags_text(struct cctx *c, const yaml_node_t *tags, char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    if (!tags || tags->type != YAML_SEQUENCE_NODE)
+        return;
+    for (yaml_node_item_t *it = tags->data.sequence.items.start; it < tags->data.sequence.items.top;
+         it++) {
+        const yaml_node_t *t = node_at(c, *it);
+        if (!t || t->type != YAML_SCALAR_NODE || slen(t) == 0 || memchr(sval(t), ',', slen(t)))
+            continue;
+        size_t need = slen(t) + (len ? 1 : 0);
+        if (len + need + 1 > n)
+            continue;
+        if (len)
+            out[len++] = ',';
+        memcpy(out + len, sval(t), slen(t));
+        len += slen(t);
+        out[len] = '\0';
+    }
+}
+
 static int parse_confidence(struct cctx *c, const yaml_node_t *v, double *out)
 {
     if (v->type != YAML_SCALAR_NODE)
@@ -1095,8 +1119,9 @@ static int warn_rule(struct cctx *c, const yaml_node_t *n, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg + off, sizeof msg - (size_t)off, fmt, ap);
     va_end(ap);
-    mw_warn("sigma", "%s", msg);
     mw_sigma_ruleset_t *rs = c->rs;
+    if (!rs->errfn) /* a tool with an error function prints the warnings itself */
+        mw_warn("sigma", "%s", msg);
     if (rs->nwarns >= MW_SIGMA_MAX_RULES)
         return 0; /* logged only */
     if (rs->nwarns == rs->warncap) {
@@ -1307,6 +1332,7 @@ int sg_compile_rule(mw_sigma_ruleset_t *rs, yaml_document_t *doc, const char *fi
         goto out;
     }
     threat_type_from_tags(&c, tags, d->type, sizeof(d->type));
+    tags_text(&c, tags, d->tags, sizeof(d->tags));
     d->confidence = confidence;
     if ((rc = compile_detection(&c, det)))
         goto out;

@@ -116,7 +116,10 @@ static const char mig_2[] =
     "CREATE INDEX detections_event ON detections(event_id);"
     "DROP TABLE events;";
 
-const char *const mw_store_migrations[] = {mig_1, mig_2};
+/* 3: threats keep their rule's tags (MITRE ATT&CK tactics and techniques). */
+static const char mig_3[] = "ALTER TABLE threats ADD COLUMN tags TEXT NOT NULL DEFAULT '';";
+
+const char *const mw_store_migrations[] = {mig_1, mig_2, mig_3};
 const int mw_store_migration_count =
     (int)(sizeof mw_store_migrations / sizeof mw_store_migrations[0]);
 

@@ -66,8 +66,8 @@ static const char *const w_sql[W__COUNT] = {
     [W_META_COUNT] = "UPDATE store_meta SET value = value + ?1 WHERE key = 'event_count'",
     [W_META_NEXT] = "UPDATE store_meta SET value = max(value, ?1) WHERE key = 'next_event_id'",
     [W_INS_THREAT] = "INSERT INTO threats(rule_id, detector, title, type, class, host, severity, "
-                     "confidence, first_seen_ns, last_seen_ns, count, status, updated_ns) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                     "confidence, first_seen_ns, last_seen_ns, count, status, updated_ns, tags) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     [W_UPD_THREAT] = "UPDATE threats SET last_seen_ns = max(last_seen_ns, ?1), count = ?2, "
                      "first_seen_ns = min(first_seen_ns, ?7), "
                      "severity = min(severity, ?3), confidence = max(confidence, ?4), "
@@ -101,7 +101,7 @@ enum {
 
 #define THREAT_COLS                                                                                \
     "id, rule_id, detector, title, type, class, host, severity, confidence, first_seen_ns, "       \
-    "last_seen_ns, count, status, updated_ns"
+    "last_seen_ns, count, status, updated_ns, tags"
 
 static const char *const r_sql[R__COUNT] = {
     [R_GET_THREAT] = "SELECT " THREAT_COLS " FROM threats WHERE id = ?1",
@@ -231,6 +231,7 @@ static void row_to_threat(sqlite3_stmt *st, mw_threat_t *t)
     t->status =
         (status >= 0 && status < MW_THREAT__COUNT) ? (enum mw_threat_status)status : MW_THREAT_NEW;
     t->updated_ns = sqlite3_column_int64(st, 13);
+    col_copy(t->tags, sizeof t->tags, st, 14);
 }
 
 static int64_t clamp_i64(uint64_t v)
@@ -730,6 +731,7 @@ int mw_store_put_threat(mw_store_t *s, mw_threat_t *t)
         sqlite3_bind_int64(st, 11, (int64_t)t->count);
         sqlite3_bind_int(st, 12, (int)t->status);
         sqlite3_bind_int64(st, 13, upd);
+        bind_arr(st, 14, t->tags, sizeof t->tags);
         rc = step_done(s->wdb, st, "insert threat");
         if (rc)
             return rc;

@@ -41,11 +41,13 @@ pass "syslog TCP octet-counting, 2 frames -> one threat, count 2"
 wait_for "tcp newline threat" test "$(threat_count_for tcp-nl-host $SSH_RULE)" = 1
 pass "syslog TCP newline framing (RFC 3164) -> threat"
 wait_for "json-tcp threat" test "$(threat_count_for json-host $PS_RULE)" = 1
-pass "JSON-TCP -> threat (critical rule)"
+pass "JSON-TCP -> threat (critical rule, ATT&CK tags kept)"
 [ "$(threat_count_for http-host $SSH_RULE)" = 2 ] || fail "HTTP threat count != 2"
 pass "HTTP batch acknowledged after commit -> one threat, count 2"
 sev=$(threats_json "&host=json-host" | json_get "d['threats'][0]['severity']")
 [ "$sev" = 1 ] || fail "critical rule gave severity $sev"
+tags=$(threats_json "&host=json-host" | json_get "','.join(d['threats'][0]['tags']) + ' ' + d['threats'][0]['type']")
+[ "$tags" = "attack.execution execution" ] || fail "threat tags/type: '$tags'"
 n=$(threats_json "&severity=1" | json_get "len(d['threats'])")
 [ "$n" = 1 ] || fail "severity=1 filter returned $n threats"
 pass "severity filter"

@@ -147,6 +147,7 @@ static void test_threat_json(void **state)
     t.last_seen_ns = t.first_seen_ns + 1500000000LL;
     t.count = 3;
     t.status = MW_THREAT_RESPONDING;
+    strcpy(t.tags, "attack.execution,attack.t1059.001");
 
     json_t *j = mw_api_threat_json(&t);
     assert_non_null(j);
@@ -165,7 +166,15 @@ static void test_threat_json(void **state)
                         "2024-01-02T03:04:06.500Z");
     assert_int_equal(json_integer_value(json_object_get(j, "count")), 3);
     assert_string_equal(json_string_value(json_object_get(j, "status")), "responding");
-    assert_int_equal(json_object_size(j), 14);
+    json_t *tags = json_object_get(j, "tags");
+    assert_int_equal(json_array_size(tags), 2);
+    assert_string_equal(json_string_value(json_array_get(tags, 0)), "attack.execution");
+    assert_string_equal(json_string_value(json_array_get(tags, 1)), "attack.t1059.001");
+    assert_int_equal(json_object_size(j), 15);
+    json_decref(j);
+    t.tags[0] = '\0'; /* no tags: an empty list */
+    j = mw_api_threat_json(&t);
+    assert_int_equal(json_array_size(json_object_get(j, "tags")), 0);
     json_decref(j);
 }
 

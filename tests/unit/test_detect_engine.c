@@ -26,6 +26,7 @@ struct fixture {
 };
 
 static const char *RULE_A = "title: A\nid: rule-a\nlevel: high\nlogsource: {product: t}\n"
+                            "tags: [attack.credential_access, attack.t1110.003]\n"
                             "detection:\n  sel:\n    message|contains: evil\n"
                             "  condition: sel\n";
 static const char *RULE_B = "title: B\nid: rule-b\nlevel: critical\nlogsource: {product: t}\n"
@@ -135,6 +136,8 @@ static void test_fold_window(void **st)
     assert_true(t[1].first_seen_ns == t0 && t[1].last_seen_ns == t0 + 10 * s);
     assert_string_equal(t[1].rule_id, "rule-a");
     assert_int_equal(t[1].severity, 2); /* high */
+    assert_string_equal(t[1].type, "credential-access");
+    assert_string_equal(t[1].tags, "attack.credential_access,attack.t1110.003");
     assert_int_equal(t[1].status, MW_THREAT_NEW);
     free(t);
     find_threats(f, "h2", &t, &n);
