@@ -60,10 +60,26 @@ const char *mw_sigma_last_error(const mw_sigma_ruleset_t *rs);
 
 /* Rules that loaded but are reported (today: `status: deprecated` or
  * `status: unsupported`), one "FILE:LINE: ..." message each, also logged
- * with mw_warn("sigma", ...). At most MW_SIGMA_MAX_RULES are kept; valid
- * until rs is freed. mw_sigma_warning returns NULL past the count. */
+ * with mw_warn("sigma", ...) unless an error function is set. At most
+ * MW_SIGMA_MAX_RULES are kept; valid until rs is freed. mw_sigma_warning
+ * returns NULL past the count. */
 size_t mw_sigma_warning_count(const mw_sigma_ruleset_t *rs);
 const char *mw_sigma_warning(const mw_sigma_ruleset_t *rs, size_t i);
+
+/* How a field condition on a field the event lacks is evaluated.
+ * MW_SIGMA_NULLS_SPEC (the default, and the only mode for production): it is
+ * false (only `field: null` and `|exists: false` hold), as the Sigma
+ * specification, Splunk and Elasticsearch do; `not` of it is true.
+ * MW_SIGMA_NULLS_SQL is a compatibility / diagnostic mode that reproduces
+ * SQL backends (pySigma's SQLite output as Zircolite runs it): the condition
+ * is UNKNOWN (except `field: null`, which is IS NULL, `|exists`, and `|re`,
+ * whose REGEXP function returns false on NULL), and `not`, `and`, `or`,
+ * `1 of`, `all of` follow Kleene's three-valued logic; a rule matches only if
+ * its condition is TRUE. SQL matches are always a subset of SPEC matches.
+ * Keywords are two-valued in both modes. Set it before matching (not while
+ * mw_sigma_match runs). Returns 0, or MW_EINVAL (rs NULL or unknown mode). */
+enum mw_sigma_nulls { MW_SIGMA_NULLS_SPEC = 0, MW_SIGMA_NULLS_SQL = 1 };
+MW_WUR int mw_sigma_ruleset_set_null_semantics(mw_sigma_ruleset_t *rs, int mode);
 
 /* Per-thread matching state (field-value cache). It adapts itself if rules
  * are added to rs later. Returns 0 or MW_ENOMEM (*out untouched). */
@@ -111,7 +127,8 @@ void mw_sigma_ruleset_set_pipeline(mw_sigma_ruleset_t *rs, mw_sigma_pipeline_t *
 
 /* Called once per refused rule with its message ("FILE:LINE: ..."); while
  * set, refusals are passed to fn instead of being logged (still counted).
- * fn = NULL restores logging. For tools that report problems themselves
+ * fn = NULL restores logging. While set, warnings (mw_sigma_warning) are
+ * not logged either. For tools that report problems themselves
  * (mwrasp sigma check / eval). */
 typedef void (*mw_sigma_error_fn)(void *ctx, const char *msg);
 void mw_sigma_ruleset_set_error_fn(mw_sigma_ruleset_t *rs, mw_sigma_error_fn fn, void *ctx);

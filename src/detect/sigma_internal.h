@@ -192,6 +192,7 @@ struct mw_sigma_ruleset {
     struct sg_fields fields;
     struct sg_prefilter pf;
     uint8_t has_kw; /* some rule has keywords: scratch sizes for every field */
+    uint8_t nulls; /* enum mw_sigma_nulls (sigma_match.c) */
     char **warns; /* loaded-but-reported rules ("FILE:LINE: ..."), nwarns <= MW_SIGMA_MAX_RULES */
     size_t nwarns, warncap;
     char err[1024];

@@ -485,6 +485,128 @@ static int eval_node(mw_sigma_scratch_t *sc, const struct sg_rule *r, uint32_t i
     return 0;
 }
 
+/* ---- SQL null semantics (MW_SIGMA_NULLS_SQL) -------------------------------
+ * Kleene's three-valued logic. A value on a missing field is UNKNOWN, except
+ * null (IS NULL: true), |exists (true / false) and |re (false: the
+ * reference's REGEXP function returns 0 on NULL); |fieldref against a
+ * missing field is UNKNOWN (SQL a = NULL). Keywords stay two-valued (no
+ * converted rule uses them). Every leaf is either the same as in SPEC mode
+ * or UNKNOWN where SPEC says false, so (Kleene's connectives being monotone)
+ * TRUE here implies TRUE in SPEC mode: the required-field skip and the
+ * prefilter, which only drop rules that cannot be TRUE in SPEC mode, stay
+ * correct. */
+enum { T3_F = 0, T3_T = 1, T3_U = 2 };
+
+static int value3(mw_sigma_scratch_t *sc, const struct sg_value *v, struct sg_slotval *sv)
+{
+    if (!sv) {
+        switch (v->op) {
+        case SG_NULL:
+            return T3_T;
+        case SG_EXISTS:
+            return v->len ? T3_F : T3_T;
+        case SG_RE:
+            return T3_F;
+        default:
+            return T3_U;
+        }
+    }
+    if (v->op == SG_FIELDREF && sc->slots[((const struct sg_fref *)v->aux)->slot].gen != sc->gen)
+        return T3_U;
+    return value_match(sc, v, sv) ? T3_T : T3_F;
+}
+
+/* OR of values, or with |all, AND over groups of an OR. */
+static int fcond3(mw_sigma_scratch_t *sc, const struct sg_fcond *fc)
+{
+    if (fc->slot == SG_SLOT_KW)
+        return fcond_match(sc, fc) ? T3_T : T3_F;
+    struct sg_slotval *sv = &sc->slots[fc->slot];
+    if (sv->gen != sc->gen)
+        sv = NULL;
+    int res = T3_T;
+    for (uint32_t i = 0; i < fc->nvals;) {
+        uint32_t g = fc->vals[i].grp;
+        int gr = T3_F;
+        for (; i < fc->nvals && (fc->all ? fc->vals[i].grp == g : 1); i++) {
+            if (gr == T3_T)
+                continue;
+            int t = value3(sc, &fc->vals[i], sv);
+            if (t == T3_T || gr == T3_F)
+                gr = t;
+        }
+        if (gr == T3_F)
+            return T3_F;
+        if (gr == T3_U)
+            res = T3_U;
+    }
+    return res;
+}
+
+static int sel3(mw_sigma_scratch_t *sc, const struct sg_sel *sel)
+{
+    int res = T3_F;
+    for (uint32_t m = 0; m < sel->nmaps && res != T3_T; m++) {
+        const struct sg_map *map = &sel->maps[m];
+        int mr = T3_T;
+        for (uint32_t i = 0; i < map->n && mr != T3_F; i++) {
+            int t = fcond3(sc, &map->conds[i]);
+            if (t != T3_T)
+                mr = t;
+        }
+        if (mr == T3_T || (mr == T3_U && res == T3_F))
+            res = mr;
+    }
+    if (res != T3_T && sel->nkw && kw_match(sc, sel->kw, sel->nkw, 0))
+        res = T3_T;
+    return res;
+}
+
+static int eval3(mw_sigma_scratch_t *sc, const struct sg_rule *r, uint32_t idx)
+{
+    const struct sg_node *n = &r->nodes[idx];
+    switch (n->op) {
+    case SG_N_SEL:
+        return sel3(sc, &r->sels[n->sel]);
+    case SG_N_NOT: {
+        int t = eval3(sc, r, n->kids[0]);
+        return t == T3_U ? T3_U : t == T3_T ? T3_F : T3_T;
+    }
+    case SG_N_AND:
+    case SG_N_OR: {
+        int stop = n->op == SG_N_AND ? T3_F : T3_T, res = n->op == SG_N_AND ? T3_T : T3_F;
+        for (uint32_t i = 0; i < n->n; i++) {
+            int t = eval3(sc, r, n->kids[i]);
+            if (t == stop)
+                return stop;
+            if (t == T3_U)
+                res = T3_U;
+        }
+        return res;
+    }
+    case SG_N_OF: { /* at least k TRUE: TRUE; cannot reach k even with every UNKNOWN: FALSE */
+        uint32_t nt = 0, nu = 0;
+        for (uint32_t i = 0; i < n->n; i++) {
+            int t = sel3(sc, &r->sels[n->kids[i]]);
+            nt += t == T3_T;
+            nu += t == T3_U;
+            if (nt >= n->k)
+                return T3_T;
+        }
+        return nt + nu >= n->k ? T3_U : T3_F;
+    }
+    }
+    return T3_F;
+}
+
+int mw_sigma_ruleset_set_null_semantics(mw_sigma_ruleset_t *rs, int mode)
+{
+    if (!rs || (mode != MW_SIGMA_NULLS_SPEC && mode != MW_SIGMA_NULLS_SQL))
+        return MW_EINVAL;
+    rs->nulls = (uint8_t)mode;
+    return 0;
+}
+
 int sg_disable_prefilter;
 
 /* Marks in sc->cand the rules the prefilter lets through. */
@@ -559,7 +681,8 @@ int mw_sigma_match(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *scratch, co
             q++;
         if (q < r->nreq)
             continue;
-        if (!eval_node(scratch, r, r->root))
+        if (rs->nulls == MW_SIGMA_NULLS_SQL ? eval3(scratch, r, r->root) != T3_T
+                                            : !eval_node(scratch, r, r->root))
             continue;
         rc = emit(ctx, &r->det);
         if (rc == MW_ELIMIT) {

@@ -67,6 +67,25 @@ static int match_both(const mw_sigma_ruleset_t *rs, const mw_event_t *ev, struct
     assert_int_equal(h->n, all.n);
     for (int i = 0; i < h->n && i < 16; i++)
         assert_string_equal(h->d[i].rule_id, all.d[i].rule_id);
+    /* SQL null semantics: the prefilter must not change it either, and its
+     * matches are a subset of these (Kleene logic is monotone) */
+    struct hits q = {0}, qall = {0};
+    mw_sigma_ruleset_t *w = (mw_sigma_ruleset_t *)rs; /* the test owns rs */
+    assert_int_equal(mw_sigma_ruleset_set_null_semantics(w, MW_SIGMA_NULLS_SQL), 0);
+    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &q), rc);
+    sg_disable_prefilter = 1;
+    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &qall), rc);
+    sg_disable_prefilter = 0;
+    assert_int_equal(mw_sigma_ruleset_set_null_semantics(w, MW_SIGMA_NULLS_SPEC), 0);
+    assert_int_equal(q.n, qall.n);
+    assert_true(q.n <= h->n);
+    for (int i = 0, j = 0; i < q.n && i < 16; i++, j++) {
+        assert_string_equal(q.d[i].rule_id, qall.d[i].rule_id);
+        while (j < h->n && j < 16 && strcmp(h->d[j].rule_id, q.d[i].rule_id))
+            j++;
+        if (h->n <= 16)
+            assert_true(j < h->n); /* in load order, a subsequence of the spec matches */
+    }
     return rc;
 }
 

@@ -50,7 +50,7 @@ static mw_event_t *mkev(const char *raw, ...)
 }
 
 /* Number of rules firing; the same with the prefilter off. Frees ev. */
-static int fires(const mw_sigma_ruleset_t *rs, mw_event_t *ev)
+static int fires(mw_sigma_ruleset_t *rs, mw_event_t *ev)
 {
     struct hits a = {0}, b = {0};
     assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &a), 0);
@@ -60,6 +60,19 @@ static int fires(const mw_sigma_ruleset_t *rs, mw_event_t *ev)
     assert_int_equal(a.n, b.n);
     for (int i = 0; i < a.n && i < 8; i++)
         assert_string_equal(a.id[i], b.id[i]);
+    /* SQL null semantics: same with and without the prefilter, and never
+     * more than in spec mode (Kleene logic is monotone) */
+    struct hits c = {0}, d = {0};
+    assert_int_equal(mw_sigma_ruleset_set_null_semantics(rs, MW_SIGMA_NULLS_SQL), 0);
+    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &c), 0);
+    sg_disable_prefilter = 1;
+    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &d), 0);
+    sg_disable_prefilter = 0;
+    assert_int_equal(mw_sigma_ruleset_set_null_semantics(rs, MW_SIGMA_NULLS_SPEC), 0);
+    assert_int_equal(c.n, d.n);
+    assert_true(c.n <= a.n);
+    for (int i = 0; i < c.n && i < 8; i++)
+        assert_string_equal(c.id[i], d.id[i]);
     mw_event_free(ev);
     return a.n;
 }
