@@ -1,7 +1,8 @@
 /* mwrasp sigma: offline Sigma tools over libmwrasp (no daemon involved).
  *
  *   mwrasp sigma eval --rules DIR --events FILE.jsonl [--events FILE2 ...]
- *                     [--pipeline NAME|FILE|none] [--output FILE] [--stats]
+ *                     [--pipeline NAME|FILE|none] [--nulls spec|sql] [--output FILE]
+ *                     [--stats]
  *   mwrasp sigma check [--pipeline NAME|FILE] DIR
  *
  * eval reads JSON lines with the ingest module's parser (the daemon's
@@ -9,7 +10,8 @@
  * per (event, rule) match: {"event": LINE (0-based), "rule_id", "title",
  * "level"}, plus "file" when several --events files are given. The summary
  * goes to stderr. check prints every refused rule as FILE:LINE: message and
- * exits 1 if there is any. */
+ * exits 1 if there is any. Both print the rules that loaded with a warning
+ * (deprecated / unsupported status) as FILE:LINE: warning: message. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,20 +45,25 @@ struct problems {
     FILE *echo; /* check: print each message here */
 };
 
-/* "FILE:LINE[:COL]: text 'x' more" -> "text '…' more". */
-static char *reason_of(const char *msg)
+/* Where the text of "FILE:LINE[:COL]: text" starts (msg if no location). */
+static const char *after_location(const char *msg)
 {
-    const char *p = msg, *s = strstr(msg, ": ");
+    const char *s = strstr(msg, ": ");
     while (s) { /* skip "FILE:LINE: " (a path may itself hold ": ") */
         const char *q = s;
         while (q > msg && q[-1] >= '0' && q[-1] <= '9')
             q--;
-        if (q < s && q > msg && q[-1] == ':') {
-            p = s + 2;
-            break;
-        }
+        if (q < s && q > msg && q[-1] == ':')
+            return s + 2;
         s = strstr(s + 2, ": ");
     }
+    return msg;
+}
+
+/* "FILE:LINE[:COL]: text 'x' more" -> "text '…' more". */
+static char *reason_of(const char *msg)
+{
+    const char *p = after_location(msg);
     size_t l = strlen(p);
     char *r = malloc(l + 1), *o = r;
     if (!r)
@@ -133,6 +140,19 @@ static void problems_free(struct problems *pr)
     for (size_t i = 0; i < pr->ng; i++) {
         free(pr->g[i].reason);
         free(pr->g[i].example);
+    }
+}
+
+/* Rules that loaded with a warning (mw_sigma_warning), one line each. */
+static void warnings_print(const mw_sigma_ruleset_t *rs, FILE *fp, const char *indent)
+{
+    size_t n = mw_sigma_warning_count(rs);
+    for (size_t i = 0; i < n; i++) {
+        const char *w = mw_sigma_warning(rs, i);
+        if (!w)
+            continue;
+        const char *t = after_location(w);
+        fprintf(fp, "%s%.*swarning: %s\n", indent, (int)(t - w), w, t);
     }
 }
 
@@ -252,17 +272,25 @@ static double now_s(void)
 static void eval_usage(FILE *fp)
 {
     fprintf(fp, "usage: mwrasp sigma eval --rules DIR --events FILE.jsonl [--events FILE ...]\n"
-                "                         [--pipeline NAME|FILE|none] [--output FILE] [--stats]\n\n"
+                "                         [--pipeline NAME|FILE|none] [--nulls spec|sql]\n"
+                "                         [--output FILE] [--stats]\n\n"
                 "Runs every Sigma rule under DIR over every event (one JSON object per line)\n"
                 "and prints one JSON line per (event, rule) match:\n"
                 "  {\"event\": LINE (0-based), \"rule_id\": ..., \"title\": ..., \"level\": ...}\n"
                 "with \"file\" added when several --events files are given.\n\n"
                 "  --pipeline P  logsource pipeline: a name (pipelines/P.yml or\n"
                 "                $MWRASP_PIPELINES/P.yml), a file, or none (default: sysmon)\n"
+                "  --nulls M     a condition on a field the event lacks: spec (default) = false,\n"
+                "                as the Sigma specification, Splunk and Elasticsearch; sql = SQL\n"
+                "                NULL (UNKNOWN, three-valued not/and/or; field: null and |exists\n"
+                "                stay two-valued, |re is false), to compare with SQL backends\n"
+                "                such as pySigma's SQLite output (a diagnostic mode, not for\n"
+                "                production; docs/sigma-compat.md)\n"
                 "  --output F    write the matches to F instead of stdout\n"
                 "  --stats       also print match counts per rule on stderr\n\n"
-                "The summary (rules loaded, rules skipped with reasons, events, matches,\n"
-                "events/s) goes to stderr. A line that is not a JSON object is reported as\n"
+                "The summary (rules loaded, rules skipped with reasons, rules loaded with a\n"
+                "warning, events, matches, events/s) goes to stderr. A line that is not a JSON "
+                "object is reported as\n"
                 "FILE:LINE and skipped. Exit: 0 ok, 1 some lines were skipped, 2 failure,\n"
                 "64 usage.\n");
 }
@@ -314,18 +342,15 @@ static int eval_file(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *scratch, 
 static int cmd_eval(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"rules", required_argument, NULL, 'r'},
-        {"events", required_argument, NULL, 'e'},
-        {"pipeline", required_argument, NULL, 'p'},
-        {"output", required_argument, NULL, 'o'},
-        {"stats", no_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"rules", required_argument, NULL, 'r'},    {"events", required_argument, NULL, 'e'},
+        {"pipeline", required_argument, NULL, 'p'}, {"output", required_argument, NULL, 'o'},
+        {"stats", no_argument, NULL, 's'},          {"nulls", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     const char *rules = NULL, *pipeline = "sysmon", *output = NULL;
     const char **files = NULL;
     size_t nfiles = 0;
-    int stats = 0, ch, rc = 0;
+    int stats = 0, ch, rc = 0, nulls = MW_SIGMA_NULLS_SPEC;
     struct problems pr = {0};
     mw_sigma_ruleset_t *rs = NULL;
     mw_sigma_scratch_t *scratch = NULL;
@@ -333,7 +358,7 @@ static int cmd_eval(int argc, char **argv)
     files = calloc(argc > 0 ? (size_t)argc : 1, sizeof(*files));
     if (!files)
         return EXIT_FAIL;
-    while ((ch = getopt_long(argc, argv, "r:e:p:o:sh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "r:e:p:o:n:sh", opts, NULL)) != -1) {
         switch (ch) {
         case 'r':
             rules = optarg;
@@ -350,6 +375,17 @@ static int cmd_eval(int argc, char **argv)
             break;
         case 's':
             stats = 1;
+            break;
+        case 'n':
+            if (!strcmp(optarg, "spec")) {
+                nulls = MW_SIGMA_NULLS_SPEC;
+            } else if (!strcmp(optarg, "sql")) {
+                nulls = MW_SIGMA_NULLS_SQL;
+            } else {
+                fprintf(stderr, "mwrasp sigma eval: --nulls takes spec or sql, not '%s'\n", optarg);
+                free(files);
+                return EXIT_USAGE;
+            }
             break;
         case 'h':
             eval_usage(stdout);
@@ -370,7 +406,8 @@ static int cmd_eval(int argc, char **argv)
     if ((rc = load_rules(rules, pipeline, &pr, &rs)))
         goto out;
     double t1 = now_s();
-    if (mw_sigma_scratch_new(rs, &scratch) != 0) {
+    if (mw_sigma_ruleset_set_null_semantics(rs, nulls) != 0 ||
+        mw_sigma_scratch_new(rs, &scratch) != 0) {
         fprintf(stderr, "mwrasp sigma eval: out of memory\n");
         rc = EXIT_FAIL;
         goto out;
@@ -393,9 +430,12 @@ static int cmd_eval(int argc, char **argv)
         rc = EXIT_FAIL;
     }
     double dt = t2 - t1 > 1e-9 ? t2 - t1 : 1e-9;
-    fprintf(stderr, "rules loaded: %zu (pipeline %s, %.2f s)\nrules skipped: %zu\n",
-            mw_sigma_count(rs), pipeline && pipeline[0] ? pipeline : "none", t1 - t0, pr.total);
+    fprintf(stderr, "rules loaded: %zu (pipeline %s, nulls %s, %.2f s)\nrules skipped: %zu\n",
+            mw_sigma_count(rs), pipeline && pipeline[0] ? pipeline : "none",
+            nulls == MW_SIGMA_NULLS_SQL ? "sql" : "spec", t1 - t0, pr.total);
     problems_print(&pr, stderr);
+    fprintf(stderr, "rules loaded with a warning: %zu\n", mw_sigma_warning_count(rs));
+    warnings_print(rs, stderr, "  ");
     fprintf(stderr,
             "events: %zu (%zu lines skipped) in %zu file(s)\nmatches: %zu\n"
             "events/s: %.0f (%.3f s, one thread)\n",
@@ -425,8 +465,10 @@ static void check_usage(FILE *fp)
 {
     fprintf(fp, "usage: mwrasp sigma check [--pipeline NAME|FILE] DIR\n\n"
                 "Compiles every rule under DIR (*.yml, *.yaml, recursively) and prints each\n"
-                "problem as FILE:LINE: message, then a count. Exit: 0 no problem, 1 some\n"
-                "rule was refused, 2 DIR or the pipeline cannot be read, 64 usage.\n");
+                "problem as FILE:LINE: message, each rule that loaded with a warning\n"
+                "(status deprecated or unsupported) as FILE:LINE: warning: message, then the\n"
+                "counts. Exit: 0 no rule refused (warnings allowed), 1 some rule was refused,\n"
+                "2 DIR or the pipeline cannot be read, 64 usage.\n");
 }
 
 static int cmd_check(int argc, char **argv)
@@ -461,7 +503,9 @@ static int cmd_check(int argc, char **argv)
         problems_free(&pr);
         return rc;
     }
-    printf("%zu rules ok, %zu refused\n", mw_sigma_count(rs), pr.total);
+    warnings_print(rs, stdout, "");
+    printf("%zu rules ok, %zu refused, %zu with a warning\n", mw_sigma_count(rs), pr.total,
+           mw_sigma_warning_count(rs));
     rc = pr.total ? EXIT_PROBLEMS : 0;
     mw_sigma_ruleset_free(rs);
     problems_free(&pr);
