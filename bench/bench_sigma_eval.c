@@ -273,13 +273,13 @@ static void usage(const char *p)
 {
     fprintf(stderr,
             "usage: %s --rules DIR --events PATH [--threads N] [--seconds S] "
-            "[--mode e2e|match|parse] [--no-prefilter]\n",
+            "[--mode e2e|match|parse] [--no-prefilter] [--pipeline NAME|FILE]\n",
             p);
 }
 
 int main(int argc, char **argv)
 {
-    const char *rules = NULL, *events = NULL;
+    const char *rules = NULL, *events = NULL, *pipeline = NULL;
     int nthreads = 1, e2e = 1, parse_only = 0;
     double seconds = 10.0;
     mw_log_set_level(MW_LOG_ERROR); /* refused rules are counted, not listed */
@@ -304,7 +304,9 @@ int main(int argc, char **argv)
                 usage(argv[0]);
                 return 2;
             }
-        } else if (!strcmp(argv[i], "--no-prefilter"))
+        } else if (!strcmp(argv[i], "--pipeline") && i + 1 < argc)
+            pipeline = argv[++i];
+        else if (!strcmp(argv[i], "--no-prefilter"))
             sg_disable_prefilter = 1;
         else {
             usage(argv[0]);
@@ -321,6 +323,15 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
     size_t nerr = 0;
+    if (rs && pipeline) {
+        mw_sigma_pipeline_t *p = NULL;
+        char perr[512];
+        if (mw_sigma_pipeline_load(pipeline, &p, perr, sizeof perr) != 0) {
+            fprintf(stderr, "bench_sigma_eval: pipeline: %s\n", perr);
+            return 1;
+        }
+        mw_sigma_ruleset_set_pipeline(rs, p);
+    }
     if (!rs || mw_sigma_load_dir(rs, rules, &nerr) != 0) {
         fprintf(stderr, "bench_sigma_eval: cannot load %s: %s\n", rules,
                 rs ? mw_sigma_last_error(rs) : "out of memory");
