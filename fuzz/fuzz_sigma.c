@@ -2,7 +2,8 @@
  * rule file must either compile or be refused with a "NAME:LINE..." message
  * (never crash, leak or hang), and a compiled rule must evaluate on events
  * without error, with the prefilter giving the same result as evaluating
- * every rule (sg_disable_prefilter). */
+ * every rule (sg_disable_prefilter) and as without its Hyperscan databases
+ * (sg_disable_hs; every literal anchor gets one here). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         {"TargetFilename", "C:\\Users\\bob\\AppData\\Local\\Temp\\a.hta"},
     };
     mw_log_set_level((enum mw_log_level)(MW_LOG_ERROR + 1)); /* refusals are expected */
+    sg_hs_min_anchors = 1; /* any literal anchor: a Hyperscan database */
     mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
     if (!rs)
         return 0;
@@ -55,7 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (mw_sigma_match(rs, NULL, ev, count, &b))
             abort();
         sg_disable_prefilter = 0;
-        if (a != b)
+        int c = 0; /* without the Hyperscan databases */
+        sg_disable_hs = 1;
+        if (mw_sigma_match(rs, NULL, ev, count, &c))
+            abort();
+        sg_disable_hs = 0;
+        if (a != b || a != c)
             abort();
         mw_event_free(ev);
     }

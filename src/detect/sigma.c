@@ -414,6 +414,7 @@ static int pf_add(struct sg_prefilter *pf, const struct sg_rule *r, uint32_t idx
 
 static void pf_free(struct sg_prefilter *pf)
 {
+    sg_pf_hs_free(pf);
     for (uint32_t i = 0; i < pf->nslots; i++)
         free(pf->slots[i].other);
     free(pf->slots);
@@ -604,7 +605,9 @@ int mw_sigma_add_string(mw_sigma_ruleset_t *rs, const char *yaml, size_t len, co
     if (!rs || (!yaml && len))
         return MW_EINVAL;
     rs->err[0] = '\0';
-    return add_string(rs, yaml ? yaml : "", len, name ? name : "<string>", &nbad);
+    int rc = add_string(rs, yaml ? yaml : "", len, name ? name : "<string>", &nbad);
+    sg_pf_hs_build(rs);
+    return rc;
 }
 
 static int load_file(mw_sigma_ruleset_t *rs, const char *path, size_t *nbad)
@@ -673,7 +676,9 @@ int mw_sigma_load_file(mw_sigma_ruleset_t *rs, const char *path)
     if (!rs || !path)
         return MW_EINVAL;
     rs->err[0] = '\0';
-    return load_file(rs, path, &nbad);
+    int rc = load_file(rs, path, &nbad);
+    sg_pf_hs_build(rs);
+    return rc;
 }
 
 struct pathlist {
@@ -771,6 +776,7 @@ out:
     free(pl.v);
     if (nerr)
         *nerr = nbad;
+    sg_pf_hs_build(rs);
     return rc;
 }
 

@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "detect/sigma_internal.h"
+#include "detect/sigma_pipeline.h"
 
 #define SG_MAX_TOKENS 65536
 
@@ -522,6 +523,7 @@ int sg_compute_required(struct sg_rule *r)
 
 struct aset {
     int none; /* no usable set */
+    int logsource; /* the logsource pipeline's selection (sigma_pipeline.h) */
     uint32_t n;
     int score; /* lowest score in the set */
     const struct sg_fcond *a[SG_MAX_ANCHORS];
@@ -573,12 +575,16 @@ static void aset_union(struct aset *s, const struct aset *o)
         aset_add(s, o->a[i], fcond_score(o->a[i]));
 }
 
+/* The logsource selection (Channel, EventID) holds for most events of its
+ * kind, so an AND prefers any other child's set to it. */
 static int aset_better(const struct aset *a, const struct aset *b)
 {
     if (a->none || a->n == 0)
         return 0;
     if (b->none || b->n == 0)
         return 1;
+    if (a->logsource != b->logsource)
+        return b->logsource;
     return a->n < b->n || (a->n == b->n && a->score > b->score);
 }
 
@@ -614,6 +620,7 @@ static void anchors_node(const struct sg_rule *r, uint32_t idx, struct aset *out
     switch (nd->op) {
     case SG_N_SEL:
         anchors_sel(&r->sels[nd->sel], out);
+        out->logsource = r->sels[nd->sel].name && !strcmp(r->sels[nd->sel].name, SG_PIPELINE_SEL);
         return;
     case SG_N_AND:
     case SG_N_OF:

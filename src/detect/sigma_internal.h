@@ -176,6 +176,16 @@ struct sg_pf_slot {
     uint32_t nexact; /* exact entries for this slot */
     uint32_t nother, cap;
     struct sg_pf_other *other;
+    /* Hyperscan (sigma_hs.c), built after loading when the slot has at
+     * least sg_hs_min_anchors anchors made only of literals: one literal
+     * database of their values (caseless, as plain substrings: a necessary
+     * condition for exact/startswith/endswith/contains, cased or not). A
+     * hit on literal i confirms anchors hs_anc[hs_off[i]..hs_off[i+1]) with
+     * the evaluator; the anchors in rest[] are checked one by one. */
+    void *hs_db; /* hs_database_t *, or NULL: every anchor checked one by one */
+    uint32_t *hs_off, *hs_anc;
+    uint32_t nrest;
+    uint32_t *rest;
 };
 struct sg_prefilter {
     struct sg_pf_exact *ht;
@@ -184,6 +194,7 @@ struct sg_prefilter {
     uint32_t nslots;
     uint32_t *always;
     uint32_t nalways, alwayscap;
+    uint64_t hs_id; /* != 0: some slot has a database; unique per build */
 };
 
 struct mw_sigma_ruleset {
@@ -234,6 +245,18 @@ int sg_compute_required(struct sg_rule *r);
 
 /* Anchors for the prefilter, from the condition tree (sigma_cond.c). */
 int sg_compute_anchors(struct sg_rule *r);
+
+/* (Re)builds the prefilter's Hyperscan databases after rules were added
+ * (sigma_hs.c). On any failure (no Hyperscan support on this CPU, compile
+ * error, memory) the slots keep the one-by-one check, logged once per
+ * process; never fails. */
+void sg_pf_hs_build(mw_sigma_ruleset_t *rs);
+void sg_pf_hs_free(struct sg_prefilter *pf);
+/* Test knobs (not thread-safe): a slot gets a database from this many
+ * literal-only anchors (read at build); sg_disable_hs makes prefilter()
+ * ignore the databases (read per event). */
+extern uint32_t sg_hs_min_anchors;
+extern int sg_disable_hs;
 
 /* 256-bit bigram filter: out has every bit of s's byte pairs set
  * (sigma_match.c). A substring's bits are a subset of the text's. */

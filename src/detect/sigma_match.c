@@ -7,6 +7,7 @@
  * lowercased at compile time, so every comparison is a plain memcmp/memmem. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <arpa/inet.h>
+#include <hs/hs.h>
 #include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +33,15 @@ struct mw_sigma_scratch {
     uint32_t kw_gen; /* == gen: kwf[] holds this event's fields */
     uint32_t nkwf;
     struct sg_slotval *kwf; /* keywords: every field of the event (or raw) */
+    uint64_t kw_bloom[4]; /* union of kwf[]'s bigram filters */
     pcre2_match_data *md; /* |re: one pair, made on first use */
-    uint32_t *cand; /* per rule: == gen if the prefilter selected it */
-    size_t ncand;
+    uint64_t *cand; /* bit per rule: the prefilter selected it (this event) */
+    size_t ncand; /* words */
     uint32_t npresent;
     uint32_t *present; /* slots present in the event; nslots entries (a slot
                           is set at most once per event) */
+    hs_scratch_t *hs; /* sized for the databases of the ruleset build hs_id */
+    uint64_t hs_id;
 };
 
 static const unsigned char lower_tab[256] = {
@@ -101,6 +105,7 @@ void mw_sigma_scratch_free(mw_sigma_scratch_t *s)
     free(s->cand);
     free(s->kwf);
     pcre2_match_data_free(s->md);
+    hs_free_scratch(s->hs);
     free(s);
 }
 
@@ -132,16 +137,16 @@ static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
         sc->present = np;
         sc->nslots = rs->fields.n;
     }
-    if (rs->nrules > sc->ncand) {
-        uint32_t *nc = realloc(sc->cand, rs->nrules * sizeof(*nc));
+    size_t nw = (rs->nrules + 63) / 64;
+    if (nw > sc->ncand) {
+        uint64_t *nc = realloc(sc->cand, nw * sizeof(*nc));
         if (!nc)
             return MW_ENOMEM;
-        memset(nc + sc->ncand, 0, (rs->nrules - sc->ncand) * sizeof(*nc));
         sc->cand = nc;
-        sc->ncand = rs->nrules;
+        sc->ncand = nw;
     }
+    memset(sc->cand, 0, nw * sizeof(*sc->cand));
     if (++sc->gen == 0) {
-        memset(sc->cand, 0, sc->ncand * sizeof(*sc->cand));
         sc->kw_gen = 0;
         for (uint32_t i = 0; i < sc->nslots; i++)
             sc->slots[i].gen = sc->slots[i].bloom_gen = 0;
@@ -410,6 +415,16 @@ static void kw_fields(mw_sigma_scratch_t *sc)
         sc->kwf[n++] = (struct sg_slotval){.val = ev->fields[i].val, .len = ev->fields[i].val_len};
     sc->nkwf = n;
     sc->kw_gen = sc->gen;
+    /* Union of the fields' bigram filters: a contains value whose bigrams
+     * are not all in it is in no field. */
+    sc->kw_bloom[0] = sc->kw_bloom[1] = sc->kw_bloom[2] = sc->kw_bloom[3] = 0;
+    for (uint32_t f = 0; f < n; f++) {
+        struct sg_slotval *sv = &sc->kwf[f];
+        sg_bloom(sv_lower(sc, sv), sv->len, sv->bloom);
+        sv->bloom_gen = sc->gen;
+        for (int k = 0; k < 4; k++)
+            sc->kw_bloom[k] |= sv->bloom[k];
+    }
 }
 
 /* A keyword value matches if it matches one field. With |all, every group
@@ -419,9 +434,17 @@ static int kw_match(mw_sigma_scratch_t *sc, const struct sg_value *vals, uint32_
     kw_fields(sc);
     for (uint32_t i = 0; i < nvals;) {
         uint32_t g = vals[i].grp, hit = 0;
-        for (; i < nvals && vals[i].grp == g; i++)
+        for (; i < nvals && vals[i].grp == g; i++) {
+            const struct sg_value *v = &vals[i];
+            if (v->op == SG_CONTAINS && v->len > 1 &&
+                ((sc->kw_bloom[0] & v->bloom[0]) != v->bloom[0] ||
+                 (sc->kw_bloom[1] & v->bloom[1]) != v->bloom[1] ||
+                 (sc->kw_bloom[2] & v->bloom[2]) != v->bloom[2] ||
+                 (sc->kw_bloom[3] & v->bloom[3]) != v->bloom[3]))
+                continue; /* in no field */
             for (uint32_t f = 0; f < sc->nkwf && !hit; f++)
-                hit = value_match(sc, &vals[i], &sc->kwf[f]);
+                hit = value_match(sc, v, &sc->kwf[f]);
+        }
         if (hit && !all)
             return 1;
         if (!hit && all)
@@ -608,14 +631,72 @@ int mw_sigma_ruleset_set_null_semantics(mw_sigma_ruleset_t *rs, int mode)
 }
 
 int sg_disable_prefilter;
+int sg_disable_hs;
 
-/* Marks in sc->cand the rules the prefilter lets through. */
+/* Anchor po of a slot: marks its rule if the anchor holds. */
+static void pf_check(mw_sigma_scratch_t *sc, const struct sg_pf_other *po, struct sg_slotval *sv)
+{
+    uint32_t gen = sc->gen;
+    if (sc->cand[po->rule >> 6] >> (po->rule & 63) & 1)
+        return;
+    if (po->has_bloom) {
+        if (sv->bloom_gen != gen) {
+            if (!sv->lower)
+                sv->lower = lowered(sc, sv->val, sv->len);
+            sg_bloom(sv->lower, sv->len, sv->bloom);
+            sv->bloom_gen = gen;
+        }
+        if ((sv->bloom[0] & po->bloom[0]) != po->bloom[0] ||
+            (sv->bloom[1] & po->bloom[1]) != po->bloom[1] ||
+            (sv->bloom[2] & po->bloom[2]) != po->bloom[2] ||
+            (sv->bloom[3] & po->bloom[3]) != po->bloom[3])
+            return;
+    }
+    if (fcond_match(sc, po->fc))
+        sc->cand[po->rule >> 6] |= 1ull << (po->rule & 63);
+}
+
+struct hs_ctx {
+    mw_sigma_scratch_t *sc;
+    const struct sg_pf_slot *ps;
+    struct sg_slotval *sv;
+};
+
+/* Literal id occurs in the field: its anchors may hold, confirm them. */
+static int hs_hit(unsigned int id, unsigned long long from, unsigned long long to,
+                  unsigned int flags, void *ctx)
+{
+    (void)from;
+    (void)to;
+    (void)flags;
+    const struct hs_ctx *c = ctx;
+    for (uint32_t k = c->ps->hs_off[id]; k < c->ps->hs_off[id + 1]; k++)
+        pf_check(c->sc, &c->ps->other[c->ps->hs_anc[k]], c->sv);
+    return 0;
+}
+
+/* 1 if sc->hs fits the ruleset's databases (sized on first use). */
+static int hs_ready(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
+{
+    const struct sg_prefilter *pf = &rs->pf;
+    if (pf->hs_id == 0 || sg_disable_hs)
+        return 0;
+    if (sc->hs_id == pf->hs_id)
+        return 1;
+    for (uint32_t i = 0; i < pf->nslots; i++)
+        if (pf->slots[i].hs_db && hs_alloc_scratch(pf->slots[i].hs_db, &sc->hs) != HS_SUCCESS)
+            return 0; /* memory: this event is prefiltered one by one */
+    sc->hs_id = pf->hs_id;
+    return 1;
+}
+
+/* Sets in sc->cand the bits of the rules the prefilter lets through. */
 static void prefilter(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
 {
     const struct sg_prefilter *pf = &rs->pf;
-    uint32_t gen = sc->gen;
+    int use_hs = hs_ready(rs, sc);
     for (uint32_t i = 0; i < pf->nalways; i++)
-        sc->cand[pf->always[i]] = gen;
+        sc->cand[pf->always[i] >> 6] |= 1ull << (pf->always[i] & 63);
     for (uint32_t p = 0; p < sc->npresent; p++) {
         uint32_t s = sc->present[p];
         if (s >= pf->nslots)
@@ -631,29 +712,21 @@ static void prefilter(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
                 const struct sg_pf_exact *e = &pf->ht[j];
                 if (e->hash == h && e->slot == s && e->len == sv->len &&
                     memcmp(e->s, sv->lower, sv->len) == 0)
-                    sc->cand[e->rule] = gen;
+                    sc->cand[e->rule >> 6] |= 1ull << (e->rule & 63);
             }
         }
-        for (uint32_t o = 0; o < ps->nother; o++) {
-            const struct sg_pf_other *po = &ps->other[o];
-            if (sc->cand[po->rule] == gen)
+        if (use_hs && ps->hs_db) {
+            struct hs_ctx c = {.sc = sc, .ps = ps, .sv = sv};
+            if (sv->len == 0 ||
+                hs_scan(ps->hs_db, sv->val, sv->len, 0, sc->hs, hs_hit, &c) == HS_SUCCESS) {
+                for (uint32_t o = 0; o < ps->nrest; o++)
+                    pf_check(sc, &ps->other[ps->rest[o]], sv);
                 continue;
-            if (po->has_bloom) {
-                if (sv->bloom_gen != gen) {
-                    if (!sv->lower)
-                        sv->lower = lowered(sc, sv->val, sv->len);
-                    sg_bloom(sv->lower, sv->len, sv->bloom);
-                    sv->bloom_gen = gen;
-                }
-                if ((sv->bloom[0] & po->bloom[0]) != po->bloom[0] ||
-                    (sv->bloom[1] & po->bloom[1]) != po->bloom[1] ||
-                    (sv->bloom[2] & po->bloom[2]) != po->bloom[2] ||
-                    (sv->bloom[3] & po->bloom[3]) != po->bloom[3])
-                    continue;
             }
-            if (fcond_match(sc, po->fc))
-                sc->cand[po->rule] = gen;
+            /* scan error: fall through to the full check (idempotent) */
         }
+        for (uint32_t o = 0; o < ps->nother; o++)
+            pf_check(sc, &ps->other[o], sv);
     }
 }
 
@@ -672,9 +745,19 @@ int mw_sigma_match(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *scratch, co
     if ((rc = scratch_prepare(rs, scratch, ev)))
         goto out;
     prefilter(rs, scratch);
-    for (size_t i = 0; i < rs->nrules; i++) {
-        if (scratch->cand[i] != scratch->gen && !sg_disable_prefilter)
-            continue;
+    /* candidates in load order: set bits of cand, or every rule */
+    uint64_t w = 0;
+    for (size_t i = 0, wi = 0; i < rs->nrules; i++) {
+        if (!sg_disable_prefilter) {
+            while (w == 0 && wi < scratch->ncand && wi * 64 < rs->nrules)
+                w = scratch->cand[wi++];
+            if (w == 0)
+                break;
+            i = (wi - 1) * 64 + (size_t)__builtin_ctzll(w);
+            w &= w - 1;
+            if (i >= rs->nrules)
+                break;
+        }
         const struct sg_rule *r = rs->rules[i];
         uint32_t q = 0;
         while (q < r->nreq && scratch->slots[r->req[q]].gen == scratch->gen)

@@ -67,6 +67,14 @@ static int match_both(const mw_sigma_ruleset_t *rs, const mw_event_t *ev, struct
     assert_int_equal(h->n, all.n);
     for (int i = 0; i < h->n && i < 16; i++)
         assert_string_equal(h->d[i].rule_id, all.d[i].rule_id);
+    /* the Hyperscan databases only prune: same without them */
+    struct hits nohs = {0};
+    sg_disable_hs = 1;
+    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &nohs), rc);
+    sg_disable_hs = 0;
+    assert_int_equal(nohs.n, h->n);
+    for (int i = 0; i < h->n && i < 16; i++)
+        assert_string_equal(h->d[i].rule_id, nohs.d[i].rule_id);
     /* SQL null semantics: the prefilter must not change it either, and its
      * matches are a subset of these (Kleene logic is monotone) */
     struct hits q = {0}, qall = {0};
@@ -119,6 +127,72 @@ static char *rule_with(const char *detection)
 }
 
 /* ---- modifiers, case, lists ------------------------------------------- */
+
+/* The Hyperscan databases of the prefilter (sigma_hs.c): built for a slot
+ * with literal anchors, and only pruning: a literal that occurs in the
+ * field anywhere or in another case must not make a rule fire unless its
+ * own comparison holds (expected results worked out by hand). */
+static void test_hs_prefilter(void **st)
+{
+    (void)st;
+    static const char y[] =
+        "title: A\nid: a\ndetection:\n  s:\n    CommandLine|startswith: 'abcd'\n  condition: s\n"
+        "---\n"
+        "title: B\nid: b\ndetection:\n  s:\n    CommandLine|endswith: 'wxyz'\n  condition: s\n"
+        "---\n"
+        "title: C\nid: c\ndetection:\n  s:\n    CommandLine|contains|cased: 'MiXeD'\n"
+        "  condition: s\n"
+        "---\n"
+        "title: D\nid: d\ndetection:\n  s:\n    CommandLine|contains|all: ['one', 'two']\n"
+        "  condition: s\n"
+        "---\n"
+        "title: E\nid: e\ndetection:\n  s:\n    CommandLine: 'exact value'\n"
+        "    Image|endswith: '\\x.exe'\n  condition: s\n"
+        "---\n"
+        "title: F\nid: f\ndetection:\n  s:\n    CommandLine|contains: 'ab'\n  condition: s\n";
+    mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
+    assert_non_null(rs);
+    assert_int_equal(mw_sigma_add_string(rs, y, strlen(y), "hs.yml"), 0);
+    assert_int_equal(mw_sigma_count(rs), 6);
+    assert_true(rs->pf.hs_id != 0); /* some slot has a database */
+    int32_t cl = sg_fields_find(&rs->fields, "CommandLine", 11);
+    assert_true(cl >= 0);
+    assert_non_null(rs->pf.slots[cl].hs_db);
+    assert_int_equal(rs->pf.slots[cl].nrest, 1); /* F: 'ab' is too short */
+    struct {
+        const char *cmd, *image;
+        const char *ids; /* rules firing, in load order */
+    } cases[] = {
+        {"ABCD and more", "i", "a,f"},
+        {"x abcd", "i", "f"},
+        {"x WXYZ", "i", "b"},
+        {"wxyz x", "i", ""},
+        {"a MiXeD b", "i", "c"},
+        {"a mixed b", "i", ""},
+        {"TWO and one", "i", "d"},
+        {"one only", "i", ""},
+        {"Exact Value", "C:\\X.EXE", "e"},
+        {"exact value", "x.exe", ""},
+        {"exact value 2", "c:\\x.exe", ""},
+        {"", "i", ""},
+        {"xab", "i", "f"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct hits h = {0};
+        mw_event_t *ev = mkev("", "CommandLine", cases[i].cmd, "Image", cases[i].image, NULL);
+        assert_int_equal(match_both(rs, ev, &h), 0);
+        mw_event_free(ev);
+        char got[64] = "";
+        for (int k = 0; k < h.n && k < 16; k++) {
+            if (k)
+                strcat(got, ",");
+            strncat(got, h.d[k].rule_id, 8);
+        }
+        if (strcmp(got, cases[i].ids))
+            fail_msg("'%s': fired '%s', expected '%s'", cases[i].cmd, got, cases[i].ids);
+    }
+    mw_sigma_ruleset_free(rs);
+}
 
 static void test_modifiers(void **st)
 {
@@ -1019,8 +1093,10 @@ static void test_cases(void **st)
 int main(void)
 {
     mw_log_set_level(MW_LOG_ERROR);
+    sg_hs_min_anchors = 1; /* every slot with a literal anchor gets a database */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_modifiers),
+        cmocka_unit_test(test_hs_prefilter),
         cmocka_unit_test(test_wildcards),
         cmocka_unit_test(test_case_and_numbers),
         cmocka_unit_test(test_lists),

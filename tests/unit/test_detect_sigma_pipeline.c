@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "detect/sigma_internal.h" /* sg_disable_prefilter, anchors */
 #include "mwrasp/detect.h"
 #include "mwrasp/event.h"
 #include "mwrasp/log.h"
@@ -73,8 +74,17 @@ static mw_event_t *mkev(const char *k, ...)
 
 static int nmatch(const mw_sigma_ruleset_t *rs, mw_event_t *ev)
 {
-    struct hits h = {0};
+    struct hits h = {0}, all = {0}, nohs = {0};
     assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &h), 0);
+    /* the prefilter (and its Hyperscan part) never changes the result */
+    sg_disable_prefilter = 1;
+    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &all), 0);
+    sg_disable_prefilter = 0;
+    sg_disable_hs = 1;
+    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &nohs), 0);
+    sg_disable_hs = 0;
+    assert_int_equal(h.n, all.n);
+    assert_int_equal(h.n, nohs.n);
     mw_event_free(ev);
     return h.n;
 }
@@ -114,6 +124,11 @@ static void test_conditions_and_renames(void **state)
     mw_sigma_ruleset_set_pipeline(rs, p);
     assert_int_equal(mw_sigma_add_string(rs, RULE, strlen(RULE), "r.yml"), 0);
     assert_int_equal(mw_sigma_count(rs), 1);
+    /* the prefilter anchors the rule on its own condition, not on the
+     * logsource's Channel/EventID (true for most events of the kind) */
+    assert_int_equal(rs->rules[0]->nanchors, 1);
+    assert_int_equal(rs->rules[0]->anchors[0]->slot,
+                     (uint32_t)sg_fields_find(&rs->fields, "NewProcessName", 14));
     /* renamed field + both conditions: match */
     assert_int_equal(nmatch(rs, mkev("Channel", "security", "EventID", "4688", "NewProcessName",
                                      "C:\\W\\whoami.exe", NULL)),
@@ -265,6 +280,7 @@ static void test_bundled(void **state)
 
 int main(void)
 {
+    sg_hs_min_anchors = 1; /* every slot with a literal anchor gets a database */
     mw_log_set_level(MW_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conditions_and_renames),

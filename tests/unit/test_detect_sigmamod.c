@@ -58,6 +58,13 @@ static int fires(mw_sigma_ruleset_t *rs, mw_event_t *ev)
     assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &b), 0);
     sg_disable_prefilter = 0;
     assert_int_equal(a.n, b.n);
+    struct hits e = {0}; /* without the Hyperscan databases */
+    sg_disable_hs = 1;
+    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &e), 0);
+    sg_disable_hs = 0;
+    assert_int_equal(a.n, e.n);
+    for (int i = 0; i < a.n && i < 8; i++)
+        assert_string_equal(a.id[i], e.id[i]);
     for (int i = 0; i < a.n && i < 8; i++)
         assert_string_equal(a.id[i], b.id[i]);
     /* SQL null semantics: same with and without the prefilter, and never
@@ -477,6 +484,7 @@ static void test_sigmahq_rules(void **st)
 
 int main(void)
 {
+    sg_hs_min_anchors = 1; /* every slot with a literal anchor gets a database */
     mw_log_set_level((enum mw_log_level)(MW_LOG_ERROR + 1)); /* quiet */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_re),

@@ -49,6 +49,11 @@ static int fires_in(mw_sigma_ruleset_t *rs, const mw_event_t *ev, int mode)
     assert_int_equal(mw_sigma_match(rs, NULL, ev, count, &b), 0);
     sg_disable_prefilter = 0;
     assert_int_equal(a, b);
+    int c = 0; /* without the Hyperscan databases */
+    sg_disable_hs = 1;
+    assert_int_equal(mw_sigma_match(rs, NULL, ev, count, &c), 0);
+    sg_disable_hs = 0;
+    assert_int_equal(a, c);
     return a;
 }
 
@@ -277,6 +282,7 @@ static void test_ruleset(void **st)
 
 int main(void)
 {
+    sg_hs_min_anchors = 1; /* every slot with a literal anchor gets a database */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_api),
         cmocka_unit_test(test_not_missing),
