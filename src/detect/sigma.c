@@ -155,6 +155,15 @@ static void ci_insert(struct sg_fields *f, uint32_t s)
     }
 }
 
+void sg_vfail_at(char *err, size_t errlen, const char *file, unsigned long line, const char *fmt,
+                 va_list ap)
+{
+    int off = snprintf(err, errlen, "%s:%lu: ", file, line);
+    if (off < 0 || (size_t)off >= errlen)
+        return;
+    vsnprintf(err + off, errlen - (size_t)off, fmt, ap);
+}
+
 int32_t sg_fields_find(const struct sg_fields *f, const char *name, size_t len)
 {
     if (!f->htcap)

@@ -35,12 +35,9 @@ static int fail(struct cctx *c, const yaml_node_t *n, int code, const char *fmt,
 static int fail(struct cctx *c, const yaml_node_t *n, int code, const char *fmt, ...)
 {
     va_list ap;
-    int off = snprintf(c->err, c->errlen, "%s:%lu: ", c->file,
-                       n ? (unsigned long)n->start_mark.line + 1 : 1ul);
-    if (off < 0 || (size_t)off >= c->errlen)
-        return code;
     va_start(ap, fmt);
-    vsnprintf(c->err + off, c->errlen - (size_t)off, fmt, ap);
+    sg_vfail_at(c->err, c->errlen, c->file, n ? (unsigned long)n->start_mark.line + 1 : 1ul, fmt,
+                ap);
     va_end(ap);
     return code;
 }

@@ -14,6 +14,7 @@
 #ifndef MW_SIGMA_INTERNAL_H
 #define MW_SIGMA_INTERNAL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -225,6 +226,11 @@ static inline uint64_t sg_hash64(const char *s, size_t n)
 int sg_fields_intern(struct sg_fields *f, const char *name, size_t len, uint32_t *slot);
 /* Slot of a field name, or -1. */
 int32_t sg_fields_find(const struct sg_fields *f, const char *name, size_t len);
+
+/* Writes "FILE:LINE: <fmt ...>" into err[errlen] (truncated to fit): the one
+ * shape of every rule and pipeline error message. */
+void sg_vfail_at(char *err, size_t errlen, const char *file, unsigned long line, const char *fmt,
+                 va_list ap);
 /* First slot of the case-insensitive group of name (ASCII), or -1. */
 int32_t sg_fields_find_ci(const struct sg_fields *f, const char *name, size_t len);
 
