@@ -22,80 +22,9 @@
 #include "mwrasp/metrics.h"
 #include "mwrasp/sigma.h"
 
+#include "unit/sigma_testlib.h"
+
 /* ---- helpers ------------------------------------------------------------- */
-
-struct hits {
-    int n;
-    mw_detection_t d[16];
-};
-
-static int collect(void *ctx, const mw_detection_t *d)
-{
-    struct hits *h = ctx;
-    if (h->n < 16)
-        h->d[h->n] = *d;
-    h->n++;
-    return 0;
-}
-
-/* An event from NULL-terminated key, value pairs. */
-static mw_event_t *mkev(const char *raw, ...)
-{
-    mw_event_t *ev = mw_event_new(MW_SRC_REPLAY, raw, strlen(raw));
-    assert_non_null(ev);
-    va_list ap;
-    va_start(ap, raw);
-    const char *k;
-    while ((k = va_arg(ap, const char *))) {
-        const char *v = va_arg(ap, const char *);
-        assert_int_equal(mw_event_add_field(ev, k, strlen(k), v, strlen(v)), 0);
-    }
-    va_end(ap);
-    return ev;
-}
-
-/* Matches with the prefilter and again with every rule evaluated: the
- * prefilter must never change which rules fire. */
-static int match_both(const mw_sigma_ruleset_t *rs, const mw_event_t *ev, struct hits *h)
-{
-    struct hits all = {0};
-    int rc = mw_sigma_match(rs, NULL, ev, collect, h);
-    sg_disable_prefilter = 1;
-    int rc2 = mw_sigma_match(rs, NULL, ev, collect, &all);
-    sg_disable_prefilter = 0;
-    assert_int_equal(rc, rc2);
-    assert_int_equal(h->n, all.n);
-    for (int i = 0; i < h->n && i < 16; i++)
-        assert_string_equal(h->d[i].rule_id, all.d[i].rule_id);
-    /* the Hyperscan databases only prune: same without them */
-    struct hits nohs = {0};
-    sg_disable_hs = 1;
-    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &nohs), rc);
-    sg_disable_hs = 0;
-    assert_int_equal(nohs.n, h->n);
-    for (int i = 0; i < h->n && i < 16; i++)
-        assert_string_equal(h->d[i].rule_id, nohs.d[i].rule_id);
-    /* SQL null semantics: the prefilter must not change it either, and its
-     * matches are a subset of these (Kleene logic is monotone) */
-    struct hits q = {0}, qall = {0};
-    mw_sigma_ruleset_t *w = (mw_sigma_ruleset_t *)rs; /* the test owns rs */
-    assert_int_equal(mw_sigma_ruleset_set_null_semantics(w, MW_SIGMA_NULLS_SQL), 0);
-    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &q), rc);
-    sg_disable_prefilter = 1;
-    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &qall), rc);
-    sg_disable_prefilter = 0;
-    assert_int_equal(mw_sigma_ruleset_set_null_semantics(w, MW_SIGMA_NULLS_SPEC), 0);
-    assert_int_equal(q.n, qall.n);
-    assert_true(q.n <= h->n);
-    for (int i = 0, j = 0; i < q.n && i < 16; i++, j++) {
-        assert_string_equal(q.d[i].rule_id, qall.d[i].rule_id);
-        while (j < h->n && j < 16 && strcmp(h->d[j].rule_id, q.d[i].rule_id))
-            j++;
-        if (h->n <= 16)
-            assert_true(j < h->n); /* in load order, a subsequence of the spec matches */
-    }
-    return rc;
-}
 
 static mw_sigma_ruleset_t *one_rule(const char *yaml)
 {
@@ -111,7 +40,7 @@ static mw_sigma_ruleset_t *one_rule(const char *yaml)
 static int fires(const mw_sigma_ruleset_t *rs, mw_event_t *ev)
 {
     struct hits h = {0};
-    assert_int_equal(match_both(rs, ev, &h), 0);
+    assert_int_equal(match_all(rs, ev, &h), 0);
     mw_event_free(ev);
     return h.n;
 }
@@ -180,7 +109,7 @@ static void test_hs_prefilter(void **st)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct hits h = {0};
         mw_event_t *ev = mkev("", "CommandLine", cases[i].cmd, "Image", cases[i].image, NULL);
-        assert_int_equal(match_both(rs, ev, &h), 0);
+        assert_int_equal(match_all(rs, ev, &h), 0);
         mw_event_free(ev);
         char got[64] = "";
         for (int k = 0; k < h.n && k < 16; k++) {
@@ -819,7 +748,7 @@ static const char *fired(const mw_sigma_ruleset_t *rs, mw_event_t *ev)
 {
     static char out[1024];
     struct hits h = {0};
-    assert_int_equal(match_both(rs, ev, &h), 0);
+    assert_int_equal(match_all(rs, ev, &h), 0);
     mw_event_free(ev);
     out[0] = '\0';
     for (int i = 0; i < h.n && i < 16; i++) {
@@ -1050,7 +979,7 @@ static void run_case(const char *dir, const char *name)
             continue;
         struct hits h = {0};
         mw_event_t *ev = event_from_json(line);
-        assert_int_equal(match_both(rs, ev, &h), 0);
+        assert_int_equal(match_all(rs, ev, &h), 0);
         mw_event_free(ev);
         if (h.n) {
             char b[16];

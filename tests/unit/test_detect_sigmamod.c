@@ -19,69 +19,16 @@
 #include "mwrasp/log.h"
 #include "mwrasp/sigma.h"
 
-struct hits {
-    int n;
-    char id[8][MW_RULE_ID_MAX];
-};
+#include "unit/sigma_testlib.h"
 
-static int collect(void *ctx, const mw_detection_t *d)
-{
-    struct hits *h = ctx;
-    if (h->n < 8)
-        snprintf(h->id[h->n], sizeof h->id[0], "%s", d->rule_id);
-    h->n++;
-    return 0;
-}
-
-/* Event from NULL-terminated key, value pairs (values may not hold NUL). */
-static mw_event_t *mkev(const char *raw, ...)
-{
-    mw_event_t *ev = mw_event_new(MW_SRC_REPLAY, raw, strlen(raw));
-    assert_non_null(ev);
-    va_list ap;
-    va_start(ap, raw);
-    const char *k;
-    while ((k = va_arg(ap, const char *))) {
-        const char *v = va_arg(ap, const char *);
-        assert_int_equal(mw_event_add_field(ev, k, strlen(k), v, strlen(v)), 0);
-    }
-    va_end(ap);
-    return ev;
-}
-
-/* Number of rules firing; the same with the prefilter off. Frees ev. */
+/* Number of rules firing, checked in every matcher mode (sigma_testlib.h).
+ * Frees ev. */
 static int fires(mw_sigma_ruleset_t *rs, mw_event_t *ev)
 {
-    struct hits a = {0}, b = {0};
-    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &a), 0);
-    sg_disable_prefilter = 1;
-    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &b), 0);
-    sg_disable_prefilter = 0;
-    assert_int_equal(a.n, b.n);
-    struct hits e = {0}; /* without the Hyperscan databases */
-    sg_disable_hs = 1;
-    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &e), 0);
-    sg_disable_hs = 0;
-    assert_int_equal(a.n, e.n);
-    for (int i = 0; i < a.n && i < 8; i++)
-        assert_string_equal(a.id[i], e.id[i]);
-    for (int i = 0; i < a.n && i < 8; i++)
-        assert_string_equal(a.id[i], b.id[i]);
-    /* SQL null semantics: same with and without the prefilter, and never
-     * more than in spec mode (Kleene logic is monotone) */
-    struct hits c = {0}, d = {0};
-    assert_int_equal(mw_sigma_ruleset_set_null_semantics(rs, MW_SIGMA_NULLS_SQL), 0);
-    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &c), 0);
-    sg_disable_prefilter = 1;
-    assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &d), 0);
-    sg_disable_prefilter = 0;
-    assert_int_equal(mw_sigma_ruleset_set_null_semantics(rs, MW_SIGMA_NULLS_SPEC), 0);
-    assert_int_equal(c.n, d.n);
-    assert_true(c.n <= a.n);
-    for (int i = 0; i < c.n && i < 8; i++)
-        assert_string_equal(c.id[i], d.id[i]);
+    struct hits h = {0};
+    assert_int_equal(match_all(rs, ev, &h), 0);
     mw_event_free(ev);
-    return a.n;
+    return h.n;
 }
 
 static mw_sigma_ruleset_t *rule(const char *detection)
