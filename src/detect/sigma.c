@@ -368,7 +368,7 @@ static int pf_other_add(struct sg_prefilter *pf, const struct sg_fcond *fc, uint
     *o = (struct sg_pf_other){.fc = fc, .rule = rule, .has_bloom = 1};
     o->bloom[0] = o->bloom[1] = o->bloom[2] = o->bloom[3] = ~0ull;
     for (uint32_t i = 0; i < fc->nvals; i++) {
-        if (fc->vals[i].op != SG_CONTAINS || fc->vals[i].len < 2) {
+        if ((fc->vals[i].op != SG_CONTAINS && fc->vals[i].op != SG_GLOB) || fc->vals[i].len < 2) {
             o->has_bloom = 0;
             break;
         }

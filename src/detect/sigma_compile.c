@@ -220,6 +220,7 @@ static int finish_value(struct cctx *c, const struct vb *in, int mod, int cased,
         out->s = b;
         out->kinds = k;
         out->len = (uint32_t)o;
+        sg_bloom_glob(b, k, o, out->bloom);
         return 0;
     }
     out->s = b + lo;

@@ -156,30 +156,114 @@ static void slot_hs_free(struct sg_pf_slot *ps)
     ps->hs_db = NULL;
     ps->hs_off = ps->hs_anc = ps->rest = NULL;
     ps->nrest = 0;
+    ps->hs_base = ps->hs_nlit = 0;
 }
 
-void sg_pf_hs_free(struct sg_prefilter *pf)
+/* Calls fn on every value of every field condition and keyword list of the
+ * ruleset (slot SG_SLOT_KW for keywords); stops at the first error. */
+typedef int (*val_fn)(void *ctx, uint32_t slot, struct sg_value *v);
+
+static int walk_values(mw_sigma_ruleset_t *rs, val_fn fn, void *ctx)
 {
-    for (uint32_t i = 0; i < pf->nslots; i++)
-        slot_hs_free(&pf->slots[i]);
-    pf->hs_id = 0;
+    int rc;
+    for (size_t r = 0; r < rs->nrules; r++) {
+        const struct sg_rule *rule = rs->rules[r];
+        for (uint32_t s = 0; s < rule->nsels; s++) {
+            const struct sg_sel *sel = &rule->sels[s];
+            for (uint32_t m = 0; m < sel->nmaps; m++)
+                for (uint32_t c = 0; c < sel->maps[m].n; c++) {
+                    struct sg_fcond *fc = &sel->maps[m].conds[c];
+                    for (uint32_t i = 0; i < fc->nvals; i++)
+                        if ((rc = fn(ctx, fc->slot, &fc->vals[i])))
+                            return rc;
+                }
+            for (uint32_t k = 0; k < sel->nkw; k++)
+                if ((rc = fn(ctx, SG_SLOT_KW, &sel->kw[k])))
+                    return rc;
+        }
+    }
+    return 0;
 }
 
-/* Builds slot ps's database. 0 (also when the slot is too small: no
- * database), MW_ENOMEM, or MW_EINVAL when Hyperscan refused (logged). */
-static int slot_hs_build(struct sg_pf_slot *ps)
+static int val_reset(void *ctx, uint32_t slot, struct sg_value *v)
 {
-    struct lits l = {0};
-    unsigned *flags = NULL, *ids = NULL;
-    int rc = 0;
-    uint32_t nok = 0;
-    for (uint32_t a = 0; a < ps->nother; a++)
-        nok += (uint32_t)anchor_ok(ps->other[a].fc);
-    if (nok == 0 || nok < sg_hs_min_anchors)
+    (void)ctx;
+    (void)slot;
+    v->lit = 0;
+    return 0;
+}
+
+/* Build state: one literal set per slot, plus one for the keywords. */
+struct hsb {
+    struct sg_prefilter *pf;
+    struct lits *l; /* nslots + 1 entries; [nslots] = keywords */
+    uint32_t *nvals; /* literal values per slot (sizing pass) */
+    uint8_t *on; /* slot gets a database */
+    int pass; /* 0: count, 1: intern (v->lit = local id + 1), 2: globalize */
+};
+
+static uint32_t hsb_index(const struct hsb *b, uint32_t slot)
+{
+    return slot == SG_SLOT_KW ? b->pf->nslots : slot < b->pf->nslots ? slot : UINT32_MAX;
+}
+
+static int val_pass(void *ctx, uint32_t slot, struct sg_value *v)
+{
+    struct hsb *b = ctx;
+    uint32_t i = hsb_index(b, slot);
+    if (i == UINT32_MAX || !lit_ok(v))
         return 0;
-    ps->rest = malloc((ps->nother - nok + 1) * sizeof(*ps->rest));
+    if (b->pass == 0) {
+        b->nvals[i]++;
+        return 0;
+    }
+    if (!b->on[i])
+        return 0;
+    if (b->pass == 1) {
+        int64_t id = lits_intern(&b->l[i], v->s, v->len);
+        if (id < 0)
+            return MW_ENOMEM;
+        v->lit = (uint32_t)id + 1;
+        return 0;
+    }
+    uint32_t base = i == b->pf->nslots ? b->pf->kw_base : b->pf->slots[i].hs_base;
+    v->lit += base;
+    return 0;
+}
+
+static int compile_lits(const struct lits *l, hs_database_t **db)
+{
+    unsigned *flags = malloc(((size_t)l->n + 1) * sizeof(*flags));
+    unsigned *ids = malloc(((size_t)l->n + 1) * sizeof(*ids));
+    int rc = 0;
+    if (!flags || !ids) {
+        rc = MW_ENOMEM;
+        goto out;
+    }
+    for (uint32_t i = 0; i < l->n; i++) {
+        flags[i] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+        ids[i] = i;
+    }
+    hs_compile_error_t *cerr = NULL;
+    if (hs_compile_lit_multi(l->s, flags, ids, l->len, l->n, HS_MODE_BLOCK, NULL, db, &cerr) !=
+        HS_SUCCESS) {
+        warn_once("compile error", cerr && cerr->message ? cerr->message : NULL);
+        hs_free_compile_error(cerr);
+        rc = MW_EINVAL;
+    }
+out:
+    free(flags);
+    free(ids);
+    return rc;
+}
+
+/* Anchors of slot ps: literal-only ones get (literal, anchor) pairs in l
+ * (interned first), the others go to rest[]. */
+static int slot_anchors(struct sg_pf_slot *ps, struct lits *l)
+{
+    ps->rest = malloc(((size_t)ps->nother + 1) * sizeof(*ps->rest));
     if (!ps->rest)
-        goto nomem;
+        return MW_ENOMEM;
     for (uint32_t a = 0; a < ps->nother; a++) {
         const struct sg_fcond *fc = ps->other[a].fc;
         if (!anchor_ok(fc)) {
@@ -187,51 +271,115 @@ static int slot_hs_build(struct sg_pf_slot *ps)
             continue;
         }
         for (uint32_t i = 0; i < fc->nvals; i++) {
-            int64_t id = lits_intern(&l, fc->vals[i].s, fc->vals[i].len);
-            if (id < 0 || lits_pair(&l, (uint32_t)id, a))
-                goto nomem;
+            int64_t id = lits_intern(l, fc->vals[i].s, fc->vals[i].len);
+            if (id < 0 || lits_pair(l, (uint32_t)id, a))
+                return MW_ENOMEM;
         }
     }
-    ps->hs_off = calloc((size_t)l.n + 1, sizeof(*ps->hs_off));
-    ps->hs_anc = malloc(((size_t)l.npair + 1) * sizeof(*ps->hs_anc));
-    flags = malloc((size_t)l.n * sizeof(*flags));
-    ids = malloc((size_t)l.n * sizeof(*ids));
-    if (!ps->hs_off || !ps->hs_anc || !flags || !ids)
-        goto nomem;
-    for (uint32_t p = 0; p < l.npair; p++)
-        ps->hs_off[l.pair[p][0] + 1]++;
-    for (uint32_t i = 0; i < l.n; i++) {
+    return 0;
+}
+
+/* Literal -> anchors in CSR form (hs_off over every literal of the slot,
+ * empty for literals no anchor has), then the database. */
+static int slot_finish(struct sg_pf_slot *ps, const struct lits *l)
+{
+    ps->hs_off = calloc((size_t)l->n + 1, sizeof(*ps->hs_off));
+    ps->hs_anc = malloc(((size_t)l->npair + 1) * sizeof(*ps->hs_anc));
+    if (!ps->hs_off || !ps->hs_anc)
+        return MW_ENOMEM;
+    for (uint32_t p = 0; p < l->npair; p++)
+        ps->hs_off[l->pair[p][0] + 1]++;
+    for (uint32_t i = 0; i < l->n; i++)
         ps->hs_off[i + 1] += ps->hs_off[i];
-        flags[i] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
-        ids[i] = i;
-    }
     /* Stable fill (anchors in list order per literal): hs_off[i] is used as
      * the cursor, then restored. */
-    for (uint32_t p = 0; p < l.npair; p++)
-        ps->hs_anc[ps->hs_off[l.pair[p][0]]++] = l.pair[p][1];
-    for (uint32_t i = l.n; i > 0; i--)
+    for (uint32_t p = 0; p < l->npair; p++)
+        ps->hs_anc[ps->hs_off[l->pair[p][0]]++] = l->pair[p][1];
+    for (uint32_t i = l->n; i > 0; i--)
         ps->hs_off[i] = ps->hs_off[i - 1];
     ps->hs_off[0] = 0;
     hs_database_t *db = NULL;
-    hs_compile_error_t *cerr = NULL;
-    if (hs_compile_lit_multi(l.s, flags, ids, l.len, l.n, HS_MODE_BLOCK, NULL, &db, &cerr) !=
-        HS_SUCCESS) {
-        warn_once("compile error", cerr && cerr->message ? cerr->message : NULL);
-        hs_free_compile_error(cerr);
-        rc = MW_EINVAL;
-        goto out;
-    }
+    int rc = compile_lits(l, &db);
     ps->hs_db = db;
-    goto out;
-nomem:
-    rc = MW_ENOMEM;
-out:
-    if (rc)
-        slot_hs_free(ps);
-    free(flags);
-    free(ids);
-    lits_free(&l);
     return rc;
+}
+
+void sg_pf_hs_free(struct sg_prefilter *pf)
+{
+    for (uint32_t i = 0; i < pf->nslots; i++)
+        slot_hs_free(&pf->slots[i]);
+    hs_free_database(pf->kw_db);
+    pf->kw_db = NULL;
+    pf->kw_base = pf->kw_nlit = pf->nlits = 0;
+    pf->hs_id = 0;
+}
+
+static uint32_t align64(uint32_t n)
+{
+    return (n + 63u) & ~63u;
+}
+
+/* A slot gets a database from sg_hs_min_anchors literal-only anchors (the
+ * prefilter's use), or from 4x that many literal values in conditions (the
+ * evaluator's use: a literal the scan did not find is not compared). The
+ * keywords get one from sg_hs_min_anchors literal values. Every literal
+ * value of a slot with a database gets v->lit = 1 + its global id. */
+static int build(mw_sigma_ruleset_t *rs, struct hsb *b)
+{
+    struct sg_prefilter *pf = b->pf;
+    uint32_t n = pf->nslots + 1;
+    int rc;
+    b->pass = 0;
+    if ((rc = walk_values(rs, val_pass, b)))
+        return rc;
+    int any = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t nok = 0;
+        if (i < pf->nslots)
+            for (uint32_t a = 0; a < pf->slots[i].nother; a++)
+                nok += (uint32_t)anchor_ok(pf->slots[i].other[a].fc);
+        uint32_t min = sg_hs_min_anchors ? sg_hs_min_anchors : 1;
+        b->on[i] = (nok > 0 && nok >= min) || (b->nvals[i] > 0 && b->nvals[i] >= 4 * min) ||
+                   (i == pf->nslots && b->nvals[i] >= min && b->nvals[i] > 0);
+        any |= b->on[i];
+    }
+    if (!any)
+        return 0;
+    if (hs_valid_platform() != HS_SUCCESS) {
+        warn_once("this CPU lacks the instructions Hyperscan needs", NULL);
+        return MW_EINVAL;
+    }
+    for (uint32_t i = 0; i < pf->nslots; i++)
+        if (b->on[i] && (rc = slot_anchors(&pf->slots[i], &b->l[i])))
+            return rc;
+    b->pass = 1;
+    if ((rc = walk_values(rs, val_pass, b)))
+        return rc;
+    uint32_t base = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!b->on[i])
+            continue;
+        if (b->l[i].n > UINT32_MAX / 2 - base - 64)
+            return MW_ELIMIT;
+        if (i < pf->nslots) {
+            pf->slots[i].hs_base = base;
+            pf->slots[i].hs_nlit = b->l[i].n;
+            if ((rc = slot_finish(&pf->slots[i], &b->l[i])))
+                return rc;
+        } else {
+            pf->kw_base = base;
+            pf->kw_nlit = b->l[i].n;
+            hs_database_t *db = NULL;
+            rc = compile_lits(&b->l[i], &db);
+            pf->kw_db = db;
+            if (rc)
+                return rc;
+        }
+        base = align64(base + b->l[i].n);
+    }
+    pf->nlits = base;
+    b->pass = 2;
+    return walk_values(rs, val_pass, b);
 }
 
 void sg_pf_hs_build(mw_sigma_ruleset_t *rs)
@@ -239,26 +387,26 @@ void sg_pf_hs_build(mw_sigma_ruleset_t *rs)
     static uint64_t next_id;
     struct sg_prefilter *pf = &rs->pf;
     sg_pf_hs_free(pf);
-    int any = 0;
-    for (uint32_t i = 0; i < pf->nslots; i++)
-        any |= pf->slots[i].nother >= sg_hs_min_anchors && pf->slots[i].nother > 0;
-    if (!any)
-        return;
-    if (hs_valid_platform() != HS_SUCCESS) {
-        warn_once("this CPU lacks the instructions Hyperscan needs", NULL);
-        return;
-    }
-    int built = 0;
-    for (uint32_t i = 0; i < pf->nslots; i++) {
-        int rc = slot_hs_build(&pf->slots[i]);
-        if (rc == MW_ENOMEM)
-            warn_once("out of memory", NULL);
-        if (rc) {
-            sg_pf_hs_free(pf);
-            return;
-        }
-        built |= pf->slots[i].hs_db != NULL;
-    }
-    if (built)
+    walk_values(rs, val_reset, NULL);
+    uint32_t n = pf->nslots + 1;
+    struct hsb b = {.pf = pf};
+    b.l = calloc(n, sizeof(*b.l));
+    b.nvals = calloc(n, sizeof(*b.nvals));
+    b.on = calloc(n, sizeof(*b.on));
+    int rc = b.l && b.nvals && b.on ? build(rs, &b) : MW_ENOMEM;
+    if (rc == MW_ENOMEM)
+        warn_once("out of memory", NULL);
+    else if (rc == MW_ELIMIT)
+        warn_once("too many literals", NULL);
+    if (rc) {
+        sg_pf_hs_free(pf);
+        walk_values(rs, val_reset, NULL);
+    } else if (pf->nlits) {
         pf->hs_id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+    }
+    for (uint32_t i = 0; b.l && i < n; i++)
+        lits_free(&b.l[i]);
+    free(b.l);
+    free(b.nvals);
+    free(b.on);
 }

@@ -74,7 +74,8 @@ struct sg_fref {
 enum sg_kind { SG_K_LIT = 0, SG_K_STAR = 1, SG_K_QMARK = 2 };
 
 struct sg_value {
-    uint64_t bloom[4]; /* SG_CONTAINS: bigram filter of lowercase(s) (sg_bloom) */
+    uint64_t bloom[4]; /* SG_CONTAINS: bigram filter of lowercase(s) (sg_bloom); SG_GLOB:
+                          of its literal runs (sg_bloom_glob) */
     const char *s; /* literal bytes (NUL-terminated), lowercased unless cased */
     const uint8_t *kinds; /* SG_GLOB only: one enum sg_kind per byte of s */
     const void *aux; /* op-specific data (see enum sg_op) */
@@ -83,6 +84,11 @@ struct sg_value {
     uint8_t op; /* enum sg_op */
     uint8_t cased; /* |cased (and |re): compare with the field's original bytes */
     uint8_t cmp; /* SG_NUM: enum sg_cmp */
+    /* 1 + the value's literal id in the prefilter's Hyperscan databases
+     * (sigma_hs.c), or 0: exact/contains/startswith/endswith values of >= 3
+     * bytes on a slot (or the keywords) with a database. When the scan of
+     * this event's field did not report it, the value cannot match. */
+    uint32_t lit;
 };
 
 struct sg_fcond {
@@ -187,6 +193,10 @@ struct sg_pf_slot {
     uint32_t *hs_off, *hs_anc;
     uint32_t nrest;
     uint32_t *rest;
+    /* Every literal value of the slot's field conditions (not only the
+     * anchors') is in the database: literal i of the slot has global id
+     * hs_base + i (scratch bitset), i < hs_nlit. */
+    uint32_t hs_base, hs_nlit;
 };
 struct sg_prefilter {
     struct sg_pf_exact *ht;
@@ -195,7 +205,10 @@ struct sg_prefilter {
     uint32_t nslots;
     uint32_t *always;
     uint32_t nalways, alwayscap;
-    uint64_t hs_id; /* != 0: some slot has a database; unique per build */
+    uint64_t hs_id; /* != 0: some database was built; unique per build */
+    void *kw_db; /* hs_database_t * of the keyword literals, or NULL */
+    uint32_t kw_base, kw_nlit; /* their global ids: kw_base + i */
+    uint32_t nlits; /* global ids < nlits (each database's range 64-aligned) */
 };
 
 struct mw_sigma_ruleset {
@@ -267,6 +280,10 @@ extern int sg_disable_hs;
 /* 256-bit bigram filter: out has every bit of s's byte pairs set
  * (sigma_match.c). A substring's bits are a subset of the text's. */
 void sg_bloom(const char *s, size_t n, uint64_t out[4]);
+/* The same filter for a glob: the ASCII-lowercased pairs of adjacent
+ * literal bytes (kinds[i] == SG_K_LIT), so a subset of the filter of any
+ * text the glob matches, cased or not. */
+void sg_bloom_glob(const char *s, const uint8_t *kinds, size_t n, uint64_t out[4]);
 
 /* Test knob (sigma_match.c): when set, every rule is evaluated, so tests
  * can check that the prefilter never changes a result. Not thread-safe. */

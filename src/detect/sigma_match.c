@@ -18,6 +18,7 @@ struct sg_slotval {
     uint32_t gen; /* == scratch gen: present in the current event */
     uint32_t len;
     uint32_t bloom_gen; /* == gen: bloom is computed for this event */
+    uint32_t hs_gen; /* == gen: the slot's literal bits (lbits) are this event's */
     uint64_t bloom[4];
     const char *val; /* event's value */
     const char *lower; /* lowercased copy in scratch->buf, or NULL */
@@ -42,7 +43,19 @@ struct mw_sigma_scratch {
                           is set at most once per event) */
     hs_scratch_t *hs; /* sized for the databases of the ruleset build hs_id */
     uint64_t hs_id;
+    uint64_t *lbits; /* bit per literal id: the scan found it (sg_value.lit) */
+    size_t nlbits; /* words */
+    const struct sg_prefilter *pf; /* this event's ruleset, and */
+    int use_hs; /* whether its databases are scanned for this event */
+    uint32_t kwlit_gen; /* == gen: the keyword literal bits are this event's */
+    uint32_t kwbloom_gen; /* == gen: kw_bloom is this event's */
 };
+
+static int lit_seen(const mw_sigma_scratch_t *sc, uint32_t lit)
+{
+    uint32_t id = lit - 1;
+    return (int)(sc->lbits[id >> 6] >> (id & 63) & 1);
+}
 
 static const unsigned char lower_tab[256] = {
 #define R(b) (unsigned char)((b) >= 'A' && (b) <= 'Z' ? (b) + 32 : (b))
@@ -64,12 +77,40 @@ void sg_lower(char *dst, const char *src, size_t n)
         d[i] = lower_tab[s[i]];
 }
 
+static inline unsigned bloom_bit(unsigned a, unsigned b)
+{
+    return (a * 0x9du ^ b * 0x3bu) & 255u;
+}
+
+/* The four words stay in registers (selects, no store per byte: a
+ * read-modify-write of out[h >> 6] chained through memory was ~3x slower). */
 void sg_bloom(const char *s, size_t n, uint64_t out[4])
+{
+    const unsigned char *u = (const unsigned char *)s;
+    uint64_t b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        unsigned h = bloom_bit(u[i], u[i + 1]);
+        uint64_t bit = 1ull << (h & 63);
+        unsigned q = h >> 6;
+        b0 |= q == 0 ? bit : 0;
+        b1 |= q == 1 ? bit : 0;
+        b2 |= q == 2 ? bit : 0;
+        b3 |= q == 3 ? bit : 0;
+    }
+    out[0] = b0;
+    out[1] = b1;
+    out[2] = b2;
+    out[3] = b3;
+}
+
+void sg_bloom_glob(const char *s, const uint8_t *kinds, size_t n, uint64_t out[4])
 {
     const unsigned char *u = (const unsigned char *)s;
     out[0] = out[1] = out[2] = out[3] = 0;
     for (size_t i = 0; i + 1 < n; i++) {
-        unsigned h = ((unsigned)u[i] * 0x9du ^ (unsigned)u[i + 1] * 0x3bu) & 255u;
+        if (kinds[i] != SG_K_LIT || kinds[i + 1] != SG_K_LIT)
+            continue;
+        unsigned h = bloom_bit(lower_tab[u[i]], lower_tab[u[i + 1]]);
         out[h >> 6] |= 1ull << (h & 63);
     }
 }
@@ -104,6 +145,7 @@ void mw_sigma_scratch_free(mw_sigma_scratch_t *s)
     free(s->buf);
     free(s->cand);
     free(s->kwf);
+    free(s->lbits);
     pcre2_match_data_free(s->md);
     hs_free_scratch(s->hs);
     free(s);
@@ -145,11 +187,12 @@ static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
         sc->cand = nc;
         sc->ncand = nw;
     }
-    memset(sc->cand, 0, nw * sizeof(*sc->cand));
+    if (nw) /* no rules: cand may be NULL */
+        memset(sc->cand, 0, nw * sizeof(*sc->cand));
     if (++sc->gen == 0) {
-        sc->kw_gen = 0;
+        sc->kw_gen = sc->kwlit_gen = sc->kwbloom_gen = 0;
         for (uint32_t i = 0; i < sc->nslots; i++)
-            sc->slots[i].gen = sc->slots[i].bloom_gen = 0;
+            sc->slots[i].gen = sc->slots[i].bloom_gen = sc->slots[i].hs_gen = 0;
         sc->gen = 1;
     }
     size_t need = (size_t)ev->raw_len + 1;
@@ -323,6 +366,10 @@ static int str_op(int op, const char *s, size_t len, const char *v, size_t vl)
 static int value_match(mw_sigma_scratch_t *sc, const struct sg_value *v, struct sg_slotval *sv)
 {
     uint32_t len = sv->len;
+    /* The slot's scan did not find this literal, in any case: no
+     * exact/contains/startswith/endswith comparison of it can hold. */
+    if (v->lit && sv->hs_gen == sc->gen && !lit_seen(sc, v->lit))
+        return 0;
     const char *s = v->cased ? sv->val : sv_lower(sc, sv);
     switch (v->op) {
     case SG_CONTAINS:
@@ -345,6 +392,15 @@ static int value_match(mw_sigma_scratch_t *sc, const struct sg_value *v, struct 
     case SG_ENDSWITH:
         return str_op(v->op, s, len, v->s, v->len);
     case SG_GLOB:
+        if (sv->bloom_gen != sc->gen) {
+            sg_bloom(sv_lower(sc, sv), len, sv->bloom);
+            sv->bloom_gen = sc->gen;
+        }
+        if ((sv->bloom[0] & v->bloom[0]) != v->bloom[0] ||
+            (sv->bloom[1] & v->bloom[1]) != v->bloom[1] ||
+            (sv->bloom[2] & v->bloom[2]) != v->bloom[2] ||
+            (sv->bloom[3] & v->bloom[3]) != v->bloom[3])
+            return 0;
         return glob_match(v, s, len);
     case SG_NULL:
         return len == 0;
@@ -398,8 +454,24 @@ static int values_match(mw_sigma_scratch_t *sc, const struct sg_fcond *fc, struc
     return 1;
 }
 
+static int kw_hit(unsigned int id, unsigned long long from, unsigned long long to,
+                  unsigned int flags, void *ctx)
+{
+    (void)from;
+    (void)to;
+    (void)flags;
+    mw_sigma_scratch_t *sc = ctx;
+    uint32_t g = sc->pf->kw_base + id;
+    sc->lbits[g >> 6] |= 1ull << (g & 63);
+    return 0;
+}
+
 /* Keywords: every field value of the event, or its raw text if it has no
- * fields. Made once per event. */
+ * fields. Made once per event: the fields are lowercased one after the
+ * other into the scratch buffer, and that run of text is scanned once with
+ * the keyword database. Text between the fields (other lowercased copies,
+ * NULs) can only add hits, never hide one: a keyword literal the scan does
+ * not report is in no field. */
 static void kw_fields(mw_sigma_scratch_t *sc)
 {
     if (sc->kw_gen == sc->gen)
@@ -415,16 +487,45 @@ static void kw_fields(mw_sigma_scratch_t *sc)
         sc->kwf[n++] = (struct sg_slotval){.val = ev->fields[i].val, .len = ev->fields[i].val_len};
     sc->nkwf = n;
     sc->kw_gen = sc->gen;
-    /* Union of the fields' bigram filters: a contains value whose bigrams
-     * are not all in it is in no field. */
+    size_t start = sc->bufused;
+    for (uint32_t f = 0; f < n; f++)
+        sv_lower(sc, &sc->kwf[f]);
+    const struct sg_prefilter *pf = sc->pf;
+    if (sc->use_hs && pf->kw_db) {
+        uint32_t w0 = pf->kw_base >> 6, w1 = (pf->kw_base + pf->kw_nlit + 63) >> 6;
+        memset(sc->lbits + w0, 0, (size_t)(w1 - w0) * sizeof(*sc->lbits));
+        size_t len = sc->bufused - start;
+        if (len == 0 || (len <= UINT32_MAX && hs_scan(pf->kw_db, sc->buf + start, (unsigned)len, 0,
+                                                      sc->hs, kw_hit, sc) == HS_SUCCESS))
+            sc->kwlit_gen = sc->gen;
+    }
+}
+
+static void kw_bloom(mw_sigma_scratch_t *sc)
+{
+    sc->kwbloom_gen = sc->gen;
     sc->kw_bloom[0] = sc->kw_bloom[1] = sc->kw_bloom[2] = sc->kw_bloom[3] = 0;
-    for (uint32_t f = 0; f < n; f++) {
+    for (uint32_t f = 0; f < sc->nkwf; f++) {
         struct sg_slotval *sv = &sc->kwf[f];
-        sg_bloom(sv_lower(sc, sv), sv->len, sv->bloom);
-        sv->bloom_gen = sc->gen;
+        if (sv->bloom_gen != sc->gen) {
+            sg_bloom(sv_lower(sc, sv), sv->len, sv->bloom);
+            sv->bloom_gen = sc->gen;
+        }
         for (int k = 0; k < 4; k++)
             sc->kw_bloom[k] |= sv->bloom[k];
     }
+}
+
+/* Union of the fields' bigram filters (made on first use): 1 if v's
+ * bigrams are not all in it, so that v is in no field. */
+static int kw_bloom_lacks(mw_sigma_scratch_t *sc, const struct sg_value *v)
+{
+    if (sc->kwbloom_gen != sc->gen)
+        kw_bloom(sc);
+    return (sc->kw_bloom[0] & v->bloom[0]) != v->bloom[0] ||
+           (sc->kw_bloom[1] & v->bloom[1]) != v->bloom[1] ||
+           (sc->kw_bloom[2] & v->bloom[2]) != v->bloom[2] ||
+           (sc->kw_bloom[3] & v->bloom[3]) != v->bloom[3];
 }
 
 /* A keyword value matches if it matches one field. With |all, every group
@@ -436,12 +537,12 @@ static int kw_match(mw_sigma_scratch_t *sc, const struct sg_value *vals, uint32_
         uint32_t g = vals[i].grp, hit = 0;
         for (; i < nvals && vals[i].grp == g; i++) {
             const struct sg_value *v = &vals[i];
-            if (v->op == SG_CONTAINS && v->len > 1 &&
-                ((sc->kw_bloom[0] & v->bloom[0]) != v->bloom[0] ||
-                 (sc->kw_bloom[1] & v->bloom[1]) != v->bloom[1] ||
-                 (sc->kw_bloom[2] & v->bloom[2]) != v->bloom[2] ||
-                 (sc->kw_bloom[3] & v->bloom[3]) != v->bloom[3]))
+            if (v->lit && sc->kwlit_gen == sc->gen) {
+                if (!lit_seen(sc, v->lit))
+                    continue; /* in no field */
+            } else if (v->op == SG_CONTAINS && v->len > 1 && kw_bloom_lacks(sc, v)) {
                 continue; /* in no field */
+            }
             for (uint32_t f = 0; f < sc->nkwf && !hit; f++)
                 hit = value_match(sc, v, &sc->kwf[f]);
         }
@@ -662,7 +763,8 @@ struct hs_ctx {
     struct sg_slotval *sv;
 };
 
-/* Literal id occurs in the field: its anchors may hold, confirm them. */
+/* Literal id occurs in the field: set its bit; its anchors may hold,
+ * confirm them. */
 static int hs_hit(unsigned int id, unsigned long long from, unsigned long long to,
                   unsigned int flags, void *ctx)
 {
@@ -670,6 +772,8 @@ static int hs_hit(unsigned int id, unsigned long long from, unsigned long long t
     (void)to;
     (void)flags;
     const struct hs_ctx *c = ctx;
+    uint32_t g = c->ps->hs_base + id;
+    c->sc->lbits[g >> 6] |= 1ull << (g & 63);
     for (uint32_t k = c->ps->hs_off[id]; k < c->ps->hs_off[id + 1]; k++)
         pf_check(c->sc, &c->ps->other[c->ps->hs_anc[k]], c->sv);
     return 0;
@@ -686,6 +790,17 @@ static int hs_ready(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
     for (uint32_t i = 0; i < pf->nslots; i++)
         if (pf->slots[i].hs_db && hs_alloc_scratch(pf->slots[i].hs_db, &sc->hs) != HS_SUCCESS)
             return 0; /* memory: this event is prefiltered one by one */
+    if (pf->kw_db && hs_alloc_scratch(pf->kw_db, &sc->hs) != HS_SUCCESS)
+        return 0;
+    size_t nw = (size_t)pf->nlits / 64 + 1;
+    if (nw > sc->nlbits) {
+        uint64_t *nb = calloc(nw, sizeof(*nb));
+        if (!nb)
+            return 0;
+        free(sc->lbits);
+        sc->lbits = nb;
+        sc->nlbits = nw;
+    }
     sc->hs_id = pf->hs_id;
     return 1;
 }
@@ -695,6 +810,8 @@ static void prefilter(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
 {
     const struct sg_prefilter *pf = &rs->pf;
     int use_hs = hs_ready(rs, sc);
+    sc->pf = pf;
+    sc->use_hs = use_hs;
     for (uint32_t i = 0; i < pf->nalways; i++)
         sc->cand[pf->always[i] >> 6] |= 1ull << (pf->always[i] & 63);
     for (uint32_t p = 0; p < sc->npresent; p++) {
@@ -717,8 +834,11 @@ static void prefilter(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
         }
         if (use_hs && ps->hs_db) {
             struct hs_ctx c = {.sc = sc, .ps = ps, .sv = sv};
+            uint32_t w0 = ps->hs_base >> 6, w1 = (ps->hs_base + ps->hs_nlit + 63) >> 6;
+            memset(sc->lbits + w0, 0, (size_t)(w1 - w0) * sizeof(*sc->lbits));
             if (sv->len == 0 ||
                 hs_scan(ps->hs_db, sv->val, sv->len, 0, sc->hs, hs_hit, &c) == HS_SUCCESS) {
+                sv->hs_gen = sc->gen;
                 for (uint32_t o = 0; o < ps->nrest; o++)
                     pf_check(sc, &ps->other[ps->rest[o]], sv);
                 continue;

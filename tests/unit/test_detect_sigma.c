@@ -123,6 +123,71 @@ static void test_hs_prefilter(void **st)
     mw_sigma_ruleset_free(rs);
 }
 
+/* The scan's literal bits in the evaluator (sigma_hs.c, value_match) and the
+ * keyword database: a literal the scan did not report is false, one it
+ * reported is still compared (place, case), in filters under `not` (no
+ * anchors there) and in keywords; globs' bigram filter only rejects texts
+ * lacking one of their literal pairs. Expected results worked out by hand. */
+static void test_hs_literal_bits(void **st)
+{
+    (void)st;
+    static const char y[] =
+        "title: G\nid: g\ndetection:\n  s:\n    CommandLine|contains: 'run'\n"
+        "  f:\n    CommandLine|endswith: 'safe.exe'\n"
+        "  g:\n    CommandLine|contains|cased: 'QuIeT'\n"
+        "  condition: s and not f and not g\n"
+        "---\n"
+        "title: K\nid: k\ndetection:\n  kw:\n    - 'needle'\n    - 'haystack'\n"
+        "  condition: kw\n"
+        "---\n"
+        "title: W\nid: w\ndetection:\n  s:\n    Image: 'c:\\\\win*\\\\sys?em32\\\\*.exe'\n"
+        "  condition: s\n";
+    mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
+    assert_non_null(rs);
+    assert_int_equal(mw_sigma_add_string(rs, y, strlen(y), "bits.yml"), 0);
+    assert_int_equal(mw_sigma_count(rs), 3);
+    assert_non_null(rs->pf.kw_db); /* sg_hs_min_anchors = 1: one keyword literal is enough */
+    int32_t cl = sg_fields_find(&rs->fields, "CommandLine", 11);
+    assert_true(cl >= 0);
+    assert_non_null(rs->pf.slots[cl].hs_db);
+    assert_int_equal(rs->pf.slots[cl].hs_nlit, 3); /* run, safe.exe, quiet */
+    struct {
+        const char *cmd, *image;
+        const char *ids;
+    } cases[] = {
+        {"run x", "i", "g"},
+        {"RUN safe.exe", "i", ""},
+        {"run safe.exe.bak", "i", "g"}, /* endswith: found but not at the end */
+        {"run SAFE.EXE", "i", ""},
+        {"run QuIeT", "i", ""},
+        {"run quiet", "i", "g"}, /* cased: found caselessly, compared cased */
+        {"a Needle in", "i", "k"},
+        {"nee", "dle", ""}, /* not across fields */
+        {"x", "the HAYSTACK", "k"},
+        {"x", "C:\\Windows\\System32\\cmd.exe", "w"},
+        {"x", "C:\\Windows\\System32\\cmd.dll", ""},
+        {"x", "C:\\Win\\Sys-em32\\a.exe", "w"},
+        {"x", "D:\\Win\\Sys-em32\\a.exe", ""},
+        {"", "", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct hits h = {0};
+        mw_event_t *ev = mkev("", "CommandLine", cases[i].cmd, "Image", cases[i].image, NULL);
+        assert_int_equal(match_all(rs, ev, &h), 0);
+        mw_event_free(ev);
+        char got[64] = "";
+        for (int k = 0; k < h.n && k < 16; k++) {
+            if (k)
+                strcat(got, ",");
+            strncat(got, h.d[k].rule_id, 8);
+        }
+        if (strcmp(got, cases[i].ids))
+            fail_msg("'%s' / '%s': fired '%s', expected '%s'", cases[i].cmd, cases[i].image, got,
+                     cases[i].ids);
+    }
+    mw_sigma_ruleset_free(rs);
+}
+
 static void test_modifiers(void **st)
 {
     (void)st;
@@ -1026,6 +1091,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_modifiers),
         cmocka_unit_test(test_hs_prefilter),
+        cmocka_unit_test(test_hs_literal_bits),
         cmocka_unit_test(test_wildcards),
         cmocka_unit_test(test_case_and_numbers),
         cmocka_unit_test(test_lists),
