@@ -77,6 +77,9 @@ struct lits {
     uint32_t htcap;
     uint32_t (*pair)[2];
     uint32_t npair, paircap;
+    uint32_t (*fpair)[2]; /* (literal, field condition) */
+    uint32_t nfpair, fpaircap;
+    uint32_t nfc; /* field conditions made only of this slot's literals */
 };
 
 static void lits_free(struct lits *l)
@@ -85,6 +88,7 @@ static void lits_free(struct lits *l)
     free(l->len);
     free(l->ht);
     free(l->pair);
+    free(l->fpair);
 }
 
 /* Literal id of s (added if new), or -1 on memory failure. */
@@ -131,6 +135,22 @@ static int64_t lits_intern(struct lits *l, const char *s, size_t n)
     return l->n++;
 }
 
+static int pairs_add(uint32_t (**arr)[2], uint32_t *n, uint32_t *cap, uint32_t a, uint32_t b)
+{
+    if (*n == *cap) {
+        uint32_t nc = *cap ? *cap * 2 : 64;
+        uint32_t(*np)[2] = realloc(*arr, nc * sizeof(*np));
+        if (!np)
+            return MW_ENOMEM;
+        *arr = np;
+        *cap = nc;
+    }
+    (*arr)[*n][0] = a;
+    (*arr)[*n][1] = b;
+    (*n)++;
+    return 0;
+}
+
 static int lits_pair(struct lits *l, uint32_t lit, uint32_t anc)
 {
     if (l->npair == l->paircap) {
@@ -153,10 +173,12 @@ static void slot_hs_free(struct sg_pf_slot *ps)
     free(ps->hs_off);
     free(ps->hs_anc);
     free(ps->rest);
+    free(ps->fc_off);
+    free(ps->fc_ids);
     ps->hs_db = NULL;
-    ps->hs_off = ps->hs_anc = ps->rest = NULL;
+    ps->hs_off = ps->hs_anc = ps->rest = ps->fc_off = ps->fc_ids = NULL;
     ps->nrest = 0;
-    ps->hs_base = ps->hs_nlit = 0;
+    ps->hs_base = ps->hs_nlit = ps->hs_nfc = 0;
 }
 
 /* Calls fn on every value of every field condition and keyword list of the
@@ -190,6 +212,33 @@ static int val_reset(void *ctx, uint32_t slot, struct sg_value *v)
     (void)ctx;
     (void)slot;
     v->lit = 0;
+    return 0;
+}
+
+/* Calls fn on every field condition on a field (not keywords). */
+typedef int (*fc_fn)(void *ctx, struct sg_fcond *fc);
+
+static int walk_fconds(mw_sigma_ruleset_t *rs, fc_fn fn, void *ctx)
+{
+    int rc;
+    for (size_t r = 0; r < rs->nrules; r++) {
+        const struct sg_rule *rule = rs->rules[r];
+        for (uint32_t s = 0; s < rule->nsels; s++) {
+            const struct sg_sel *sel = &rule->sels[s];
+            for (uint32_t m = 0; m < sel->nmaps; m++)
+                for (uint32_t c = 0; c < sel->maps[m].n; c++)
+                    if (sel->maps[m].conds[c].slot != SG_SLOT_KW &&
+                        (rc = fn(ctx, &sel->maps[m].conds[c])))
+                        return rc;
+        }
+    }
+    return 0;
+}
+
+static int fc_reset(void *ctx, struct sg_fcond *fc)
+{
+    (void)ctx;
+    fc->fid = 0;
     return 0;
 }
 
@@ -228,6 +277,57 @@ static int val_pass(void *ctx, uint32_t slot, struct sg_value *v)
     }
     uint32_t base = i == b->pf->nslots ? b->pf->kw_base : b->pf->slots[i].hs_base;
     v->lit += base;
+    return 0;
+}
+
+/* Field conditions all of whose values have literal ids (after pass 1: local
+ * ids): pass 3 gives them a local id and (literal, condition) pairs; pass 4
+ * makes fc->fid global (1 + id). */
+static int fc_pass(void *ctx, struct sg_fcond *fc)
+{
+    struct hsb *b = ctx;
+    uint32_t i = hsb_index(b, fc->slot);
+    if (i == UINT32_MAX || !b->on[i] || fc->nvals == 0)
+        return 0;
+    if (b->pass == 4) {
+        if (fc->fid)
+            fc->fid += b->pf->slots[i].hs_base + b->pf->slots[i].hs_nlit;
+        return 0;
+    }
+    for (uint32_t k = 0; k < fc->nvals; k++)
+        if (!fc->vals[k].lit)
+            return 0;
+    struct lits *l = &b->l[i];
+    uint32_t id = l->nfc++;
+    for (uint32_t k = 0; k < fc->nvals; k++)
+        if (pairs_add(&l->fpair, &l->nfpair, &l->fpaircap, fc->vals[k].lit - 1, id))
+            return MW_ENOMEM;
+    fc->fid = id + 1;
+    return 0;
+}
+
+/* CSR of (literal -> field conditions) pairs over nlit literals. */
+static int csr(uint32_t (*pair)[2], uint32_t npair, uint32_t nlit, uint32_t **off_out,
+               uint32_t **ids_out)
+{
+    uint32_t *off = calloc((size_t)nlit + 1, sizeof(*off));
+    uint32_t *ids = malloc(((size_t)npair + 1) * sizeof(*ids));
+    if (!off || !ids) {
+        free(off);
+        free(ids);
+        return MW_ENOMEM;
+    }
+    for (uint32_t p = 0; p < npair; p++)
+        off[pair[p][0] + 1]++;
+    for (uint32_t i = 0; i < nlit; i++)
+        off[i + 1] += off[i];
+    for (uint32_t p = 0; p < npair; p++)
+        ids[off[pair[p][0]]++] = pair[p][1];
+    for (uint32_t i = nlit; i > 0; i--)
+        off[i] = off[i - 1];
+    off[0] = 0;
+    *off_out = off;
+    *ids_out = ids;
     return 0;
 }
 
@@ -355,16 +455,22 @@ static int build(mw_sigma_ruleset_t *rs, struct hsb *b)
     b->pass = 1;
     if ((rc = walk_values(rs, val_pass, b)))
         return rc;
+    b->pass = 3;
+    if ((rc = walk_fconds(rs, fc_pass, b)))
+        return rc;
     uint32_t base = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (!b->on[i])
             continue;
-        if (b->l[i].n > UINT32_MAX / 2 - base - 64)
+        if ((uint64_t)base + b->l[i].n + b->l[i].nfc + 64 > UINT32_MAX / 2)
             return MW_ELIMIT;
         if (i < pf->nslots) {
-            pf->slots[i].hs_base = base;
-            pf->slots[i].hs_nlit = b->l[i].n;
-            if ((rc = slot_finish(&pf->slots[i], &b->l[i])))
+            struct sg_pf_slot *ps = &pf->slots[i];
+            ps->hs_base = base;
+            ps->hs_nlit = b->l[i].n;
+            ps->hs_nfc = b->l[i].nfc;
+            if ((rc = slot_finish(ps, &b->l[i])) ||
+                (rc = csr(b->l[i].fpair, b->l[i].nfpair, b->l[i].n, &ps->fc_off, &ps->fc_ids)))
                 return rc;
         } else {
             pf->kw_base = base;
@@ -375,11 +481,14 @@ static int build(mw_sigma_ruleset_t *rs, struct hsb *b)
             if (rc)
                 return rc;
         }
-        base = align64(base + b->l[i].n);
+        base = align64(base + b->l[i].n + b->l[i].nfc); /* nfc = 0 for the keywords */
     }
     pf->nlits = base;
     b->pass = 2;
-    return walk_values(rs, val_pass, b);
+    if ((rc = walk_values(rs, val_pass, b)))
+        return rc;
+    b->pass = 4;
+    return walk_fconds(rs, fc_pass, b);
 }
 
 void sg_pf_hs_build(mw_sigma_ruleset_t *rs)
@@ -388,6 +497,7 @@ void sg_pf_hs_build(mw_sigma_ruleset_t *rs)
     struct sg_prefilter *pf = &rs->pf;
     sg_pf_hs_free(pf);
     walk_values(rs, val_reset, NULL);
+    walk_fconds(rs, fc_reset, NULL);
     uint32_t n = pf->nslots + 1;
     struct hsb b = {.pf = pf};
     b.l = calloc(n, sizeof(*b.l));
@@ -401,6 +511,7 @@ void sg_pf_hs_build(mw_sigma_ruleset_t *rs)
     if (rc) {
         sg_pf_hs_free(pf);
         walk_values(rs, val_reset, NULL);
+        walk_fconds(rs, fc_reset, NULL);
     } else if (pf->nlits) {
         pf->hs_id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
     }

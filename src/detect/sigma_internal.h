@@ -98,6 +98,10 @@ struct sg_fcond {
     uint32_t ngrp; /* rule values before expansion (windash, base64offset) */
     uint8_t all; /* |all: every group must have a matching value */
     uint8_t has_null; /* a null value: missing field matches */
+    /* 1 + the condition's id in the scan bitset (sigma_hs.c), or 0: every
+     * value has a literal id; the scan sets the bit when one of them is
+     * found. Present field, bit clear: no value can match. */
+    uint32_t fid;
 };
 
 struct sg_map {
@@ -197,6 +201,10 @@ struct sg_pf_slot {
      * anchors') is in the database: literal i of the slot has global id
      * hs_base + i (scratch bitset), i < hs_nlit. */
     uint32_t hs_base, hs_nlit;
+    /* Field conditions with an id (sg_fcond.fid): hs_base + hs_nlit + j,
+     * j < hs_nfc; literal i sets those of fc_ids[fc_off[i]..fc_off[i+1]). */
+    uint32_t hs_nfc;
+    uint32_t *fc_off, *fc_ids;
 };
 struct sg_prefilter {
     struct sg_pf_exact *ht;

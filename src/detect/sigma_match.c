@@ -437,6 +437,8 @@ static int value_match(mw_sigma_scratch_t *sc, const struct sg_value *v, struct 
  * values one rule value expanded to) must have a matching value. */
 static int values_match(mw_sigma_scratch_t *sc, const struct sg_fcond *fc, struct sg_slotval *sv)
 {
+    if (fc->fid && sv->hs_gen == sc->gen && !lit_seen(sc, fc->fid))
+        return 0; /* none of its literals occurs in the field */
     if (!fc->all) {
         for (uint32_t i = 0; i < fc->nvals; i++)
             if (value_match(sc, &fc->vals[i], sv))
@@ -648,6 +650,8 @@ static int fcond3(mw_sigma_scratch_t *sc, const struct sg_fcond *fc)
     struct sg_slotval *sv = &sc->slots[fc->slot];
     if (sv->gen != sc->gen)
         sv = NULL;
+    else if (fc->fid && sv->hs_gen == sc->gen && !lit_seen(sc, fc->fid))
+        return T3_F; /* present, and none of its literals occurs in it */
     int res = T3_T;
     for (uint32_t i = 0; i < fc->nvals;) {
         uint32_t g = fc->vals[i].grp;
@@ -772,8 +776,14 @@ static int hs_hit(unsigned int id, unsigned long long from, unsigned long long t
     (void)to;
     (void)flags;
     const struct hs_ctx *c = ctx;
-    uint32_t g = c->ps->hs_base + id;
-    c->sc->lbits[g >> 6] |= 1ull << (g & 63);
+    const struct sg_pf_slot *ps = c->ps;
+    uint64_t *bits = c->sc->lbits;
+    uint32_t g = ps->hs_base + id, fb = ps->hs_base + ps->hs_nlit;
+    bits[g >> 6] |= 1ull << (g & 63);
+    for (uint32_t k = ps->fc_off[id]; k < ps->fc_off[id + 1]; k++) {
+        uint32_t f = fb + ps->fc_ids[k];
+        bits[f >> 6] |= 1ull << (f & 63);
+    }
     for (uint32_t k = c->ps->hs_off[id]; k < c->ps->hs_off[id + 1]; k++)
         pf_check(c->sc, &c->ps->other[c->ps->hs_anc[k]], c->sv);
     return 0;
@@ -834,7 +844,7 @@ static void prefilter(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
         }
         if (use_hs && ps->hs_db) {
             struct hs_ctx c = {.sc = sc, .ps = ps, .sv = sv};
-            uint32_t w0 = ps->hs_base >> 6, w1 = (ps->hs_base + ps->hs_nlit + 63) >> 6;
+            uint32_t w0 = ps->hs_base >> 6, w1 = (ps->hs_base + ps->hs_nlit + ps->hs_nfc + 63) >> 6;
             memset(sc->lbits + w0, 0, (size_t)(w1 - w0) * sizeof(*sc->lbits));
             if (sv->len == 0 ||
                 hs_scan(ps->hs_db, sv->val, sv->len, 0, sc->hs, hs_hit, &c) == HS_SUCCESS) {
