@@ -33,7 +33,7 @@
 #define LIST_LIMIT_MAX 1000
 #define PAGE_SIZE 16384 /* new databases only; measured, docs/internals/store.md */
 #define CKPT_BYTES (8 << 20) /* WAL size that wakes the checkpointer */
-#define CKPT_HARD_BYTES (64 << 20) /* WAL size at which the writer checkpoints */
+#define CKPT_HARD_BYTES (256 << 20) /* WAL size at which the writer checkpoints */
 
 /* Writer statements. */
 enum {
