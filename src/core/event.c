@@ -249,11 +249,58 @@ static _Atomic(struct intern_entry *) g_intern[INTERN_SLOTS];
 static pthread_mutex_t g_intern_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned g_intern_count;
 
+/* Hash of a key for the intern table: 8 bytes at a time (field names are
+ * hashed for every field of every event), finished with the MurmurHash3
+ * 64-bit finalizer, and seeded per process so that the probe sequences of
+ * this capped table cannot be precomputed from outside. */
+static uint64_t g_intern_seed;
+static pthread_once_t g_intern_once = PTHREAD_ONCE_INIT;
+
+static void intern_seed_init(void)
+{
+    uint64_t s = 0;
+    FILE *fp = fopen("/dev/urandom", "rb");
+    if (fp) {
+        if (fread(&s, sizeof s, 1, fp) != 1)
+            s = 0;
+        fclose(fp);
+    }
+    g_intern_seed = s ^ (uint64_t)mw_now_mono_ns() ^ 0x9E3779B97F4A7C15ULL;
+}
+
+static uint64_t fmix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    return k;
+}
+
+static uint32_t intern_hash(const char *key, size_t len)
+{
+    uint64_t h = g_intern_seed ^ ((uint64_t)len * 0x9E3779B97F4A7C15ULL);
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, key + i, 8);
+        h = fmix64(h ^ w);
+    }
+    if (i < len) {
+        uint64_t w = 0;
+        memcpy(&w, key + i, len - i);
+        h = fmix64(h ^ w ^ 0x1);
+    }
+    return (uint32_t)(h ^ (h >> 32));
+}
+
 const char *mw_intern(const char *key, size_t len)
 {
     if (len == 0 || len > 255)
         return NULL;
-    uint32_t h = mw_hash32(key, len);
+    pthread_once(&g_intern_once, intern_seed_init);
+    uint32_t h = intern_hash(key, len);
     size_t i = h & (INTERN_SLOTS - 1);
     for (size_t probes = 0; probes < INTERN_SLOTS; probes++) {
         struct intern_entry *e = atomic_load_explicit(&g_intern[i], memory_order_acquire);
