@@ -490,7 +490,8 @@ static int dump_value(struct js *j, int depth, int capture)
 static int key_rank(const char *k, size_t n, const char *const *keys, int nkeys)
 {
     for (int i = 0; i < nkeys; i++) {
-        if (strlen(keys[i]) == n && memcmp(keys[i], k, n) == 0)
+        /* first byte before strlen: most member names fail there */
+        if (keys[i][0] == k[0] && strlen(keys[i]) == n && memcmp(keys[i], k, n) == 0)
             return i;
     }
     return NO_RANK;
