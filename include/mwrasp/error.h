@@ -21,6 +21,8 @@ enum {
     MW_ELIMIT = -10, /* a configured limit (fields, keys, rules) reached */
     MW_EEXIST = -11, /* already exists */
     MW_ECONFIG = -12, /* invalid configuration */
+    MW_EVERIFY = -13, /* signature or authentication tag does not verify */
+    MW_ECRYPTO = -14, /* crypto library or random source failed */
 };
 
 /* Static English text for an MW_E* code; never NULL. */

@@ -30,6 +30,10 @@ const char *mw_strerror(int err)
         return "already exists";
     case MW_ECONFIG:
         return "invalid configuration";
+    case MW_EVERIFY:
+        return "verification failed";
+    case MW_ECRYPTO:
+        return "cryptographic failure";
     default:
         return "unknown error";
     }
