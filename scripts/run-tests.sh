@@ -18,6 +18,15 @@ if [ -n "$files" ]; then
   clang-format --dry-run --Werror $files
 fi
 
+# npm packages of the integration tests (lock file), once, before tests run in parallel.
+if command -v npm >/dev/null; then
+  stamp=tests/integration/node_modules/.package-lock.json
+  if [ ! -f "$stamp" ] || [ tests/integration/package-lock.json -nt "$stamp" ]; then
+    echo "== npm ci (tests/integration)"
+    (cd tests/integration && npm ci --no-audit --no-fund >/dev/null)
+  fi
+fi
+
 echo "== unit + integration tests"
 (cd "$BUILD" && ctest --output-on-failure -j "$JOBS")
 

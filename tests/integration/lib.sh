@@ -8,6 +8,17 @@ DAEMON_PID=
 fail() { echo "FAIL: $*" >&2; [ -f "$TMP/daemon.log" ] && tail -n 30 "$TMP/daemon.log" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
+# need_node_modules PKG...: the npm packages of tests/integration/package-lock.json are
+# installed (scripts/run-tests.sh runs `npm ci` there before ctest, so that parallel
+# tests never run npm at the same time).
+need_node_modules() {
+  local p
+  for p in "$@"; do
+    [ -d "tests/integration/node_modules/$p" ] ||
+      fail "npm package $p is missing: run 'npm ci' in tests/integration (make test does)"
+  done
+}
+
 cleanup() {
   if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then kill -KILL "$DAEMON_PID" 2>/dev/null || true; fi
   rm -rf "$TMP"

@@ -9,10 +9,7 @@ cd "$(dirname "$0")/../.."
 . tests/integration/lib.sh
 
 command -v node >/dev/null || fail "node is not installed (scripts/install-deps.sh installs it)"
-if [ ! -d tests/integration/node_modules/@apidevtools/swagger-parser ]; then
-  (cd tests/integration && npm ci --no-audit --no-fund >"$TMP/npm.log" 2>&1) ||
-    { cat "$TMP/npm.log" >&2; fail "npm ci in tests/integration failed"; }
-fi
+need_node_modules @apidevtools/swagger-parser
 
 write_config "$(pwd)/tests/integration/rules"
 start_daemon
