@@ -8,7 +8,7 @@ PKGS=(
   libssl-dev libyaml-dev libhyperscan-dev libpcre2-dev libjansson-dev
   libsqlite3-dev sqlite3 libpq-dev libcivetweb-dev libpcap-dev libcmocka-dev
   clang libclang-rt-14-dev clang-format
-  curl bsdutils procps python3 rsyslog
+  curl bsdutils procps python3 rsyslog valgrind
 )
 
 missing=()
