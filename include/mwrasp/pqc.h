@@ -224,4 +224,206 @@ MW_WUR int mw_hashmldsa_verify(mw_mldsa_param_t p, const uint8_t *pk, size_t pk_
  * retrying on EINTR and short reads). MW_ECRYPTO if the kernel refuses. */
 MW_WUR int mw_random_bytes(void *buf, size_t len);
 
+/* ------------------------------------------------------------------ */
+/* Symmetric layer over OpenSSL 3.0 (src/crypto/aead.c)                */
+/* ------------------------------------------------------------------ */
+
+/* AES-256-GCM, NIST SP 800-38D, through OpenSSL EVP. */
+#define MW_AES256GCM_KEY_BYTES 32
+#define MW_AES256GCM_NONCE_BYTES 12
+#define MW_AES256GCM_TAG_BYTES 16
+#define MW_AEAD_MAX_BYTES ((size_t)1 << 30) /* cap on a plaintext and on an AAD */
+
+/* ct (pt_len bytes, may equal pt) and tag = GCM-AE(key, nonce, aad, pt).
+ * The caller guarantees that (key, nonce) is never used twice (see
+ * mw_seal and docs/internals/crypto.md "AEAD nonces"). MW_ETOOBIG past
+ * MW_AEAD_MAX_BYTES, MW_ECRYPTO if OpenSSL fails (outputs zeroized). */
+MW_WUR int mw_aes256gcm_encrypt(uint8_t *ct, uint8_t tag[16], const uint8_t key[32],
+                                const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+                                const uint8_t *pt, size_t pt_len);
+/* pt (ct_len bytes, may equal ct) = GCM-AD(...). The tag is compared in
+ * constant time (by OpenSSL); MW_EVERIFY on a mismatch, with pt zeroized. */
+MW_WUR int mw_aes256gcm_decrypt(uint8_t *pt, const uint8_t key[32], const uint8_t nonce[12],
+                                const uint8_t *aad, size_t aad_len, const uint8_t *ct,
+                                size_t ct_len, const uint8_t tag[16]);
+
+/* Sealed message format, version 1 (docs/internals/crypto.md "Sealed
+ * format"):  version (1 byte, MW_SEAL_VERSION) || key generation id (8 bytes,
+ * big-endian) || nonce (12) || ciphertext (as long as the plaintext) || tag
+ * (16). The GCM AAD is the 21-byte header followed by the caller's aad, so
+ * the version and the generation id are authenticated with the data. */
+#define MW_SEAL_VERSION 1
+#define MW_SEAL_HEADER_BYTES 21
+#define MW_SEAL_OVERHEAD (MW_SEAL_HEADER_BYTES + MW_AES256GCM_TAG_BYTES) /* 37 */
+
+/* Seals pt under (key, gen_id, nonce) into out (out_cap >= pt_len +
+ * MW_SEAL_OVERHEAD, else MW_EINVAL); *out_len = pt_len + MW_SEAL_OVERHEAD.
+ * The nonce must be unique under key: use mw_keystore_seal, which manages
+ * them. */
+MW_WUR int mw_seal(uint8_t *out, size_t out_cap, size_t *out_len, const uint8_t key[32],
+                   uint64_t gen_id, const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+                   const uint8_t *pt, size_t pt_len);
+/* The generation id of a sealed message (to pick its key); MW_EINVAL if in
+ * is shorter than MW_SEAL_OVERHEAD or not version 1. Not authenticated yet. */
+MW_WUR int mw_seal_generation(const uint8_t *in, size_t in_len, uint64_t *gen_id);
+/* Opens a sealed message: pt_cap >= in_len - MW_SEAL_OVERHEAD. MW_EVERIFY
+ * for any change to the message, its aad, or a header that names another
+ * version or generation than gen_id; MW_EINVAL if in is too short or pt_cap
+ * too small. On failure pt is zeroized and *pt_len is 0. */
+MW_WUR int mw_seal_open(uint8_t *pt, size_t pt_cap, size_t *pt_len, const uint8_t key[32],
+                        uint64_t gen_id, const uint8_t *aad, size_t aad_len, const uint8_t *in,
+                        size_t in_len);
+
+/* HKDF, RFC 5869, through OpenSSL's EVP_KDF "HKDF". */
+typedef enum mw_hkdf_hash {
+    MW_HKDF_SHA256 = 1, /* HashLen 32 */
+    MW_HKDF_SHA3_512 = 2, /* HashLen 64 */
+} mw_hkdf_hash_t;
+
+#define MW_HKDF_MAX_INFO_BYTES 1024 /* OpenSSL 3.0's limit on info */
+#define MW_HKDF_MAX_IKM_BYTES ((size_t)1 << 20)
+
+/* HashLen of h; 0 for an invalid h. */
+size_t mw_hkdf_hash_bytes(mw_hkdf_hash_t h);
+/* OKM = HKDF-Expand(HKDF-Extract(salt, ikm), info, out_len). salt may be NULL
+ * when salt_len is 0 (then HashLen zero bytes, RFC 5869 section 2.2), info
+ * NULL when info_len is 0. out_len in 1..255*HashLen, else MW_EINVAL;
+ * info_len > MW_HKDF_MAX_INFO_BYTES or ikm_len > MW_HKDF_MAX_IKM_BYTES:
+ * MW_ETOOBIG. */
+MW_WUR int mw_hkdf(mw_hkdf_hash_t h, uint8_t *out, size_t out_len, const uint8_t *salt,
+                   size_t salt_len, const uint8_t *ikm, size_t ikm_len, const uint8_t *info,
+                   size_t info_len);
+/* PRK = HKDF-Extract(salt, ikm): prk_len must be HashLen. */
+MW_WUR int mw_hkdf_extract(mw_hkdf_hash_t h, uint8_t *prk, size_t prk_len, const uint8_t *salt,
+                           size_t salt_len, const uint8_t *ikm, size_t ikm_len);
+/* OKM = HKDF-Expand(prk, info, out_len): prk_len >= HashLen. */
+MW_WUR int mw_hkdf_expand(mw_hkdf_hash_t h, uint8_t *out, size_t out_len, const uint8_t *prk,
+                          size_t prk_len, const uint8_t *info, size_t info_len);
+
+/* ------------------------------------------------------------------ */
+/* Hybrid KEM: X25519 + ML-KEM-1024 (src/crypto/hybrid.c)              */
+/* ------------------------------------------------------------------ */
+
+/* Combined as X-Wing does (docs/internals/crypto.md "Hybrid KEM"):
+ *   ss = SHA3-256("MWHK01" || ss_mlkem || ss_x25519 || ct_x25519 ||
+ *                 pk_x25519 || ct_mlkem)
+ * Byte layouts:
+ *   pk = ek_mlkem1024 (1568) || pk_x25519 (32)
+ *   sk = dk_mlkem1024 (3168) || sk_x25519 (32) || pk_x25519 (32)
+ *   ct = ct_mlkem1024 (1568) || ct_x25519 (32, the ephemeral public key) */
+#define MW_HYBRID_LABEL "MWHK01"
+#define MW_HYBRID_LABEL_BYTES 6
+#define MW_HYBRID_PK_BYTES (MW_MLKEM1024_EK_BYTES + 32) /* 1600 */
+#define MW_HYBRID_SK_BYTES (MW_MLKEM1024_DK_BYTES + 64) /* 3232 */
+#define MW_HYBRID_CT_BYTES (MW_MLKEM1024_CT_BYTES + 32) /* 1600 */
+#define MW_HYBRID_SS_BYTES 32
+
+/* All lengths must be exactly the sizes above (MW_EINVAL otherwise).
+ * MW_ECRYPTO if OpenSSL or the random source fails, or if an X25519 shared
+ * secret is all zero (a low-order point, which OpenSSL refuses). Outputs are
+ * zeroized on failure. */
+MW_WUR int mw_hybrid_keygen(uint8_t *pk, size_t pk_len, uint8_t *sk, size_t sk_len);
+MW_WUR int mw_hybrid_encaps(uint8_t ss[32], uint8_t *ct, size_t ct_len, const uint8_t *pk,
+                            size_t pk_len);
+/* A tampered ML-KEM ciphertext gives ML-KEM's implicit-rejection secret (so a
+ * different ss, return 0); a tampered X25519 part gives a different ss or
+ * MW_ECRYPTO (low-order point). */
+MW_WUR int mw_hybrid_decaps(uint8_t ss[32], const uint8_t *ct, size_t ct_len, const uint8_t *sk,
+                            size_t sk_len);
+
+/* ------------------------------------------------------------------ */
+/* Keystore (src/crypto/keystore.c)                                    */
+/* ------------------------------------------------------------------ */
+
+/* A file of key generations, sealed under a master key. Each generation has
+ * an ML-DSA-87 identity key pair and an AES-256-GCM data key. Rotation adds a
+ * generation; the newest MW_KEYSTORE_GENERATIONS are kept (data sealed under
+ * them still opens), older ones are wiped and dropped. The file format, the
+ * master key derivation and the nonce scheme are in docs/internals/crypto.md
+ * ("Keystore", "AEAD nonces"). Writers lock PATH.lock (flock) and re-read
+ * the file before each change, so several processes may share a keystore.
+ * Not thread-safe: one handle per thread. */
+#define MW_KEYSTORE_GENERATIONS 3
+#define MW_KEYSTORE_DEFAULT_ROTATE_S (24u * 3600u)
+#define MW_KEYSTORE_MASTER_KEY_BYTES 32
+#define MW_KEYSTORE_MAX_FILE_BYTES 65536 /* a larger file is refused */
+#define MW_KEYSTORE_ERR_BYTES 512 /* room for an error message */
+#define MW_KEYSTORE_SCRYPT_LOG2N 17 /* default scrypt cost: N = 2^17, r = 8, p = 1 */
+#define MW_KEYSTORE_SCRYPT_R 8
+#define MW_KEYSTORE_SCRYPT_P 1
+
+typedef struct mw_keystore mw_keystore_t;
+
+/* How to get the master key: exactly one of key_file / passphrase. */
+typedef struct mw_keystore_opts {
+    const char *key_file; /* 64 hex digits (+ newline), mode 0600 or stricter */
+    const char *passphrase; /* NUL-terminated, 1..1024 bytes, through scrypt */
+    uint64_t rotate_interval_s; /* create only: 0 = MW_KEYSTORE_DEFAULT_ROTATE_S */
+    uint8_t scrypt_log2n; /* create only: 0 = default; 10..20 */
+    uint8_t scrypt_r; /* create only: 0 = default; 1..32 */
+    uint8_t scrypt_p; /* create only: 0 = default; 1..16 */
+} mw_keystore_opts_t;
+
+typedef struct mw_keystore_gen_info {
+    uint64_t id; /* 1, 2, 3, ... in creation order */
+    int64_t created; /* Unix seconds */
+    uint8_t identity_id[32]; /* SHA3-256 of the ML-DSA-87 public key */
+} mw_keystore_gen_info_t;
+
+/* In every function below, err (may be NULL) receives a one-line message
+ * naming the file on failure (err_len >= MW_KEYSTORE_ERR_BYTES is enough). */
+
+/* Writes a new master key file: 32 random bytes as 64 hex digits and a
+ * newline, created with O_EXCL and mode 0600 (MW_EEXIST if path exists). */
+MW_WUR int mw_keystore_new_master_key_file(const char *path, char *err, size_t err_len);
+/* Reads a master key file. MW_ECONFIG if the file is not a regular file or
+ * its mode grants any access to group or others; MW_EPARSE if it is not 64
+ * hex digits; MW_EIO if it cannot be read. */
+MW_WUR int mw_keystore_read_master_key(uint8_t key[32], const char *path, char *err,
+                                       size_t err_len);
+
+/* Creates a keystore file at path (MW_EEXIST if it exists) with one
+ * generation created at now (Unix seconds), and returns an open handle. */
+MW_WUR int mw_keystore_create(mw_keystore_t **out, const char *path, const mw_keystore_opts_t *opts,
+                              int64_t now, char *err, size_t err_len);
+/* Opens an existing keystore. MW_EVERIFY: wrong master key or a modified
+ * file (the tag is checked before anything in the body is parsed);
+ * MW_EPARSE / MW_ETOOBIG: malformed header or over a cap; MW_EIO. */
+MW_WUR int mw_keystore_load(mw_keystore_t **out, const char *path, const mw_keystore_opts_t *opts,
+                            char *err, size_t err_len);
+/* Wipes every secret and frees; NULL is fine. */
+void mw_keystore_free(mw_keystore_t *ks);
+
+/* Adds a generation created at now, drops (wipes) those beyond
+ * MW_KEYSTORE_GENERATIONS, and writes the file atomically. */
+MW_WUR int mw_keystore_rotate(mw_keystore_t *ks, int64_t now, char *err, size_t err_len);
+/* Rotates if the newest generation is at least the rotation interval old
+ * at now; *rotated (may be NULL) says whether it did. */
+MW_WUR int mw_keystore_rotate_if_due(mw_keystore_t *ks, int64_t now, int *rotated, char *err,
+                                     size_t err_len);
+uint64_t mw_keystore_rotate_interval(const mw_keystore_t *ks);
+
+/* Generations held, newest first: i in 0..mw_keystore_generations()-1. */
+size_t mw_keystore_generations(const mw_keystore_t *ks);
+MW_WUR int mw_keystore_gen_info(const mw_keystore_t *ks, size_t i, mw_keystore_gen_info_t *out);
+/* The ML-DSA-87 public key of generation i (pk_len = MW_MLDSA87_PK_BYTES). */
+MW_WUR int mw_keystore_identity_pk(const mw_keystore_t *ks, size_t i, uint8_t *pk, size_t pk_len);
+
+/* Seals under the newest generation's data key (format of mw_seal), with a
+ * nonce from this handle's sealer (docs/internals/crypto.md "AEAD nonces"):
+ * the first seal under a generation reserves a sealer id in the file (a
+ * write). MW_ELIMIT when the generation's sealer ids or this sealer's
+ * counter are used up: rotate. */
+MW_WUR int mw_keystore_seal(mw_keystore_t *ks, uint8_t *out, size_t out_cap, size_t *out_len,
+                            const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t pt_len);
+/* Opens a message sealed under any generation held. MW_ENOTFOUND if its
+ * generation is not held (destroyed or unknown), MW_EVERIFY if it was
+ * modified, as mw_seal_open otherwise. */
+MW_WUR int mw_keystore_unseal(const mw_keystore_t *ks, uint8_t *pt, size_t pt_cap, size_t *pt_len,
+                              const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t in_len);
+/* ML-DSA-87 signature (hedged, FIPS 204 Algorithm 2, context ctx) with the
+ * newest generation's identity key; sig_len = MW_MLDSA87_SIG_BYTES. */
+MW_WUR int mw_keystore_sign(const mw_keystore_t *ks, uint8_t *sig, size_t sig_len,
+                            const uint8_t *msg, size_t msg_len, const uint8_t *ctx, size_t ctx_len);
+
 #endif
