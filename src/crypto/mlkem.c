@@ -1,0 +1,684 @@
+/* ML-KEM-512/768/1024, FIPS 203 (include/mwrasp/pqc.h; docs/internals/crypto.md
+ * section "ML-KEM").
+ *
+ * Polynomials are 256 int16_t coefficients. Arithmetic mod q = 3329 uses
+ * Montgomery reduction with R = 2^16 for products and Barrett reduction for
+ * sums, both branch-free. The NTT (Algorithms 9, 10) uses a precomputed
+ * table of zeta^BitRev7(i) * R mod q, and lazy reduction: the forward NTT
+ * lets coefficients grow to < 8q and reduces once at the end; products of a
+ * whole vector are accumulated in 32 bits and reduced once per coefficient.
+ *
+ * Constant time: no branch or table index depends on a secret. The only
+ * data-dependent branches are on public data: the rejection sampling of
+ * SampleNTT on the public seed rho, the modulus check of the public ek, and
+ * the length checks. The re-encryption comparison and the choice between K'
+ * and the implicit-rejection key use masks (decaps). */
+#include <string.h>
+
+#include "mwrasp/pqc.h"
+
+#define Q 3329
+#define N 256
+#define MAXK 4
+#define QINV (-3327) /* q^-1 mod 2^16, as a signed 16-bit value */
+#define MONT_R2 1353 /* R^2 mod q: fqmul(x, MONT_R2) = x * R */
+#define INVNTT_F 1441 /* R^2 / 128 mod q: scales Algorithm 10 by 128^-1 and R */
+#define BARRETT_V 20159 /* round(2^26 / q) */
+#define COMPRESS_M 20642679ULL /* ceil(2^36 / q): y / q = y * M >> 36 for y < 2^23 */
+
+typedef struct {
+    int16_t c[N];
+} poly;
+
+typedef struct {
+    unsigned k, eta1, eta2, du, dv;
+} params;
+
+/* FIPS 203 Table 2. */
+static int get_params(mw_mlkem_param_t p, params *out)
+{
+    switch (p) {
+    case MW_MLKEM512:
+        *out = (params){2, 3, 2, 10, 4};
+        return 0;
+    case MW_MLKEM768:
+        *out = (params){3, 2, 2, 10, 4};
+        return 0;
+    case MW_MLKEM1024:
+        *out = (params){4, 2, 2, 11, 5};
+        return 0;
+    }
+    return -1;
+}
+
+size_t mw_mlkem_ek_bytes(mw_mlkem_param_t p)
+{
+    params P;
+    return get_params(p, &P) ? 0 : 384 * P.k + 32;
+}
+
+size_t mw_mlkem_dk_bytes(mw_mlkem_param_t p)
+{
+    params P;
+    return get_params(p, &P) ? 0 : 768 * P.k + 96;
+}
+
+size_t mw_mlkem_ct_bytes(mw_mlkem_param_t p)
+{
+    params P;
+    return get_params(p, &P) ? 0 : 32 * (P.du * P.k + P.dv);
+}
+
+const char *mw_mlkem_name(mw_mlkem_param_t p)
+{
+    switch (p) {
+    case MW_MLKEM512:
+        return "ML-KEM-512";
+    case MW_MLKEM768:
+        return "ML-KEM-768";
+    case MW_MLKEM1024:
+        return "ML-KEM-1024";
+    }
+    return NULL;
+}
+
+int mw_mlkem_param_from_name(const char *name, mw_mlkem_param_t *out)
+{
+    static const mw_mlkem_param_t all[] = {MW_MLKEM512, MW_MLKEM768, MW_MLKEM1024};
+    if (name == NULL || out == NULL)
+        return MW_EINVAL;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (strcmp(name, mw_mlkem_name(all[i])) == 0) {
+            *out = all[i];
+            return MW_OK;
+        }
+    }
+    return MW_EINVAL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Arithmetic mod q                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Montgomery reduction: for |a| < q * 2^15, returns a * 2^-16 mod q in
+ * (-q, q). t = a * q^-1 mod 2^16 makes a - t*q divisible by 2^16. */
+static inline int16_t montgomery_reduce(int32_t a)
+{
+    int16_t t = (int16_t)((uint32_t)a * (uint32_t)(uint16_t)QINV);
+    return (int16_t)((a - (int32_t)t * Q) >> 16);
+}
+
+/* a * b * 2^-16 mod q, in (-q, q), for |a * b| < q * 2^15. */
+static inline int16_t fqmul(int16_t a, int16_t b)
+{
+    return montgomery_reduce((int32_t)a * b);
+}
+
+/* Barrett reduction: the representative of a mod q in [-(q-1)/2, (q-1)/2]
+ * for any int16_t a (checked exhaustively when the constant was chosen). */
+static inline int16_t barrett_reduce(int16_t a)
+{
+    int16_t t = (int16_t)(((int32_t)BARRETT_V * a + (1 << 25)) >> 26);
+    return (int16_t)(a - t * Q);
+}
+
+/* The representative in [0, q) of any int16_t a, without a branch. */
+static inline int16_t freeze(int16_t a)
+{
+    a = barrett_reduce(a);
+    a = (int16_t)(a + ((a >> 15) & Q));
+    return a;
+}
+
+/* zeta^BitRev7(i) * 2^16 mod q, centered, i = 0..127, zeta = 17
+ * (FIPS 203 section 4.3, Appendix A). */
+static const int16_t zetas[128] = {
+    -1044, -758,  -359,  -1517, 1493,  1422,  287,   202,   -171,  622,   1577,  182,   962,
+    -1202, -1474, 1468,  573,   -1325, 264,   383,   -829,  1458,  -1602, -130,  -681,  1017,
+    732,   608,   -1542, 411,   -205,  -1571, 1223,  652,   -552,  1015,  -1293, 1491,  -282,
+    -1544, 516,   -8,    -320,  -666,  -1618, -1162, 126,   1469,  -853,  -90,   -271,  830,
+    107,   -1421, -247,  -951,  -398,  961,   -1508, -725,  448,   -1065, 677,   -1275, -1103,
+    430,   555,   843,   -1251, 871,   1550,  105,   422,   587,   177,   -235,  -291,  -460,
+    1574,  1653,  -246,  778,   1159,  -147,  -777,  1483,  -602,  1119,  -1590, 644,   -872,
+    349,   418,   329,   -156,  -75,   817,   1097,  603,   610,   1322,  -1285, -1465, 384,
+    -1215, -136,  1218,  -1335, -874,  220,   -1187, -1659, -1185, -1530, -1278, 794,   -1510,
+    -854,  -870,  478,   -108,  -308,  996,   991,   958,   -1460, 1522,  1628,
+};
+
+/* gamma_i = zeta^(2 BitRev7(i) + 1) * 2^16 mod q, centered: the moduli
+ * X^2 - gamma_i of BaseCaseMultiply (Algorithm 11, line 2; Appendix A). */
+static const int16_t gammas[128] = {
+    -1103, 1103,  430,   -430,  555,   -555,  843,  -843,  -1251, 1251,  871,   -871,  1550,
+    -1550, 105,   -105,  422,   -422,  587,   -587, 177,   -177,  -235,  235,   -291,  291,
+    -460,  460,   1574,  -1574, 1653,  -1653, -246, 246,   778,   -778,  1159,  -1159, -147,
+    147,   -777,  777,   1483,  -1483, -602,  602,  1119,  -1119, -1590, 1590,  644,   -644,
+    -872,  872,   349,   -349,  418,   -418,  329,  -329,  -156,  156,   -75,   75,    817,
+    -817,  1097,  -1097, 603,   -603,  610,   -610, 1322,  -1322, -1285, 1285,  -1465, 1465,
+    384,   -384,  -1215, 1215,  -136,  136,   1218, -1218, -1335, 1335,  -874,  874,   220,
+    -220,  -1187, 1187,  -1659, 1659,  -1185, 1185, -1530, 1530,  -1278, 1278,  794,   -794,
+    -1510, 1510,  -854,  854,   -870,  870,   478,  -478,  -108,  108,   -308,  308,   996,
+    -996,  991,   -991,  958,   -958,  -1460, 1460, 1522,  -1522, 1628,  -1628,
+};
+
+/* NTT, FIPS 203 Algorithm 9. Input |f| < q; output in [-(q-1)/2, (q-1)/2].
+ * Each layer adds at most q to a coefficient's magnitude (fqmul returns
+ * |t| < q), so after 7 layers |f| < 8q < 2^15: one Barrett pass at the end. */
+static void ntt(poly *f)
+{
+    unsigned i = 1;
+    for (unsigned len = 128; len >= 2; len >>= 1) {
+        for (unsigned start = 0; start < N; start += 2 * len) {
+            const int16_t zeta = zetas[i++];
+            for (unsigned j = start; j < start + len; j++) {
+                int16_t t = fqmul(zeta, f->c[j + len]);
+                f->c[j + len] = (int16_t)(f->c[j] - t);
+                f->c[j] = (int16_t)(f->c[j] + t);
+            }
+        }
+    }
+    for (unsigned j = 0; j < N; j++)
+        f->c[j] = barrett_reduce(f->c[j]);
+}
+
+/* NTT^-1, FIPS 203 Algorithm 10, times R = 2^16: the final scaling by
+ * INVNTT_F = R^2/128 multiplies by 128^-1 (line 14) and by R, cancelling
+ * the R^-1 that basemul_acc leaves. Input |f| < q; output |f| < q. */
+static void invntt(poly *f)
+{
+    unsigned i = 127;
+    for (unsigned len = 2; len <= 128; len <<= 1) {
+        for (unsigned start = 0; start < N; start += 2 * len) {
+            const int16_t zeta = zetas[i--];
+            for (unsigned j = start; j < start + len; j++) {
+                int16_t t = f->c[j];
+                f->c[j] = barrett_reduce((int16_t)(t + f->c[j + len]));
+                f->c[j + len] = fqmul(zeta, (int16_t)(f->c[j + len] - t));
+            }
+        }
+    }
+    for (unsigned j = 0; j < N; j++)
+        f->c[j] = fqmul(f->c[j], INVNTT_F);
+}
+
+/* r = sum_{j<k} a[j] o b[j] (MultiplyNTTs, Algorithm 11, and
+ * BaseCaseMultiply, Algorithm 12), times R^-1. Requires |a| < q and
+ * |b| <= (q-1)/2. Per coefficient and term the 32-bit sum is at most q^2
+ * in magnitude (a1*b1 is reduced first, then times gamma), so for k <= 4
+ * the total stays below q * 2^15 and one Montgomery reduction suffices. */
+static void basemul_acc(poly *r, const poly *a, const poly *b, unsigned k)
+{
+    for (unsigned i = 0; i < N / 2; i++) {
+        int32_t c0 = 0, c1 = 0;
+        for (unsigned j = 0; j < k; j++) {
+            int32_t a0 = a[j].c[2 * i], a1 = a[j].c[2 * i + 1];
+            int32_t b0 = b[j].c[2 * i], b1 = b[j].c[2 * i + 1];
+            c0 += a0 * b0 + (int32_t)montgomery_reduce(a1 * b1) * gammas[i];
+            c1 += a0 * b1 + a1 * b0;
+        }
+        r->c[2 * i] = montgomery_reduce(c0);
+        r->c[2 * i + 1] = montgomery_reduce(c1);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Encoding, compression (FIPS 203 sections 4.2.1, 4.2.1)              */
+/* ------------------------------------------------------------------ */
+
+/* ByteEncode_12 (Algorithm 5) of a polynomial with coefficients in [0, q). */
+static void encode12(uint8_t *out, const poly *f)
+{
+    for (unsigned i = 0; i < N / 2; i++) {
+        uint16_t a = (uint16_t)f->c[2 * i], b = (uint16_t)f->c[2 * i + 1];
+        out[3 * i] = (uint8_t)a;
+        out[3 * i + 1] = (uint8_t)((a >> 8) | (b << 4));
+        out[3 * i + 2] = (uint8_t)(b >> 4);
+    }
+}
+
+/* ByteDecode_12 (Algorithm 6): integers mod q, so a 12-bit value >= q is
+ * reduced (one masked subtraction: 4095 < 2q). Constant time. */
+static void decode12(poly *f, const uint8_t *in)
+{
+    for (unsigned i = 0; i < N / 2; i++) {
+        int16_t a = (int16_t)(in[3 * i] | ((in[3 * i + 1] & 0x0f) << 8));
+        int16_t b = (int16_t)((in[3 * i + 1] >> 4) | (in[3 * i + 2] << 4));
+        a = (int16_t)(a - Q);
+        a = (int16_t)(a + ((a >> 15) & Q));
+        b = (int16_t)(b - Q);
+        b = (int16_t)(b + ((b >> 15) & Q));
+        f->c[2 * i] = a;
+        f->c[2 * i + 1] = b;
+    }
+}
+
+/* Compress_d (section 4.2.1, eq. 4.7) of x in [0, q): round(2^d x / q)
+ * mod 2^d = floor((2^d x + 1664) / q) mod 2^d, the division done as a
+ * multiplication (exact for every x and d <= 11), no branch. */
+static inline uint16_t compress(int16_t x, unsigned d)
+{
+    uint64_t y = ((uint64_t)(uint16_t)x << d) + 1664;
+    return (uint16_t)(((y * COMPRESS_M) >> 36) & ((1u << d) - 1));
+}
+
+/* Decompress_d (eq. 4.8): round(q y / 2^d). */
+static inline int16_t decompress(uint16_t y, unsigned d)
+{
+    return (int16_t)(((uint32_t)y * Q + (1u << (d - 1))) >> d);
+}
+
+/* ByteEncode_d(Compress_d(f)) for d in {1, 4, 5, 10, 11} (Algorithm 5),
+ * f in [0, q); out gets 32 d bytes. Bits are packed little-endian. */
+static void compress_encode(uint8_t *out, const poly *f, unsigned d)
+{
+    uint64_t acc = 0;
+    unsigned bits = 0, o = 0;
+    for (unsigned i = 0; i < N; i++) {
+        acc |= (uint64_t)compress(f->c[i], d) << bits;
+        bits += d;
+        while (bits >= 8) {
+            out[o++] = (uint8_t)acc;
+            acc >>= 8;
+            bits -= 8;
+        }
+    }
+}
+
+/* Decompress_d(ByteDecode_d(in)) (Algorithm 6): in holds 32 d bytes. */
+static void decode_decompress(poly *f, const uint8_t *in, unsigned d)
+{
+    uint64_t acc = 0;
+    unsigned bits = 0, o = 0;
+    const uint32_t mask = (1u << d) - 1;
+    for (unsigned i = 0; i < N; i++) {
+        while (bits < d) {
+            acc |= (uint64_t)in[o++] << bits;
+            bits += 8;
+        }
+        f->c[i] = decompress((uint16_t)(acc & mask), d);
+        acc >>= d;
+        bits -= d;
+    }
+}
+
+/* Decompress_1(ByteDecode_1(m)): bit i of m -> 0 or (q+1)/2, by a mask. */
+static void poly_from_msg(poly *f, const uint8_t m[32])
+{
+    for (unsigned i = 0; i < N; i++) {
+        int16_t bit = (int16_t)((m[i / 8] >> (i % 8)) & 1);
+        f->c[i] = (int16_t)(-bit & ((Q + 1) / 2));
+    }
+}
+
+/* ByteEncode_1(Compress_1(f)), f in [0, q). */
+static void poly_to_msg(uint8_t m[32], const poly *f)
+{
+    memset(m, 0, 32);
+    for (unsigned i = 0; i < N; i++)
+        m[i / 8] |= (uint8_t)(compress(f->c[i], 1) << (i % 8));
+}
+
+/* ------------------------------------------------------------------ */
+/* Sampling (FIPS 203 section 4.2.2)                                   */
+/* ------------------------------------------------------------------ */
+
+/* SampleNTT(rho || x || y), Algorithm 7, with the SHAKE128 XOF. Rejection
+ * sampling: the branches depend only on the public seed rho. */
+static void sample_ntt(poly *a, const uint8_t rho[32], uint8_t x, uint8_t y)
+{
+    uint8_t seed[34];
+    uint8_t buf[3 * 168];
+    mw_keccak_t xof;
+    memcpy(seed, rho, 32);
+    seed[32] = x;
+    seed[33] = y;
+    mw_shake128_init(&xof);
+    mw_keccak_absorb(&xof, seed, sizeof seed);
+    mw_keccak_squeeze(&xof, buf, sizeof buf);
+    size_t len = sizeof buf, pos = 0;
+    unsigned j = 0;
+    while (j < N) {
+        if (pos + 3 > len) {
+            mw_keccak_squeeze(&xof, buf, 168); /* 168 = 56 * 3: no bytes left over */
+            len = 168;
+            pos = 0;
+        }
+        uint16_t d1 = (uint16_t)(buf[pos] | ((buf[pos + 1] & 0x0f) << 8));
+        uint16_t d2 = (uint16_t)((buf[pos + 1] >> 4) | (buf[pos + 2] << 4));
+        pos += 3;
+        if (d1 < Q)
+            a->c[j++] = (int16_t)d1;
+        if (d2 < Q && j < N)
+            a->c[j++] = (int16_t)d2;
+    }
+}
+
+/* SamplePolyCBD_eta(PRF_eta(s, b)), Algorithms 8 and 4.3 (PRF = SHAKE256
+ * of s || b, 64 eta bytes). Coefficients in [-eta, eta]; no branch on the
+ * secret bits: each coefficient is a difference of two bit counts. */
+static void sample_cbd(poly *f, const uint8_t s[32], uint8_t b, unsigned eta)
+{
+    uint8_t in[33], buf[64 * 3];
+    memcpy(in, s, 32);
+    in[32] = b;
+    mw_shake256(buf, 64 * eta, in, sizeof in);
+    if (eta == 2) {
+        for (unsigned i = 0; i < N / 8; i++) {
+            uint32_t t = (uint32_t)buf[4 * i] | (uint32_t)buf[4 * i + 1] << 8 |
+                         (uint32_t)buf[4 * i + 2] << 16 | (uint32_t)buf[4 * i + 3] << 24;
+            /* 2-bit field at 2m = bit 2m + bit 2m+1 */
+            uint32_t d = (t & 0x55555555u) + ((t >> 1) & 0x55555555u);
+            for (unsigned j = 0; j < 8; j++) {
+                int16_t x = (int16_t)((d >> (4 * j)) & 3);
+                int16_t y = (int16_t)((d >> (4 * j + 2)) & 3);
+                f->c[8 * i + j] = (int16_t)(x - y);
+            }
+        }
+    } else { /* eta == 3 */
+        for (unsigned i = 0; i < N / 4; i++) {
+            uint32_t t = (uint32_t)buf[3 * i] | (uint32_t)buf[3 * i + 1] << 8 |
+                         (uint32_t)buf[3 * i + 2] << 16;
+            /* 3-bit field at 3m = bit 3m + bit 3m+1 + bit 3m+2 */
+            uint32_t d = (t & 0x249249u) + ((t >> 1) & 0x249249u) + ((t >> 2) & 0x249249u);
+            for (unsigned j = 0; j < 4; j++) {
+                int16_t x = (int16_t)((d >> (6 * j)) & 7);
+                int16_t y = (int16_t)((d >> (6 * j + 3)) & 7);
+                f->c[4 * i + j] = (int16_t)(x - y);
+            }
+        }
+    }
+    explicit_bzero(in, sizeof in);
+    explicit_bzero(buf, sizeof buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Constant-time helpers                                               */
+/* ------------------------------------------------------------------ */
+
+/* A volatile read the compiler cannot see through, so the masks below stay
+ * masks and are not turned back into branches. Always 0. */
+static volatile uint8_t ct_blocker = 0;
+
+/* 0xff if a and b differ in any of the n bytes, else 0; no early exit. */
+static uint8_t ct_differ_mask(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint32_t r = 0;
+    for (size_t i = 0; i < n; i++)
+        r |= (uint32_t)(a[i] ^ b[i]);
+    r ^= ct_blocker;
+    /* r in [0, 255]: (0 - r) >> 31 is 1 iff r != 0. */
+    return (uint8_t)(0u - ((0u - r) >> 31));
+}
+
+/* dst = mask ? src : dst, for mask in {0, 0xff}. */
+static void ct_cmov(uint8_t *dst, const uint8_t *src, size_t n, uint8_t mask)
+{
+    mask ^= ct_blocker;
+    for (size_t i = 0; i < n; i++)
+        dst[i] ^= (uint8_t)(mask & (dst[i] ^ src[i]));
+}
+
+/* ------------------------------------------------------------------ */
+/* K-PKE (FIPS 203 section 5)                                          */
+/* ------------------------------------------------------------------ */
+
+/* K-PKE.KeyGen(d), Algorithm 13: ek_pke = ByteEncode_12(t^) || rho and
+ * dk_pke = ByteEncode_12(s^). Writes ek_pke at ek and dk_pke at dk. */
+static void kpke_keygen(const params *P, uint8_t *ek, uint8_t *dk, const uint8_t d[32])
+{
+    uint8_t in[33], rs[64]; /* rho || sigma */
+    poly s[MAXK], e, a[MAXK], t;
+    const unsigned k = P->k;
+    uint8_t nonce = 0;
+
+    memcpy(in, d, 32);
+    in[32] = (uint8_t)k; /* line 1: G(d || k) */
+    mw_sha3_512(rs, in, sizeof in);
+    const uint8_t *rho = rs, *sigma = rs + 32;
+
+    for (unsigned i = 0; i < k; i++) { /* lines 8-11 */
+        sample_cbd(&s[i], sigma, nonce++, P->eta1);
+        ntt(&s[i]); /* line 16 */
+    }
+    for (unsigned i = 0; i < k; i++) {
+        sample_cbd(&e, sigma, nonce++, P->eta1); /* lines 12-15 */
+        ntt(&e); /* line 17 */
+        for (unsigned j = 0; j < k; j++)
+            sample_ntt(&a[j], rho, (uint8_t)j,
+                       (uint8_t)i); /* line 6: A[i,j] = SampleNTT(rho||j||i) */
+        basemul_acc(&t, a, s, k); /* line 18: t^ = A^ o s^ + e^ */
+        for (unsigned c = 0; c < N; c++)
+            t.c[c] = freeze((int16_t)(fqmul(t.c[c], MONT_R2) + e.c[c]));
+        encode12(ek + 384 * i, &t); /* line 19 */
+    }
+    memcpy(ek + 384 * k, rho, 32);
+    for (unsigned i = 0; i < k; i++) { /* line 20 */
+        for (unsigned c = 0; c < N; c++)
+            s[i].c[c] = freeze(s[i].c[c]);
+        encode12(dk + 384 * i, &s[i]);
+    }
+    explicit_bzero(in, sizeof in);
+    explicit_bzero(rs, sizeof rs);
+    explicit_bzero(s, sizeof s);
+    explicit_bzero(&e, sizeof e);
+    explicit_bzero(&t, sizeof t);
+}
+
+/* K-PKE.Encrypt(ek_pke, m, r), Algorithm 14. ek_pke is decoded mod q (the
+ * caller has done the modulus check where FIPS 203 requires it). */
+static void kpke_encrypt(const params *P, uint8_t *c, const uint8_t *ek, const uint8_t m[32],
+                         const uint8_t r[32])
+{
+    poly y[MAXK], that[MAXK], a[MAXK], u, v, e;
+    const unsigned k = P->k;
+    const uint8_t *rho = ek + 384 * k; /* line 3 */
+    uint8_t nonce = 0;
+
+    for (unsigned i = 0; i < k; i++) /* line 2 */
+        decode12(&that[i], ek + 384 * i);
+    for (unsigned i = 0; i < k; i++) { /* lines 9-12, 18 */
+        sample_cbd(&y[i], r, nonce++, P->eta1);
+        ntt(&y[i]);
+    }
+    for (unsigned i = 0; i < k; i++) {
+        for (unsigned j = 0; j < k; j++) /* A^T[i,j] = A[j,i] = SampleNTT(rho||i||j) */
+            sample_ntt(&a[j], rho, (uint8_t)i, (uint8_t)j);
+        basemul_acc(&u, a, y, k);
+        invntt(&u); /* line 19: u = NTT^-1(A^T o y^) + e1 */
+        sample_cbd(&e, r, (uint8_t)(nonce + i), P->eta2); /* lines 13-16: e1[i] */
+        for (unsigned c2 = 0; c2 < N; c2++)
+            u.c[c2] = freeze((int16_t)(u.c[c2] + e.c[c2]));
+        compress_encode(c + 32 * P->du * i, &u, P->du); /* line 22 */
+    }
+    nonce = (uint8_t)(nonce + k);
+    sample_cbd(&e, r, nonce, P->eta2); /* line 17: e2 */
+    basemul_acc(&v, that, y, k);
+    invntt(&v); /* lines 20-21: v = NTT^-1(t^T o y^) + e2 + mu */
+    poly_from_msg(&u, m);
+    for (unsigned c2 = 0; c2 < N; c2++)
+        v.c[c2] = freeze((int16_t)(v.c[c2] + e.c[c2] + u.c[c2]));
+    compress_encode(c + 32 * P->du * k, &v, P->dv); /* line 23 */
+
+    explicit_bzero(y, sizeof y);
+    explicit_bzero(&u, sizeof u);
+    explicit_bzero(&v, sizeof v);
+    explicit_bzero(&e, sizeof e);
+}
+
+/* K-PKE.Decrypt(dk_pke, c), Algorithm 15. */
+static void kpke_decrypt(const params *P, uint8_t m[32], const uint8_t *dk, const uint8_t *c)
+{
+    poly u[MAXK], s[MAXK], v, w;
+    const unsigned k = P->k;
+    for (unsigned i = 0; i < k; i++) {
+        decode_decompress(&u[i], c + 32 * P->du * i, P->du); /* line 3 */
+        ntt(&u[i]);
+        decode12(&s[i], dk + 384 * i); /* line 5 */
+    }
+    decode_decompress(&v, c + 32 * P->du * k, P->dv); /* line 4 */
+    basemul_acc(&w, s, u, k);
+    invntt(&w); /* line 6: w = v' - NTT^-1(s^T o NTT(u')) */
+    for (unsigned i = 0; i < N; i++)
+        w.c[i] = freeze((int16_t)(v.c[i] - w.c[i]));
+    poly_to_msg(m, &w); /* line 7 */
+    explicit_bzero(s, sizeof s);
+    explicit_bzero(&w, sizeof w);
+    explicit_bzero(u, sizeof u);
+    explicit_bzero(&v, sizeof v);
+}
+
+/* ------------------------------------------------------------------ */
+/* ML-KEM (FIPS 203 sections 6, 7)                                     */
+/* ------------------------------------------------------------------ */
+
+/* Algorithm 16. dk = dk_pke || ek || H(ek) || z. */
+int mw_mlkem_keygen_internal(mw_mlkem_param_t p, uint8_t *ek, uint8_t *dk, const uint8_t d[32],
+                             const uint8_t z[32])
+{
+    params P;
+    if (get_params(p, &P) || ek == NULL || dk == NULL || d == NULL || z == NULL)
+        return MW_EINVAL;
+    const size_t ekl = 384 * P.k + 32;
+    kpke_keygen(&P, ek, dk, d);
+    memcpy(dk + 384 * P.k, ek, ekl);
+    mw_sha3_256(dk + 384 * P.k + ekl, ek, ekl);
+    memcpy(dk + 384 * P.k + ekl + 32, z, 32);
+    return MW_OK;
+}
+
+/* Algorithm 19. */
+int mw_mlkem_keygen(mw_mlkem_param_t p, uint8_t *ek, uint8_t *dk)
+{
+    uint8_t dz[64];
+    params P;
+    if (get_params(p, &P) || ek == NULL || dk == NULL)
+        return MW_EINVAL;
+    int rc = mw_random_bytes(dz, sizeof dz);
+    if (rc == MW_OK)
+        rc = mw_mlkem_keygen_internal(p, ek, dk, dz, dz + 32);
+    if (rc != MW_OK) {
+        memset(ek, 0, mw_mlkem_ek_bytes(p));
+        explicit_bzero(dk, mw_mlkem_dk_bytes(p));
+    }
+    explicit_bzero(dz, sizeof dz);
+    return rc;
+}
+
+/* Section 7.2, encapsulation key check: length, then the modulus check
+ * ByteEncode_12(ByteDecode_12(t)) == t, i.e. every 12-bit value < q. ek is
+ * public, so this may branch. */
+int mw_mlkem_check_ek(mw_mlkem_param_t p, const uint8_t *ek, size_t ek_len)
+{
+    params P;
+    if (get_params(p, &P) || ek == NULL || ek_len != 384 * P.k + 32)
+        return MW_EINVAL;
+    unsigned bad = 0;
+    for (size_t i = 0; i < 128 * P.k; i++) {
+        unsigned a = ek[3 * i] | ((ek[3 * i + 1] & 0x0fu) << 8);
+        unsigned b = (ek[3 * i + 1] >> 4) | ((unsigned)ek[3 * i + 2] << 4);
+        bad |= (a >= Q) | (b >= Q);
+    }
+    return bad ? MW_EINVAL : MW_OK;
+}
+
+/* Section 7.3, decapsulation key check: length, then the hash check
+ * H(dk[384k : 768k+32]) == dk[768k+32 : 768k+64], compared in constant
+ * time (dk is secret). */
+int mw_mlkem_check_dk(mw_mlkem_param_t p, const uint8_t *dk, size_t dk_len)
+{
+    params P;
+    uint8_t h[32];
+    if (get_params(p, &P) || dk == NULL || dk_len != 768 * P.k + 96)
+        return MW_EINVAL;
+    mw_sha3_256(h, dk + 384 * P.k, 384 * P.k + 32);
+    uint8_t differ = ct_differ_mask(h, dk + 768 * P.k + 32, 32);
+    explicit_bzero(h, sizeof h);
+    return differ ? MW_EINVAL : MW_OK;
+}
+
+/* Algorithm 17 after the section 7.2 check: (K, r) = G(m || H(ek)),
+ * c = K-PKE.Encrypt(ek, m, r). */
+int mw_mlkem_encaps_internal(mw_mlkem_param_t p, uint8_t ss[32], uint8_t *ct, const uint8_t *ek,
+                             size_t ek_len, const uint8_t m[32])
+{
+    params P;
+    uint8_t in[64], kr[64];
+    if (ss != NULL)
+        explicit_bzero(ss, 32);
+    if (get_params(p, &P) || ss == NULL || ct == NULL || m == NULL)
+        return MW_EINVAL;
+    if (mw_mlkem_check_ek(p, ek, ek_len) != MW_OK) {
+        memset(ct, 0, mw_mlkem_ct_bytes(p));
+        return MW_EINVAL;
+    }
+    memcpy(in, m, 32);
+    mw_sha3_256(in + 32, ek, ek_len);
+    mw_sha3_512(kr, in, sizeof in);
+    kpke_encrypt(&P, ct, ek, m, kr + 32);
+    memcpy(ss, kr, 32);
+    explicit_bzero(in, sizeof in);
+    explicit_bzero(kr, sizeof kr);
+    return MW_OK;
+}
+
+/* Algorithm 20. */
+int mw_mlkem_encaps(mw_mlkem_param_t p, uint8_t ss[32], uint8_t *ct, const uint8_t *ek,
+                    size_t ek_len)
+{
+    uint8_t m[32];
+    params P;
+    if (get_params(p, &P) || ss == NULL || ct == NULL) {
+        if (ss != NULL)
+            explicit_bzero(ss, 32);
+        return MW_EINVAL;
+    }
+    int rc = mw_random_bytes(m, sizeof m);
+    if (rc == MW_OK)
+        rc = mw_mlkem_encaps_internal(p, ss, ct, ek, ek_len, m);
+    if (rc != MW_OK) {
+        explicit_bzero(ss, 32);
+        memset(ct, 0, mw_mlkem_ct_bytes(p));
+    }
+    explicit_bzero(m, sizeof m);
+    return rc;
+}
+
+/* Algorithm 21 = checks of section 7.3 + Decaps_internal (Algorithm 18). */
+int mw_mlkem_decaps(mw_mlkem_param_t p, uint8_t ss[32], const uint8_t *ct, size_t ct_len,
+                    const uint8_t *dk, size_t dk_len)
+{
+    params P;
+    uint8_t m[32], in[64], kr[64], kbar[32];
+    uint8_t cprime[MW_MLKEM_MAX_CT_BYTES];
+    mw_keccak_t j;
+    if (ss != NULL)
+        explicit_bzero(ss, 32);
+    if (get_params(p, &P) || ss == NULL || ct == NULL || ct_len != mw_mlkem_ct_bytes(p))
+        return MW_EINVAL;
+    if (mw_mlkem_check_dk(p, dk, dk_len) != MW_OK)
+        return MW_EINVAL;
+    const unsigned k = P.k;
+    const uint8_t *dk_pke = dk, *ek_pke = dk + 384 * k; /* lines 1-4 */
+    const uint8_t *h = dk + 768 * k + 32, *z = dk + 768 * k + 64;
+
+    kpke_decrypt(&P, m, dk_pke, ct); /* line 5 */
+    memcpy(in, m, 32);
+    memcpy(in + 32, h, 32);
+    mw_sha3_512(kr, in, sizeof in); /* line 6: (K', r') = G(m' || h) */
+    mw_shake256_init(&j); /* line 7: K_bar = J(z || c) */
+    mw_keccak_absorb(&j, z, 32);
+    mw_keccak_absorb(&j, ct, ct_len);
+    mw_keccak_squeeze(&j, kbar, 32);
+    kpke_encrypt(&P, cprime, ek_pke, m, kr + 32); /* line 8 */
+    /* lines 9-11: if c != c' then K' = K_bar, without a branch */
+    uint8_t differ = ct_differ_mask(ct, cprime, ct_len);
+    ct_cmov(kr, kbar, 32, differ);
+    memcpy(ss, kr, 32);
+
+    explicit_bzero(m, sizeof m);
+    explicit_bzero(in, sizeof in);
+    explicit_bzero(kr, sizeof kr);
+    explicit_bzero(kbar, sizeof kbar);
+    explicit_bzero(cprime, sizeof cprime);
+    mw_keccak_wipe(&j);
+    return MW_OK;
+}
