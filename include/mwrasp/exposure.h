@@ -1,0 +1,323 @@
+/* MWRASP quantum-exposure scanner (issue 5): which TLS, QUIC and SSH sessions
+ * negotiated a key exchange that a future quantum computer can break
+ * ("harvest now, decrypt later"). docs/exposure.md.
+ *
+ * Layers, each with its own section below:
+ *   1. Captures (src/ingest/pcap*.c): pcap/pcapng files and live interfaces
+ *      through libpcap -> link layer -> IPv4/IPv6 (+VLAN, GRE, Geneve) -> TCP
+ *      reassembly per flow and direction, UDP datagrams. Delivers contiguous
+ *      stream bytes to a mw_flow_sink_t.
+ *   2. Protocol parsers (src/detect/exposure_tls.c, exposure_quic.c,
+ *      exposure_ssh.c): incremental, per direction, bounded; they fill a
+ *      mw_expo_session_t.
+ *   3. Classification (src/detect/exposure_class.c) and Zeek logs
+ *      (src/detect/exposure_zeek.c).
+ *   4. The scanner (src/detect/exposure.c): flows -> protocol detection ->
+ *      sessions -> per-service summary -> JSON lines, table, CycloneDX CBOM.
+ *
+ * Everything that reads the wire treats it as hostile: every length is
+ * checked, every buffer has a cap (named below), oversized or malformed input
+ * is counted and skipped, never a crash. */
+#ifndef MWRASP_EXPOSURE_H
+#define MWRASP_EXPOSURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mwrasp/error.h"
+
+/* ------------------------------------------------------------------ */
+/* Common types                                                        */
+/* ------------------------------------------------------------------ */
+
+typedef struct mw_endpoint {
+    uint8_t family; /* 4 or 6 */
+    uint8_t addr[16]; /* IPv4 in the first 4 bytes */
+    uint16_t port; /* host order */
+} mw_endpoint_t;
+
+#define MW_ENDPOINT_STRLEN 56 /* "[ffff:...:ffff]:65535" + NUL */
+
+/* "192.0.2.1:443" or "[2001:db8::1]:443" (RFC 5952 text for IPv6).
+ * Returns buf. cap >= MW_ENDPOINT_STRLEN. */
+char *mw_endpoint_format(const mw_endpoint_t *ep, char *buf, size_t cap);
+
+typedef enum mw_expo_proto {
+    MW_EXPO_TLS = 1,
+    MW_EXPO_QUIC = 2,
+    MW_EXPO_SSH = 3,
+} mw_expo_proto_t;
+
+typedef enum mw_expo_class {
+    MW_EXPO_UNKNOWN = 0, /* handshake not seen whole: the negotiated kex is not on the wire */
+    MW_EXPO_CLASSICAL, /* ECDHE, DHE, RSA key transport, SSH-1, classical SSH kex */
+    MW_EXPO_PQ_HYBRID, /* a classical + post-quantum hybrid (X25519MLKEM768, mlkem768x25519, ...) */
+    MW_EXPO_PQ_ONLY, /* a post-quantum KEM alone (ML-KEM-768 0x0201, OQS kyber1024, ...) */
+} mw_expo_class_t;
+
+/* "unknown", "classical", "pq-hybrid", "pq-only". */
+const char *mw_expo_class_name(mw_expo_class_t c);
+const char *mw_expo_proto_name(mw_expo_proto_t p); /* "tls", "quic", "ssh" */
+
+/* Caps on what one session keeps (more is counted, not stored). */
+#define MW_EXPO_MAX_LIST 128 /* groups, key shares, versions, sig algs, suites kept */
+#define MW_EXPO_MAX_NAME 96 /* SNI, ALPN, algorithm names, banners are truncated here */
+#define MW_EXPO_MAX_CERTS 4 /* server certificates described per session */
+
+typedef struct mw_expo_cert {
+    char sig_alg[48]; /* OpenSSL long name or dotted OID: "sha256WithRSAEncryption", "ML-DSA-44" */
+    char key_alg[48]; /* subject public key algorithm: "rsaEncryption", "id-ecPublicKey", ... */
+    int key_bits; /* RSA/EC key size, 0 if unknown */
+    int pq_signature; /* 1 if the signature algorithm is post-quantum (ML-DSA, SLH-DSA, ...) */
+} mw_expo_cert_t;
+
+/* One handshake. Strings are NUL-terminated, "" when absent; lists hold the
+ * first MW_EXPO_MAX_LIST entries (n_* counts every entry seen). */
+typedef struct mw_expo_session {
+    mw_expo_proto_t proto;
+    mw_endpoint_t client, server;
+    uint64_t first_ns, last_ns; /* capture timestamps */
+    uint64_t flow_id; /* capture-wide id of the TCP/UDP flow */
+
+    /* Negotiated, as the server chose it. */
+    char version[40]; /* "TLS 1.3", "TLS 1.2", "TLS 1.3 (draft 23)", "SSL 2.0", "SSH-2", "SSH-1" */
+    uint16_t version_code; /* TLS/QUIC wire value (0x0304...), 0 for SSH */
+    int32_t selected_group; /* TLS 1.3 key_share group or TLS 1.2 ECDHE curve; -1 if none */
+    char selected_kex[MW_EXPO_MAX_NAME]; /* SSH kex name; TLS <= 1.2: "RSA", "DHE", "ECDHE", ... */
+    int32_t cipher_suite; /* -1 if none */
+    int dh_bits; /* TLS DHE group size, 0 if not DHE */
+    int32_t hrr_group; /* HelloRetryRequest selected group, -1 if none */
+    char host_key_alg[MW_EXPO_MAX_NAME]; /* SSH */
+
+    /* Offered by the client. */
+    uint16_t client_versions[MW_EXPO_MAX_LIST];
+    unsigned n_client_versions;
+    uint16_t client_groups[MW_EXPO_MAX_LIST];
+    unsigned n_client_groups;
+    uint16_t client_key_shares[MW_EXPO_MAX_LIST];
+    unsigned n_client_key_shares;
+    uint16_t client_sig_algs[MW_EXPO_MAX_LIST];
+    unsigned n_client_sig_algs;
+    unsigned n_client_suites;
+    char sni[MW_EXPO_MAX_NAME];
+    char alpn[MW_EXPO_MAX_NAME]; /* first ALPN protocol offered */
+    int client_offered_pq; /* a PQ group offered (TLS) or a PQ kex listed (SSH) */
+    char client_banner[MW_EXPO_MAX_NAME], server_banner[MW_EXPO_MAX_NAME]; /* SSH */
+
+    /* Server certificates in clear (TLS <= 1.2). */
+    mw_expo_cert_t certs[MW_EXPO_MAX_CERTS];
+    unsigned n_certs;
+
+    /* Seen so far. */
+    unsigned seen; /* MW_EXPO_SEEN_* bits */
+    uint64_t bytes_c2s, bytes_s2c; /* payload bytes of the flow, both directions */
+    uint64_t exposed_bytes; /* payload after a classical handshake (0 otherwise) */
+
+    mw_expo_class_t cls;
+    char reason[160]; /* why this class: "server selected X25519MLKEM768 (0x11ec)" */
+} mw_expo_session_t;
+
+enum {
+    MW_EXPO_SEEN_CLIENT_HELLO = 1u << 0, /* TLS ClientHello / SSH client KEXINIT */
+    MW_EXPO_SEEN_SERVER_HELLO = 1u << 1, /* TLS ServerHello / SSH server KEXINIT */
+    MW_EXPO_SEEN_HRR = 1u << 2,
+    MW_EXPO_SEEN_SKE = 1u << 3, /* TLS 1.2 ServerKeyExchange */
+    MW_EXPO_SEEN_CERT = 1u << 4,
+    MW_EXPO_SEEN_CLIENT_BANNER = 1u << 5,
+    MW_EXPO_SEEN_SERVER_BANNER = 1u << 6,
+};
+
+/* Resets s to "nothing seen" (groups -1, lists empty). */
+void mw_expo_session_init(mw_expo_session_t *s, mw_expo_proto_t proto);
+
+/* ------------------------------------------------------------------ */
+/* 1. Captures (src/ingest/pcap*.c)                                    */
+/* ------------------------------------------------------------------ */
+
+/* Caps of the flow table: a flow keeps at most MW_PCAP_MAX_REASM bytes of
+ * out-of-order data per direction; the table holds at most max_flows flows
+ * (oldest idle flow evicted first). */
+#define MW_PCAP_MAX_REASM (256 * 1024)
+#define MW_PCAP_DEFAULT_MAX_FLOWS 65536
+
+typedef struct mw_flow {
+    uint64_t id;
+    uint8_t l4; /* 6 TCP, 17 UDP */
+    mw_endpoint_t client,
+        server; /* client = SYN sender (else the higher, ephemeral-looking port) */
+    uint64_t first_ns, last_ns;
+    uint64_t bytes[2]; /* payload bytes seen per direction, 0 = client->server */
+    void *user; /* the sink's per-flow state */
+} mw_flow_t;
+
+/* What the capture layer delivers. Every callback may be NULL. dir 0 is
+ * client->server, 1 server->client. */
+typedef struct mw_flow_sink {
+    void *ctx;
+    /* TCP: the next contiguous bytes of one direction, in order, without
+     * retransmitted duplicates. Return 0 to go on, 1 when this direction's
+     * bytes are no longer needed (they are then only counted in
+     * flow->bytes), negative to drop the flow. */
+    int (*tcp_data)(void *ctx, mw_flow_t *flow, int dir, const uint8_t *data, size_t len,
+                    uint64_t ts_ns);
+    /* TCP: bytes of one direction are missing for good (a hole that did not
+     * fill within the reassembly window); the stream resumes after it. */
+    void (*tcp_gap)(void *ctx, mw_flow_t *flow, int dir, uint64_t missing);
+    /* UDP: one datagram payload. */
+    void (*udp_data)(void *ctx, mw_flow_t *flow, int dir, const uint8_t *data, size_t len,
+                     uint64_t ts_ns);
+    /* The flow ends (FIN/RST both ways, eviction, end of capture): free user state. */
+    void (*flow_end)(void *ctx, mw_flow_t *flow);
+} mw_flow_sink_t;
+
+/* Counters of the capture layer (also exported to /metrics by the daemon). */
+typedef struct mw_pcap_stats {
+    uint64_t packets, bytes; /* link-layer packets and captured bytes read */
+    uint64_t ip_packets, tcp_segments, udp_datagrams;
+    uint64_t skipped_link; /* unsupported link type or truncated link header */
+    uint64_t skipped_malformed; /* bad IP/TCP/UDP header, bad lengths */
+    uint64_t ip_fragments; /* IP fragments (not reassembled) */
+    uint64_t tcp_retransmits, tcp_out_of_order, tcp_gaps, tcp_reasm_overflow;
+    uint64_t flows, flows_evicted;
+} mw_pcap_stats_t;
+
+typedef struct mw_pcap mw_pcap_t;
+
+/* Opens a pcap or pcapng file (libpcap detects the format). MW_EIO with a
+ * message in err (file name and libpcap's reason) when it cannot. */
+MW_WUR int mw_pcap_open_file(const char *path, const mw_flow_sink_t *sink, size_t max_flows,
+                             mw_pcap_t **out, char *err, size_t errcap);
+/* Opens a live interface (promiscuous off, snaplen 65535, BPF filter may be
+ * NULL). Needs CAP_NET_RAW. */
+MW_WUR int mw_pcap_open_live(const char *ifname, const char *bpf, const mw_flow_sink_t *sink,
+                             size_t max_flows, mw_pcap_t **out, char *err, size_t errcap);
+/* Reads up to max packets (0 = until the end of a file; for a live handle,
+ * what is ready within timeout_ms). Returns the number of packets read (>= 0),
+ * 0 at end of file, or a negative MW_E* on a read error (truncated file: the
+ * packets before it are delivered, the truncation is counted, MW_EIO). */
+MW_WUR long mw_pcap_run(mw_pcap_t *p, long max, int timeout_ms);
+/* Feeds one link-layer packet (tests, fuzzing, API uploads read by another
+ * reader): linktype is a DLT_* value. */
+void mw_pcap_feed(mw_pcap_t *p, int linktype, const uint8_t *pkt, size_t caplen, size_t wirelen,
+                  uint64_t ts_ns);
+/* Creates a reader without a capture source, for mw_pcap_feed. */
+MW_WUR int mw_pcap_new(const mw_flow_sink_t *sink, size_t max_flows, mw_pcap_t **out);
+/* Ends every open flow (calls flow_end), e.g. at the end of a file. */
+void mw_pcap_flush(mw_pcap_t *p);
+const mw_pcap_stats_t *mw_pcap_stats(const mw_pcap_t *p);
+/* Breaks a mw_pcap_run on a live handle from another thread. */
+void mw_pcap_break(mw_pcap_t *p);
+void mw_pcap_free(mw_pcap_t *p); /* flushes first; NULL is fine */
+
+/* ------------------------------------------------------------------ */
+/* 2. Protocol parsers                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Caps: a TLS handshake message longer than this is skipped (counted as
+ * malformed), as is an SSH packet before NEWKEYS longer than MW_SSH_MAX_PACKET
+ * or a KEXINIT name-list with more than MW_SSH_MAX_NAMES names. */
+#define MW_TLS_MAX_HANDSHAKE (64 * 1024)
+#define MW_SSH_MAX_PACKET 35000 /* RFC 4253 section 6.1 */
+#define MW_SSH_MAX_NAMES 1024
+
+/* Per-direction incremental parsers. Each one consumes the contiguous bytes
+ * of one direction (from mw_flow_sink_t.tcp_data), fills the session, and
+ * returns 0 to go on, 1 when it needs nothing more from this direction
+ * (handshake part done), or a negative MW_E* when the bytes are not this
+ * protocol or are malformed beyond recovery (the reason is in the session's
+ * reason field, the session stays usable for what was seen). */
+typedef struct mw_tls_parser mw_tls_parser_t;
+MW_WUR int mw_tls_parser_new(mw_tls_parser_t **out);
+MW_WUR int mw_tls_parser_feed(mw_tls_parser_t *p, mw_expo_session_t *s, int dir,
+                              const uint8_t *data, size_t len);
+void mw_tls_parser_free(mw_tls_parser_t *p);
+
+typedef struct mw_ssh_parser mw_ssh_parser_t;
+MW_WUR int mw_ssh_parser_new(mw_ssh_parser_t **out);
+MW_WUR int mw_ssh_parser_feed(mw_ssh_parser_t *p, mw_expo_session_t *s, int dir,
+                              const uint8_t *data, size_t len);
+void mw_ssh_parser_free(mw_ssh_parser_t *p);
+
+/* QUIC (RFC 9000/9001, versions 1 and 2): one UDP datagram at a time;
+ * decrypts Initial packets with the initial secrets derived from the client's
+ * Destination Connection ID, reassembles CRYPTO frames and parses the
+ * ClientHello / ServerHello into the session. Returns as the parsers above. */
+typedef struct mw_quic_parser mw_quic_parser_t;
+MW_WUR int mw_quic_parser_new(mw_quic_parser_t **out);
+MW_WUR int mw_quic_parser_feed(mw_quic_parser_t *p, mw_expo_session_t *s, int dir,
+                               const uint8_t *dgram, size_t len);
+void mw_quic_parser_free(mw_quic_parser_t *p);
+
+/* ------------------------------------------------------------------ */
+/* 3. Classification                                                   */
+/* ------------------------------------------------------------------ */
+
+/* What a TLS named group is: MW_EXPO_PQ_HYBRID for X25519MLKEM768 (0x11ec),
+ * SecP256r1MLKEM768 (0x11eb), SecP384r1MLKEM1024 (0x11ed),
+ * X25519Kyber768Draft00 (0x6399), SecP256r1Kyber768Draft00 (0x639a) and the
+ * other hybrids of the IANA registry and of OQS; MW_EXPO_PQ_ONLY for ML-KEM-512/
+ * 768/1024 (0x0200-0x0202) and OQS pure KEMs (e.g. kyber1024 0x023d);
+ * MW_EXPO_CLASSICAL for every other known group (ECDHE curves, ffdhe);
+ * MW_EXPO_UNKNOWN for an unassigned one. name gets the IANA name or
+ * "0x%04x" (may be NULL). */
+mw_expo_class_t mw_expo_tls_group_class(uint16_t group, const char **name);
+/* The group code for a name as Zeek, tshark or OpenSSL write it ("x25519",
+ * "secp256r1", "X25519MLKEM768", "unknown-4588" = 0x11ec, "0x11ec");
+ * -1 when unknown. Case-insensitive. */
+int mw_expo_tls_group_from_name(const char *name);
+/* The same for an SSH kex algorithm name (mlkem768x25519-sha256,
+ * sntrup761x25519-sha512[@openssh.com] are hybrids). */
+mw_expo_class_t mw_expo_ssh_kex_class(const char *kex);
+/* Key exchange of a TLS <= 1.2 cipher suite: "RSA", "DHE", "ECDHE", "DH", "ECDH",
+ * "PSK", "ECDHE_PSK", "DHE_PSK", "RSA_PSK", "SRP", "KRB5", or NULL when the
+ * suite is unknown or TLS 1.3 (0x13xx). name: IANA name or NULL. */
+const char *mw_expo_tls_suite_kex(uint16_t suite, const char **name);
+
+/* Sets s->cls and s->reason from what the session saw. Rules
+ * (docs/exposure.md): TLS 1.3 and QUIC by the ServerHello key_share group
+ * (after HRR); TLS <= 1.2 by the suite's key exchange (PSK alone is
+ * classical-free but not PQ: classical with that reason); SSH-2 by the kex
+ * chosen per RFC 4253 section 7.1 (the first client algorithm the server also
+ * lists, ignoring ext-info-* and kex-strict-*); SSH-1 is classical (RSA
+ * session key); no server half: unknown. */
+void mw_expo_classify(mw_expo_session_t *s);
+
+/* ------------------------------------------------------------------ */
+/* 3b. Zeek logs (src/detect/exposure_zeek.c)                          */
+/* ------------------------------------------------------------------ */
+
+/* One classified Zeek ssl.log / ssh.log record. */
+typedef struct mw_zeek_record {
+    char log[8]; /* "ssl" or "ssh" */
+    unsigned line; /* 0-based data-record index within the file */
+    unsigned phys; /* 1-based physical line number in the file */
+    char uid[32];
+    mw_expo_session_t s; /* proto TLS (QUIC when Zeek says so) or SSH, endpoints from id.* */
+} mw_zeek_record_t;
+
+/* Reads a Zeek ssl.log or ssh.log: ASCII/TSV with #fields headers (several
+ * #separator..#close blocks per file), zeek-cut output (a header line of field
+ * names), or JSON lines; the format and log type are detected. Calls cb once
+ * per record (cb returns non-zero to stop). Bad lines are counted in *bad and
+ * reported on err_out (file and line) when it is not NULL. */
+MW_WUR int mw_zeek_read(const char *path, int (*cb)(void *ctx, const mw_zeek_record_t *r),
+                        void *ctx, unsigned long *bad, FILE *err_out);
+
+/* ------------------------------------------------------------------ */
+/* 4. The scanner (src/detect/exposure.c)                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct mw_expo_scan mw_expo_scan_t;
+
+/* on_session (may be NULL) is called once per finished session (flow end or
+ * handshake complete) with the file label given to mw_expo_scan_file. */
+MW_WUR int mw_expo_scan_new(void (*on_session)(void *ctx, const char *label,
+                                               const mw_expo_session_t *s),
+                            void *ctx, mw_expo_scan_t **out);
+/* Scans a capture file; label is what the JSON's "file" says. */
+MW_WUR int mw_expo_scan_file(mw_expo_scan_t *sc, const char *path, const char *label, char *err,
+                             size_t errcap);
+void mw_expo_scan_free(mw_expo_scan_t *sc);
+
+#endif
