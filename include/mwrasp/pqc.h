@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mwrasp/error.h"
 
@@ -215,6 +216,47 @@ MW_WUR int mw_hashmldsa_sign(mw_mldsa_param_t p, uint8_t *sig, const uint8_t *sk
 MW_WUR int mw_hashmldsa_verify(mw_mldsa_param_t p, const uint8_t *pk, size_t pk_len,
                                const uint8_t *msg, size_t msg_len, const uint8_t *ctx,
                                size_t ctx_len, mw_ph_alg_t ph, const uint8_t *sig, size_t sig_len);
+
+/* ------------------------------------------------------------------ */
+/* ACVP runner (src/crypto/acvp.c)                                     */
+/* ------------------------------------------------------------------ */
+
+/* Runs NIST ACVP vector sets (their published JSON) against the functions
+ * above: ML-KEM keyGen and encapDecap (encapsulation, decapsulation,
+ * encapsulationKeyCheck, decapsulationKeyCheck) of revision FIPS203, ML-DSA
+ * keyGen, sigGen and sigVer of revision FIPS204 (external pure with context,
+ * external preHash, internal with externalMu false or true; deterministic
+ * groups sign with rnd = 32 zero bytes). docs/internals/crypto.md, "ACVP". */
+
+#define MW_ACVP_MAX_FILE_BYTES (256u << 20) /* a JSON file larger than this is refused */
+#define MW_ACVP_MAX_HEX_BYTES (1u << 20) /* decoded size cap of one hex field */
+#define MW_ACVP_MAX_DEPTH 4 /* folders below PATH searched for vector sets */
+
+struct mw_acvp_counts {
+    unsigned long long passed; /* cases whose every output matched */
+    unsigned long long failed; /* cases that differed, or could not run (includes errors) */
+    unsigned long long skipped; /* cases of unsupported groups or vector sets */
+    unsigned long long errors; /* malformed cases (missing field, bad hex, bad length) */
+};
+
+/* Runs one vector set held in memory. json is a whole vector set
+ * (internalProjection.json, or prompt.json when expected is not NULL, then
+ * joined with expectedResults.json in expected on (tgId, tcId)). name is used
+ * in messages. Every failure, skip and error is printed to report (may be
+ * NULL) as one line "NAME: vsId V tgId G tcId T ...: what differed". The
+ * counts are ADDED to *out (zero it first). Returns 0 when the set was read
+ * (even if cases failed), MW_EPARSE for malformed JSON or a malformed case
+ * (the run goes on with the other cases; counts.errors says how many),
+ * MW_ETOOBIG past a cap, MW_ENOMEM. Never reads outside the buffers. */
+MW_WUR int mw_acvp_run_buffer(const char *name, const char *json, size_t len, const char *expected,
+                              size_t expected_len, FILE *report, struct mw_acvp_counts *out);
+
+/* Runs PATH: a vector set file (a prompt.json is joined with the
+ * expectedResults.json beside it), or a folder holding internalProjection.json,
+ * or prompt.json + expectedResults.json, or (searched up to MW_ACVP_MAX_DEPTH
+ * levels, in name order) folders that do. As mw_acvp_run_buffer, plus MW_EIO
+ * when a file cannot be read and MW_ENOTFOUND when PATH holds no vector set. */
+MW_WUR int mw_acvp_run_path(const char *path, FILE *report, struct mw_acvp_counts *out);
 
 /* ------------------------------------------------------------------ */
 /* Randomness                                                          */
