@@ -16,19 +16,11 @@
 #include <string.h>
 
 #include "crypto/ct.h"
+#include "crypto/mlkem_arith.h"
 #include "mwrasp/pqc.h"
 
-#define Q 3329
-#define N 256
-#define MAXK 4
-#define QINV (-3327) /* q^-1 mod 2^16, as a signed 16-bit value */
-#define MONT_R2 1353 /* R^2 mod q: fqmul(x, MONT_R2) = x * R */
-#define INVNTT_F 1441 /* R^2 / 128 mod q: scales Algorithm 10 by 128^-1 and R */
-#define BARRETT_V 20159 /* round(2^26 / q) */
-#define COMPRESS_M 20642679ULL /* ceil(2^36 / q): y / q = y * M >> 36 for y < 2^23 */
-
 typedef struct {
-    int16_t c[N];
+    int16_t c[MLKEM_N];
 } poly;
 
 typedef struct {
@@ -101,36 +93,6 @@ int mw_mlkem_param_from_name(const char *name, mw_mlkem_param_t *out)
 /* Arithmetic mod q                                                    */
 /* ------------------------------------------------------------------ */
 
-/* Montgomery reduction: for |a| < q * 2^15, returns a * 2^-16 mod q in
- * (-q, q). t = a * q^-1 mod 2^16 makes a - t*q divisible by 2^16. */
-static inline int16_t montgomery_reduce(int32_t a)
-{
-    int16_t t = (int16_t)((uint32_t)a * (uint32_t)(uint16_t)QINV);
-    return (int16_t)((a - (int32_t)t * Q) >> 16);
-}
-
-/* a * b * 2^-16 mod q, in (-q, q), for |a * b| < q * 2^15. */
-static inline int16_t fqmul(int16_t a, int16_t b)
-{
-    return montgomery_reduce((int32_t)a * b);
-}
-
-/* Barrett reduction: the representative of a mod q in [-(q-1)/2, (q-1)/2]
- * for any int16_t a (checked exhaustively when the constant was chosen). */
-static inline int16_t barrett_reduce(int16_t a)
-{
-    int16_t t = (int16_t)(((int32_t)BARRETT_V * a + (1 << 25)) >> 26);
-    return (int16_t)(a - t * Q);
-}
-
-/* The representative in [0, q) of any int16_t a, without a branch. */
-static inline int16_t freeze(int16_t a)
-{
-    a = barrett_reduce(a);
-    a = (int16_t)(a + ((a >> 15) & Q));
-    return a;
-}
-
 /* zeta^BitRev7(i) * 2^16 mod q, centered, i = 0..127, zeta = 17
  * (FIPS 203 section 4.3, Appendix A). */
 static const int16_t zetas[128] = {
@@ -168,7 +130,7 @@ static void ntt(poly *f)
 {
     unsigned i = 1;
     for (unsigned len = 128; len >= 2; len >>= 1) {
-        for (unsigned start = 0; start < N; start += 2 * len) {
+        for (unsigned start = 0; start < MLKEM_N; start += 2 * len) {
             const int16_t zeta = zetas[i++];
             for (unsigned j = start; j < start + len; j++) {
                 int16_t t = fqmul(zeta, f->c[j + len]);
@@ -177,7 +139,7 @@ static void ntt(poly *f)
             }
         }
     }
-    for (unsigned j = 0; j < N; j++)
+    for (unsigned j = 0; j < MLKEM_N; j++)
         f->c[j] = barrett_reduce(f->c[j]);
 }
 
@@ -188,7 +150,7 @@ static void invntt(poly *f)
 {
     unsigned i = 127;
     for (unsigned len = 2; len <= 128; len <<= 1) {
-        for (unsigned start = 0; start < N; start += 2 * len) {
+        for (unsigned start = 0; start < MLKEM_N; start += 2 * len) {
             const int16_t zeta = zetas[i--];
             for (unsigned j = start; j < start + len; j++) {
                 int16_t t = f->c[j];
@@ -197,7 +159,7 @@ static void invntt(poly *f)
             }
         }
     }
-    for (unsigned j = 0; j < N; j++)
+    for (unsigned j = 0; j < MLKEM_N; j++)
         f->c[j] = fqmul(f->c[j], INVNTT_F);
 }
 
@@ -208,7 +170,7 @@ static void invntt(poly *f)
  * the total stays below q * 2^15 and one Montgomery reduction suffices. */
 static void basemul_acc(poly *r, const poly *a, const poly *b, unsigned k)
 {
-    for (unsigned i = 0; i < N / 2; i++) {
+    for (unsigned i = 0; i < MLKEM_N / 2; i++) {
         int32_t c0 = 0, c1 = 0;
         for (unsigned j = 0; j < k; j++) {
             int32_t a0 = a[j].c[2 * i], a1 = a[j].c[2 * i + 1];
@@ -228,7 +190,7 @@ static void basemul_acc(poly *r, const poly *a, const poly *b, unsigned k)
 /* ByteEncode_12 (Algorithm 5) of a polynomial with coefficients in [0, q). */
 static void encode12(uint8_t *out, const poly *f)
 {
-    for (unsigned i = 0; i < N / 2; i++) {
+    for (unsigned i = 0; i < MLKEM_N / 2; i++) {
         uint16_t a = (uint16_t)f->c[2 * i], b = (uint16_t)f->c[2 * i + 1];
         out[3 * i] = (uint8_t)a;
         out[3 * i + 1] = (uint8_t)((a >> 8) | (b << 4));
@@ -240,31 +202,16 @@ static void encode12(uint8_t *out, const poly *f)
  * reduced (one masked subtraction: 4095 < 2q). Constant time. */
 static void decode12(poly *f, const uint8_t *in)
 {
-    for (unsigned i = 0; i < N / 2; i++) {
+    for (unsigned i = 0; i < MLKEM_N / 2; i++) {
         int16_t a = (int16_t)(in[3 * i] | ((in[3 * i + 1] & 0x0f) << 8));
         int16_t b = (int16_t)((in[3 * i + 1] >> 4) | (in[3 * i + 2] << 4));
-        a = (int16_t)(a - Q);
-        a = (int16_t)(a + ((a >> 15) & Q));
-        b = (int16_t)(b - Q);
-        b = (int16_t)(b + ((b >> 15) & Q));
+        a = (int16_t)(a - MLKEM_Q);
+        a = (int16_t)(a + ((a >> 15) & MLKEM_Q));
+        b = (int16_t)(b - MLKEM_Q);
+        b = (int16_t)(b + ((b >> 15) & MLKEM_Q));
         f->c[2 * i] = a;
         f->c[2 * i + 1] = b;
     }
-}
-
-/* Compress_d (section 4.2.1, eq. 4.7) of x in [0, q): round(2^d x / q)
- * mod 2^d = floor((2^d x + 1664) / q) mod 2^d, the division done as a
- * multiplication (exact for every x and d <= 11), no branch. */
-static inline uint16_t compress(int16_t x, unsigned d)
-{
-    uint64_t y = ((uint64_t)(uint16_t)x << d) + 1664;
-    return (uint16_t)(((y * COMPRESS_M) >> 36) & ((1u << d) - 1));
-}
-
-/* Decompress_d (eq. 4.8): round(q y / 2^d). */
-static inline int16_t decompress(uint16_t y, unsigned d)
-{
-    return (int16_t)(((uint32_t)y * Q + (1u << (d - 1))) >> d);
 }
 
 /* ByteEncode_d(Compress_d(f)) for d in {1, 4, 5, 10, 11} (Algorithm 5),
@@ -273,7 +220,7 @@ static void compress_encode(uint8_t *out, const poly *f, unsigned d)
 {
     uint64_t acc = 0;
     unsigned bits = 0, o = 0;
-    for (unsigned i = 0; i < N; i++) {
+    for (unsigned i = 0; i < MLKEM_N; i++) {
         acc |= (uint64_t)compress(f->c[i], d) << bits;
         bits += d;
         while (bits >= 8) {
@@ -290,7 +237,7 @@ static void decode_decompress(poly *f, const uint8_t *in, unsigned d)
     uint64_t acc = 0;
     unsigned bits = 0, o = 0;
     const uint32_t mask = (1u << d) - 1;
-    for (unsigned i = 0; i < N; i++) {
+    for (unsigned i = 0; i < MLKEM_N; i++) {
         while (bits < d) {
             acc |= (uint64_t)in[o++] << bits;
             bits += 8;
@@ -304,9 +251,9 @@ static void decode_decompress(poly *f, const uint8_t *in, unsigned d)
 /* Decompress_1(ByteDecode_1(m)): bit i of m -> 0 or (q+1)/2, by a mask. */
 static void poly_from_msg(poly *f, const uint8_t m[32])
 {
-    for (unsigned i = 0; i < N; i++) {
+    for (unsigned i = 0; i < MLKEM_N; i++) {
         int16_t bit = (int16_t)((m[i / 8] >> (i % 8)) & 1);
-        f->c[i] = (int16_t)(-bit & ((Q + 1) / 2));
+        f->c[i] = (int16_t)(-bit & ((MLKEM_Q + 1) / 2));
     }
 }
 
@@ -314,7 +261,7 @@ static void poly_from_msg(poly *f, const uint8_t m[32])
 static void poly_to_msg(uint8_t m[32], const poly *f)
 {
     memset(m, 0, 32);
-    for (unsigned i = 0; i < N; i++)
+    for (unsigned i = 0; i < MLKEM_N; i++)
         m[i / 8] |= (uint8_t)(compress(f->c[i], 1) << (i % 8));
 }
 
@@ -337,7 +284,7 @@ static void sample_ntt(poly *a, const uint8_t rho[32], uint8_t x, uint8_t y)
     mw_keccak_squeeze(&xof, buf, sizeof buf);
     size_t len = sizeof buf, pos = 0;
     unsigned j = 0;
-    while (j < N) {
+    while (j < MLKEM_N) {
         if (pos + 3 > len) {
             mw_keccak_squeeze(&xof, buf, 168); /* 168 = 56 * 3: no bytes left over */
             len = 168;
@@ -346,9 +293,9 @@ static void sample_ntt(poly *a, const uint8_t rho[32], uint8_t x, uint8_t y)
         uint16_t d1 = (uint16_t)(buf[pos] | ((buf[pos + 1] & 0x0f) << 8));
         uint16_t d2 = (uint16_t)((buf[pos + 1] >> 4) | (buf[pos + 2] << 4));
         pos += 3;
-        if (d1 < Q)
+        if (d1 < MLKEM_Q)
             a->c[j++] = (int16_t)d1;
-        if (d2 < Q && j < N)
+        if (d2 < MLKEM_Q && j < MLKEM_N)
             a->c[j++] = (int16_t)d2;
     }
 }
@@ -363,7 +310,7 @@ static void sample_cbd(poly *f, const uint8_t s[32], uint8_t b, unsigned eta)
     in[32] = b;
     mw_shake256(buf, 64 * eta, in, sizeof in);
     if (eta == 2) {
-        for (unsigned i = 0; i < N / 8; i++) {
+        for (unsigned i = 0; i < MLKEM_N / 8; i++) {
             uint32_t t = (uint32_t)buf[4 * i] | (uint32_t)buf[4 * i + 1] << 8 |
                          (uint32_t)buf[4 * i + 2] << 16 | (uint32_t)buf[4 * i + 3] << 24;
             /* 2-bit field at 2m = bit 2m + bit 2m+1 */
@@ -375,7 +322,7 @@ static void sample_cbd(poly *f, const uint8_t s[32], uint8_t b, unsigned eta)
             }
         }
     } else { /* eta == 3 */
-        for (unsigned i = 0; i < N / 4; i++) {
+        for (unsigned i = 0; i < MLKEM_N / 4; i++) {
             uint32_t t = (uint32_t)buf[3 * i] | (uint32_t)buf[3 * i + 1] << 8 |
                          (uint32_t)buf[3 * i + 2] << 16;
             /* 3-bit field at 3m = bit 3m + bit 3m+1 + bit 3m+2 */
@@ -427,7 +374,7 @@ static void ct_cmov(uint8_t *dst, const uint8_t *src, size_t n, uint8_t mask)
 static void kpke_keygen(const params *P, uint8_t *ek, uint8_t *dk, const uint8_t d[32])
 {
     uint8_t in[33], rs[64]; /* rho || sigma */
-    poly s[MAXK], e, a[MAXK], t;
+    poly s[MLKEM_MAXK], e, a[MLKEM_MAXK], t;
     const unsigned k = P->k;
     uint8_t nonce = 0;
 
@@ -449,13 +396,13 @@ static void kpke_keygen(const params *P, uint8_t *ek, uint8_t *dk, const uint8_t
             sample_ntt(&a[j], rho, (uint8_t)j,
                        (uint8_t)i); /* line 6: A[i,j] = SampleNTT(rho||j||i) */
         basemul_acc(&t, a, s, k); /* line 18: t^ = A^ o s^ + e^ */
-        for (unsigned c = 0; c < N; c++)
+        for (unsigned c = 0; c < MLKEM_N; c++)
             t.c[c] = freeze((int16_t)(fqmul(t.c[c], MONT_R2) + e.c[c]));
         encode12(ek + 384 * i, &t); /* line 19 */
     }
     memcpy(ek + 384 * k, rho, 32);
     for (unsigned i = 0; i < k; i++) { /* line 20 */
-        for (unsigned c = 0; c < N; c++)
+        for (unsigned c = 0; c < MLKEM_N; c++)
             s[i].c[c] = freeze(s[i].c[c]);
         encode12(dk + 384 * i, &s[i]);
     }
@@ -471,7 +418,7 @@ static void kpke_keygen(const params *P, uint8_t *ek, uint8_t *dk, const uint8_t
 static void kpke_encrypt(const params *P, uint8_t *c, const uint8_t *ek, const uint8_t m[32],
                          const uint8_t r[32])
 {
-    poly y[MAXK], that[MAXK], a[MAXK], u, v, e;
+    poly y[MLKEM_MAXK], that[MLKEM_MAXK], a[MLKEM_MAXK], u, v, e;
     const unsigned k = P->k;
     const uint8_t *rho = ek + 384 * k; /* line 3 */
     uint8_t nonce = 0;
@@ -488,7 +435,7 @@ static void kpke_encrypt(const params *P, uint8_t *c, const uint8_t *ek, const u
         basemul_acc(&u, a, y, k);
         invntt(&u); /* line 19: u = NTT^-1(A^T o y^) + e1 */
         sample_cbd(&e, r, (uint8_t)(nonce + i), P->eta2); /* lines 13-16: e1[i] */
-        for (unsigned c2 = 0; c2 < N; c2++)
+        for (unsigned c2 = 0; c2 < MLKEM_N; c2++)
             u.c[c2] = freeze((int16_t)(u.c[c2] + e.c[c2]));
         compress_encode(c + 32 * P->du * i, &u, P->du); /* line 22 */
     }
@@ -497,7 +444,7 @@ static void kpke_encrypt(const params *P, uint8_t *c, const uint8_t *ek, const u
     basemul_acc(&v, that, y, k);
     invntt(&v); /* lines 20-21: v = NTT^-1(t^T o y^) + e2 + mu */
     poly_from_msg(&u, m);
-    for (unsigned c2 = 0; c2 < N; c2++)
+    for (unsigned c2 = 0; c2 < MLKEM_N; c2++)
         v.c[c2] = freeze((int16_t)(v.c[c2] + e.c[c2] + u.c[c2]));
     compress_encode(c + 32 * P->du * k, &v, P->dv); /* line 23 */
 
@@ -510,7 +457,7 @@ static void kpke_encrypt(const params *P, uint8_t *c, const uint8_t *ek, const u
 /* K-PKE.Decrypt(dk_pke, c), Algorithm 15. */
 static void kpke_decrypt(const params *P, uint8_t m[32], const uint8_t *dk, const uint8_t *c)
 {
-    poly u[MAXK], s[MAXK], v, w;
+    poly u[MLKEM_MAXK], s[MLKEM_MAXK], v, w;
     const unsigned k = P->k;
     for (unsigned i = 0; i < k; i++) {
         decode_decompress(&u[i], c + 32 * P->du * i, P->du); /* line 3 */
@@ -520,7 +467,7 @@ static void kpke_decrypt(const params *P, uint8_t m[32], const uint8_t *dk, cons
     decode_decompress(&v, c + 32 * P->du * k, P->dv); /* line 4 */
     basemul_acc(&w, s, u, k);
     invntt(&w); /* line 6: w = v' - NTT^-1(s^T o NTT(u')) */
-    for (unsigned i = 0; i < N; i++)
+    for (unsigned i = 0; i < MLKEM_N; i++)
         w.c[i] = freeze((int16_t)(v.c[i] - w.c[i]));
     poly_to_msg(m, &w); /* line 7 */
     explicit_bzero(s, sizeof s);
@@ -578,7 +525,7 @@ int mw_mlkem_check_ek(mw_mlkem_param_t p, const uint8_t *ek, size_t ek_len)
     for (size_t i = 0; i < 128 * P.k; i++) {
         unsigned a = ek[3 * i] | ((ek[3 * i + 1] & 0x0fu) << 8);
         unsigned b = (ek[3 * i + 1] >> 4) | ((unsigned)ek[3 * i + 2] << 4);
-        bad |= (a >= Q) | (b >= Q);
+        bad |= (a >= MLKEM_Q) | (b >= MLKEM_Q);
     }
     return bad ? MW_EINVAL : MW_OK;
 }

@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "crypto/mlkem_arith.h"
 #include "mwrasp/pqc.h"
 
 static const mw_mlkem_param_t all_sets[] = {MW_MLKEM512, MW_MLKEM768, MW_MLKEM1024};
@@ -437,13 +438,65 @@ static void test_names_sizes(void **state)
     assert_int_equal(mw_mlkem_ct_bytes((mw_mlkem_param_t)-1), 0);
 }
 
+static int32_t mod_q(int64_t a)
+{
+    int64_t r = a % MLKEM_Q;
+    return (int32_t)(r < 0 ? r + MLKEM_Q : r);
+}
+
+/* The private arithmetic (src/crypto/mlkem_arith.h), exhaustively against
+ * plain integer arithmetic: Barrett and freeze for every int16_t,
+ * Montgomery reduction over its whole input range (strided), Compress_d
+ * and Decompress_d for every input and every d FIPS 203 uses. */
+static void test_arith_exhaustive(void **state)
+{
+    (void)state;
+    for (int32_t a = INT16_MIN; a <= INT16_MAX; a++) {
+        int16_t r = barrett_reduce((int16_t)a);
+        if (r < -(MLKEM_Q - 1) / 2 || r > (MLKEM_Q - 1) / 2 || mod_q(r) != mod_q(a))
+            fail_msg("barrett_reduce(%d) = %d", a, r);
+        int16_t f = freeze((int16_t)a);
+        if (f < 0 || f >= MLKEM_Q || f != mod_q(a))
+            fail_msg("freeze(%d) = %d", a, f);
+    }
+    /* montgomery_reduce(a) = a * 2^-16 mod q, in (-q, q), for |a| < q 2^15. */
+    const int32_t rinv = 169; /* 2^-16 mod q: 65536 * 169 = 3327 * 3329 + 1 */
+    assert_int_equal(mod_q(65536LL * rinv), 1);
+    const int32_t lim = MLKEM_Q * 32768 - 1;
+    for (int64_t a = -lim; a <= lim; a += 997) {
+        int16_t r = montgomery_reduce((int32_t)a);
+        if (r <= -MLKEM_Q || r >= MLKEM_Q || mod_q(r) != mod_q(a * rinv))
+            fail_msg("montgomery_reduce(%lld) = %d", (long long)a, r);
+    }
+    for (int32_t a = -lim; a <= -lim + 70000; a++) /* both ends densely */
+        assert_int_equal(mod_q(montgomery_reduce(a)), mod_q((int64_t)a * rinv));
+    for (int32_t a = lim - 70000; a <= lim; a++)
+        assert_int_equal(mod_q(montgomery_reduce(a)), mod_q((int64_t)a * rinv));
+    static const unsigned ds[] = {1, 4, 5, 10, 11};
+    for (size_t i = 0; i < sizeof ds / sizeof ds[0]; i++) {
+        unsigned d = ds[i];
+        /* Compress_d(x) = round(2^d x / q) mod 2^d: 2^(d+1) x + q over 2q, floored. */
+        for (int32_t x = 0; x < MLKEM_Q; x++) {
+            uint32_t want =
+                (uint32_t)((((int64_t)x << (d + 1)) + MLKEM_Q) / (2 * MLKEM_Q)) & ((1u << d) - 1);
+            if (compress((int16_t)x, d) != want)
+                fail_msg("Compress_%u(%d) = %u, want %u", d, x, compress((int16_t)x, d), want);
+        }
+        /* Decompress_d(y) = round(q y / 2^d), ties up. */
+        for (uint32_t y = 0; y < (1u << d); y++) {
+            int32_t want = (int32_t)(((int64_t)y * MLKEM_Q * 2 + (1 << d)) / (2 << d));
+            assert_int_equal(decompress((uint16_t)y, d), want);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names_sizes),        cmocka_unit_test(test_acvp_keygen),
-        cmocka_unit_test(test_acvp_encapdecap),    cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_implicit_rejection), cmocka_unit_test(test_wrong_lengths),
-        cmocka_unit_test(test_corrupted_keys),
+        cmocka_unit_test(test_names_sizes),   cmocka_unit_test(test_arith_exhaustive),
+        cmocka_unit_test(test_acvp_keygen),   cmocka_unit_test(test_acvp_encapdecap),
+        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_implicit_rejection),
+        cmocka_unit_test(test_wrong_lengths), cmocka_unit_test(test_corrupted_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
