@@ -41,6 +41,9 @@ struct js {
     char cat_first[MW_EVENT_CATEGORY_MAX + 1]; /* first string of a category array */
     size_t cat_first_len; /* its full length (may exceed the copy) */
     char key[JSON_KEY_MAX + 1];
+    /* Filter of the field names added so far (key_sig): a clear bit means
+     * a new name, so that add() compares names only on a set bit. */
+    uint64_t seen[8];
 };
 
 /* ---- errors ---- */
@@ -182,6 +185,67 @@ static size_t put_utf8(char *o, unsigned cp)
     return 4;
 }
 
+/* Bytes a string body cannot copy as they are: '"', '\\', control bytes
+ * (< 0x20) and non-ASCII (>= 0x80, validated as UTF-8). */
+static int special(unsigned char c)
+{
+    return c == '"' || c == '\\' || c < 0x20 || c >= 0x80;
+}
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Index of the first special byte in s[i..len), or len. Eight bytes at a
+ * time on little-endian machines: a word's mask has the high bit of each
+ * byte that is '"' or '\\' (zero after the xor), below 0x20 or above 0x7F.
+ * Borrows can flag a byte after a real hit, never before one, so the
+ * lowest flagged byte is the first special one. */
+static inline __attribute__((always_inline)) size_t plain_run(const unsigned char *s, size_t i,
+                                                              size_t len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (len - i >= 8) {
+        uint64_t x, q, b;
+        memcpy(&x, s + i, 8);
+        q = x ^ (ONES * '"');
+        b = x ^ (ONES * '\\');
+        uint64_t m = ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((x - ONES * 0x20) & ~x) | x;
+        m &= HIGHS;
+        if (m)
+            return i + (size_t)__builtin_ctzll(m) / 8;
+        i += 8;
+    }
+#endif
+    while (i < len && !special(s[i]))
+        i++;
+    return i;
+}
+
+/* The character an escape \e stands for, 0 for \u or an invalid one. */
+static char simple_escape(char e)
+{
+    switch (e) {
+    case '"':
+        return '"';
+    case '\\':
+        return '\\';
+    case '/':
+        return '/';
+    case 'b':
+        return '\b';
+    case 'f':
+        return '\f';
+    case 'n':
+        return '\n';
+    case 'r':
+        return '\r';
+    case 't':
+        return '\t';
+    default:
+        return 0;
+    }
+}
+
 /* A string at j->pos (the opening quote). Sets *out and *n to the decoded bytes, in the
  * input when there is no escape, else in j->dec (valid until the next
  * string). Decoded text is never longer than its source. */
@@ -190,7 +254,10 @@ static int string(struct js *j, const char **out, size_t *n)
     const unsigned char *s = (const unsigned char *)j->s;
     size_t i = ++j->pos;
     /* Fast path: no escapes. */
-    while (i < j->len) {
+    for (;;) {
+        i = plain_run(s, i, j->len);
+        if (i >= j->len)
+            break;
         unsigned char c = s[i];
         if (c == '"') {
             *out = j->s + j->pos;
@@ -204,27 +271,29 @@ static int string(struct js *j, const char **out, size_t *n)
             j->pos = i;
             return syntax(j, "control character in string");
         }
-        if (c >= 0x80) {
-            size_t k = utf8_seq(s + i, j->len - i);
-            if (!k) {
-                j->pos = i;
-                return jfail(j, MW_REJ_UTF8, MW_EUTF8, "invalid UTF-8 sequence in string");
-            }
-            i += k;
-        } else {
-            i++;
+        size_t k = utf8_seq(s + i, j->len - i);
+        if (!k) {
+            j->pos = i;
+            return jfail(j, MW_REJ_UTF8, MW_EUTF8, "invalid UTF-8 sequence in string");
         }
+        i += k;
     }
     if (i >= j->len) {
         j->pos = i;
         return syntax(j, "unterminated string");
     }
-    /* Slow path: decode into j->dec. */
+    /* Slow path: decode into j->dec, copying the runs between escapes. */
     if (!j->dec && !(j->dec = malloc(j->len + 1)))
         return nomem(j);
     size_t o = i - j->pos;
     memcpy(j->dec, j->s + j->pos, o);
     while (i < j->len) {
+        size_t e = plain_run(s, i, j->len);
+        memcpy(j->dec + o, s + i, e - i);
+        o += e - i;
+        i = e;
+        if (i >= j->len)
+            break;
         unsigned char c = s[i];
         if (c == '"') {
             *out = j->dec;
@@ -247,25 +316,19 @@ static int string(struct js *j, const char **out, size_t *n)
             i += k;
             continue;
         }
-        if (c != '\\') {
-            j->dec[o++] = (char)c;
-            i++;
-            continue;
-        }
+        /* a backslash */
         if (i + 1 >= j->len) {
             j->pos = i + 1;
             return syntax(j, "unterminated string");
         }
-        char e = (char)s[i + 1];
-        const char *simple = strchr("\"\\/bfnrt", e);
-        if (e && simple) {
-            static const char map[] = "\"\\/\b\f\n\r\t";
-            j->dec[o++] = map[simple - "\"\\/bfnrt"];
+        char esc = simple_escape((char)s[i + 1]);
+        if (esc) {
+            j->dec[o++] = esc;
             i += 2;
             continue;
         }
         unsigned cp, lo;
-        if (e != 'u' || i + 6 > j->len || !hex4(j->s + i + 2, &cp)) {
+        if (s[i + 1] != 'u' || i + 6 > j->len || !hex4(j->s + i + 2, &cp)) {
             j->pos = i;
             return syntax(j, "invalid escape");
         }
@@ -497,14 +560,28 @@ static int key_rank(const char *k, size_t n, const char *const *keys, int nkeys)
     return NO_RANK;
 }
 
+/* Bit of a field name in js.seen: its length and three of its bytes. */
+static unsigned key_sig(const char *k, size_t nk)
+{
+    unsigned h = (unsigned)nk * 0x9e37u ^ (unsigned char)k[0] * 0x3bu ^
+                 (unsigned char)k[nk - 1] * 0x2c1bu ^ (unsigned char)k[nk / 2] * 0x61u;
+    return (h ^ h >> 9) & 511u;
+}
+
 /* Adds j->key[0..nk) = v unless that key already exists (first wins).
  * *added tells which; *val the stored copy. */
 static int add(struct js *j, size_t nk, const char *v, size_t vn, const char **val)
 {
     mw_event_t *ev = j->ev;
-    for (uint32_t i = 0; i < ev->nfields; i++) {
+    char k0 = j->key[0], kl = j->key[nk - 1];
+    unsigned sig = key_sig(j->key, nk);
+    uint64_t bit = 1ull << (sig & 63);
+    int maybe = (j->seen[sig >> 6] & bit) != 0;
+    for (uint32_t i = 0; maybe && i < ev->nfields; i++) {
         const mw_field_t *f = &ev->fields[i];
-        if (f->key_len == nk && memcmp(f->key, j->key, nk) == 0) {
+        /* first and last bytes before memcmp: most names differ there */
+        if (f->key_len == nk && f->key[0] == k0 && f->key[nk - 1] == kl &&
+            memcmp(f->key, j->key, nk) == 0) {
             *val = NULL;
             return MW_OK;
         }
@@ -515,6 +592,7 @@ static int add(struct js *j, size_t nk, const char *v, size_t vn, const char **v
                            "more than %d fields", MW_EVENT_MAX_FIELDS);
     if (rc < 0)
         return toobig(j, rc);
+    j->seen[sig >> 6] |= bit;
     *val = ev->fields[ev->nfields - 1].val;
     return MW_OK;
 }
