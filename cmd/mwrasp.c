@@ -597,6 +597,7 @@ static int cmd_status(int argc, char **argv)
 /* ---- main ----------------------------------------------------------------- */
 
 int mw_cmd_sigma(int argc, char **argv); /* cmd/mwrasp_sigma.c */
+int mw_cmd_crypto(int argc, char **argv); /* cmd/mwrasp_crypto.c */
 
 struct subcmd {
     const char *name;
@@ -609,6 +610,7 @@ static const struct subcmd subcmds[] = {
     {"threats", cmd_threats, "list threats"},
     {"status", cmd_status, "daemon health and key counters"},
     {"sigma", mw_cmd_sigma, "offline Sigma tools: eval rules over events, check rules"},
+    {"crypto", mw_cmd_crypto, "offline crypto tools: run NIST ACVP vectors (crypto acvp PATH)"},
     {NULL, NULL, NULL},
 };
 
