@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -297,6 +298,92 @@ static void test_hkdf_sha3_512_vs_openssl_hmac(void **st)
     }
 }
 
+/* ---- nonces under the keystore ------------------------------------------ */
+
+struct gn {
+    uint64_t gen;
+    uint8_t nonce[12];
+};
+
+static int gn_cmp(const void *a, const void *b)
+{
+    const struct gn *x = a, *y = b;
+    if (x->gen != y->gen)
+        return x->gen < y->gen ? -1 : 1;
+    return memcmp(x->nonce, y->nonce, 12);
+}
+
+#define PER_ROUND 3000
+#define ROUNDS 6
+
+/* Seals PER_ROUND messages with each of several handles (two open at once,
+ * handles freed and the keystore reopened, a rotation in between) and
+ * checks that no (generation, nonce) pair ever repeats. */
+static void test_keystore_nonces_never_repeat(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/mw-aead-test.XXXXXX", ks_path[64], key_path[64], cmd[96];
+    char err[MW_KEYSTORE_ERR_BYTES];
+    assert_non_null(mkdtemp(dir));
+    snprintf(ks_path, sizeof ks_path, "%s/ks", dir);
+    snprintf(key_path, sizeof key_path, "%s/mk", dir);
+    assert_int_equal(mw_keystore_new_master_key_file(key_path, err, sizeof err), MW_OK);
+    mw_keystore_opts_t o = {0};
+    o.key_file = key_path;
+    mw_keystore_t *a = NULL, *b = NULL;
+    assert_int_equal(mw_keystore_create(&a, ks_path, &o, 1000, err, sizeof err), MW_OK);
+
+    static struct gn seen[PER_ROUND * ROUNDS];
+    size_t ns = 0;
+    uint8_t pt[5] = "hello", out[5 + MW_SEAL_OVERHEAD], back[5];
+    for (int round = 0; round < ROUNDS; round++) {
+        /* 0: a; 1: b opened beside a; 2: a freed and reopened; 3: b again,
+         * then freed; 4: a rotates; 5: b reopened (under the new generation). */
+        if (round == 1 || round == 5)
+            assert_int_equal(mw_keystore_load(&b, ks_path, &o, err, sizeof err), MW_OK);
+        if (round == 2) {
+            mw_keystore_free(a);
+            assert_int_equal(mw_keystore_load(&a, ks_path, &o, err, sizeof err), MW_OK);
+        }
+        if (round == 4)
+            assert_int_equal(mw_keystore_rotate(a, 2000, err, sizeof err), MW_OK);
+        mw_keystore_t *h = round % 2 ? b : a;
+        uint32_t sealer = 0;
+        for (int i = 0; i < PER_ROUND; i++) {
+            size_t ol = 0, bl = 0;
+            assert_int_equal(mw_keystore_seal(h, out, sizeof out, &ol, NULL, 0, pt, 5), MW_OK);
+            assert_int_equal(ol, sizeof out);
+            assert_int_equal(mw_keystore_unseal(h, back, sizeof back, &bl, NULL, 0, out, ol),
+                             MW_OK);
+            assert_memory_equal(back, pt, 5);
+            assert_int_equal(mw_seal_generation(out, ol, &seen[ns].gen), MW_OK);
+            memcpy(seen[ns].nonce, out + 9, 12);
+            /* nonce = sealer id (32 bits) || counter (64 bits) */
+            uint32_t s = ((uint32_t)out[9] << 24) | ((uint32_t)out[10] << 16) |
+                         ((uint32_t)out[11] << 8) | out[12];
+            if (i == 0)
+                sealer = s;
+            assert_int_equal(s, sealer);
+            uint64_t c = 0;
+            for (int k = 0; k < 8; k++)
+                c = (c << 8) | out[13 + k];
+            assert_true(c == (uint64_t)i + (round == 3 ? PER_ROUND : 0));
+            ns++;
+        }
+        if (round == 3) {
+            mw_keystore_free(b);
+            b = NULL;
+        }
+    }
+    qsort(seen, ns, sizeof seen[0], gn_cmp);
+    for (size_t i = 1; i < ns; i++)
+        assert_int_not_equal(gn_cmp(&seen[i - 1], &seen[i]), 0);
+    mw_keystore_free(a);
+    mw_keystore_free(b);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_hkdf_rfc5869_case1),
         cmocka_unit_test(test_hkdf_limits),
         cmocka_unit_test(test_hkdf_sha3_512_vs_openssl_hmac),
+        cmocka_unit_test(test_keystore_nonces_never_repeat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
