@@ -506,16 +506,17 @@ static void sample_in_ball(const params *P, poly *c, const uint8_t *ctilde, int 
         int32_t sign = 1 - 2 * (int32_t)(signs & 1);
         signs >>= 1;
         if (ct) {
+            /* c_i is still 0 here (only positions < i were written), so one
+             * pass over t < i reads c_j and writes the sign into c_j; then
+             * c_i = c_j, or the sign when j = i. */
             int32_t cj = 0;
-            for (uint32_t t = 0; t <= i; t++) {
+            for (uint32_t t = 0; t < i; t++) {
                 int32_t m = -(int32_t)(((t ^ j) - 1) >> 31); /* -1 iff t == j */
                 cj |= c->c[t] & m;
-            }
-            c->c[i] = cj;
-            for (uint32_t t = 0; t <= i; t++) {
-                int32_t m = -(int32_t)(((t ^ j) - 1) >> 31);
                 c->c[t] = (c->c[t] & ~m) | (sign & m);
             }
+            int32_t mi = -(int32_t)(((i ^ j) - 1) >> 31);
+            c->c[i] = (cj & ~mi) | (sign & mi);
         } else {
             c->c[i] = c->c[j];
             c->c[j] = sign;
@@ -613,6 +614,8 @@ int mw_mldsa_keygen_internal(mw_mldsa_param_t p, uint8_t *pk, uint8_t *sk, const
     ws.in[33] = (uint8_t)P->l;
     mw_shake256(ws.seed, 128, ws.in, 34);
     const uint8_t *rho = ws.seed, *rhop = ws.seed + 32, *key = ws.seed + 96;
+    /* CT: rho is the public half of the seed (it goes into pk). */
+    MW_DECLASSIFY(ws.seed, 32);
 
     expand_a(P, ws.A, rho);
     /* ExpandS, Algorithm 33 */
