@@ -598,6 +598,8 @@ static int cmd_status(int argc, char **argv)
 
 int mw_cmd_sigma(int argc, char **argv); /* cmd/mwrasp_sigma.c */
 int mw_cmd_crypto(int argc, char **argv); /* cmd/mwrasp_crypto.c */
+int mw_cmd_keygen(int argc, char **argv); /* cmd/mwrasp_keys.c */
+int mw_cmd_keys(int argc, char **argv); /* cmd/mwrasp_keys.c */
 
 struct subcmd {
     const char *name;
@@ -611,6 +613,8 @@ static const struct subcmd subcmds[] = {
     {"status", cmd_status, "daemon health and key counters"},
     {"sigma", mw_cmd_sigma, "offline Sigma tools: eval rules over events, check rules"},
     {"crypto", mw_cmd_crypto, "offline crypto tools: run NIST ACVP vectors (crypto acvp PATH)"},
+    {"keygen", mw_cmd_keygen, "create a keystore (ML-DSA-87 identity, AES-256-GCM data keys)"},
+    {"keys", mw_cmd_keys, "keystore generations: keys list | keys rotate"},
     {NULL, NULL, NULL},
 };
 
