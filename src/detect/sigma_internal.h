@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mwrasp/detection.h"
 #include "mwrasp/sigma.h"
@@ -234,13 +235,30 @@ struct mw_sigma_ruleset {
     void *errctx;
 };
 
-/* FNV-1a 64 over n bytes (prefilter keys). */
+/* Hash of n bytes (prefilter keys), eight bytes at a time: each word (the
+ * last one zero-padded) is mixed by a multiply and an xor-shift, the
+ * length goes into the seed, and a final avalanche spreads the high bits
+ * into the low ones used for table indexes. Only ever compared within one
+ * process. */
 static inline uint64_t sg_hash64(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
+    const uint64_t k = 0xff51afd7ed558ccdull;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+    size_t i = 0;
+    for (; n - i >= 8; i += 8) {
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 32;
+    }
+    if (i < n) {
+        w = 0;
+        memcpy(&w, s + i, n - i);
+        h = (h ^ w) * k;
+        h ^= h >> 32;
+    }
+    h ^= h >> 29;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 32);
 }
 
 /* Slot of a field name, adding it if new. MW_ELIMIT / MW_ENOMEM. */

@@ -69,11 +69,27 @@ static const unsigned char lower_tab[256] = {
 #undef R
 };
 
+/* Eight bytes at a time: in a word x, a byte gets 0x20 added when it is
+ * ASCII (high bit clear) and 'A' <= byte <= 'Z'. With the high bits masked
+ * off, adding 0x3f (0x80 - 'A') or 0x25 (0x7f - 'Z') to a byte carries into
+ * its own high bit only, never into the next byte. */
 void sg_lower(char *dst, const char *src, size_t n)
 {
     const unsigned char *s = (const unsigned char *)src;
     unsigned char *d = (unsigned char *)dst;
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    for (; n - i >= 8; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        uint64_t h = x & ~highs; /* low seven bits of each byte */
+        uint64_t ge_a = h + ones * 0x3f; /* high bit: byte & 0x7f >= 'A' */
+        uint64_t gt_z = h + ones * 0x25; /* high bit: byte & 0x7f > 'Z' */
+        uint64_t upper = ge_a & ~gt_z & ~x & highs;
+        x |= upper >> 2;
+        memcpy(d + i, &x, 8);
+    }
+    for (; i < n; i++)
         d[i] = lower_tab[s[i]];
 }
 
