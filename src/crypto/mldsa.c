@@ -9,19 +9,13 @@
  * except the spots marked "CT:" which branch on values that are public or are
  * revealed by design (the rejection decision of the signing loop, the
  * acceptance of a rejection-sampling candidate, which carries no information on
- * the accepted ones). MW_CT_VALGRIND builds declassify those values for
- * valgrind's memcheck (tests/integration/test_crypto_ct.sh). */
+ * the accepted ones). Those values are declassified with MW_CT_DECLASSIFY
+ * (crypto/ct.h) for valgrind's memcheck (tests/integration/test_crypto_ct.sh). */
 #include <string.h>
 
 #include "mwrasp/pqc.h"
+#include "crypto/ct.h"
 #include "crypto/mldsa_internal.h"
-
-#ifdef MW_CT_VALGRIND
-#include <valgrind/memcheck.h>
-#define MW_DECLASSIFY(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
-#else
-#define MW_DECLASSIFY(p, n) ((void)(p), (void)(n))
-#endif
 
 #define N 256
 #define Q 8380417
@@ -434,7 +428,7 @@ static void rej_bounded_poly(const params *P, poly *a, const uint8_t rhop[64], u
             for (unsigned t = 0; t < 2 && j < N; t++) {
                 uint32_t b = h[t];
                 uint32_t ok = b < lim;
-                MW_DECLASSIFY(&ok, sizeof ok);
+                MW_CT_DECLASSIFY(&ok, sizeof ok);
                 if (ok) {
                     int32_t v;
                     if (P->eta == 2) /* CT: parameter set */
@@ -499,7 +493,7 @@ static void sample_in_ball(const params *P, poly *c, const uint8_t *ctilde, int 
             }
             j = buf[pos++];
             uint32_t reject = j > i;
-            MW_DECLASSIFY(&reject, sizeof reject);
+            MW_CT_DECLASSIFY(&reject, sizeof reject);
             if (!reject)
                 break;
         }
@@ -595,7 +589,7 @@ static void sk_decode(const params *P, const uint8_t *sk, poly *s1, poly *s2, po
 /* ------------------------------------------------------------------ */
 
 struct keygen_ws {
-    poly A[MAXK][MAXL];
+    poly a; /* one entry of A at a time (ExpandA streamed: each is used once) */
     poly s1[MAXL], s1h[MAXL], s2[MAXK], t[MAXK], t1, t0;
     uint8_t seed[128]; /* rho || rho' || K */
     uint8_t in[34];
@@ -615,9 +609,8 @@ int mw_mldsa_keygen_internal(mw_mldsa_param_t p, uint8_t *pk, uint8_t *sk, const
     mw_shake256(ws.seed, 128, ws.in, 34);
     const uint8_t *rho = ws.seed, *rhop = ws.seed + 32, *key = ws.seed + 96;
     /* CT: rho is the public half of the seed (it goes into pk). */
-    MW_DECLASSIFY(ws.seed, 32);
+    MW_CT_DECLASSIFY(ws.seed, 32);
 
-    expand_a(P, ws.A, rho);
     /* ExpandS, Algorithm 33 */
     for (unsigned i = 0; i < P->l; i++)
         rej_bounded_poly(P, &ws.s1[i], rhop, (uint16_t)i);
@@ -636,9 +629,14 @@ int mw_mldsa_keygen_internal(mw_mldsa_param_t p, uint8_t *pk, uint8_t *sk, const
     const size_t eb = 32 * (size_t)P->eta_bits;
     uint8_t *s1o = sk + 128, *s2o = s1o + P->l * eb, *t0o = s2o + P->k * eb;
     for (unsigned i = 0; i < P->k; i++) {
-        poly_pointwise(&ws.t[i], &ws.A[i][0], &ws.s1h[0]);
-        for (unsigned j = 1; j < P->l; j++)
-            poly_pointwise_acc(&ws.t[i], &ws.A[i][j], &ws.s1h[j]);
+        /* row i of A = ExpandA(rho) (Algorithm 32), entry by entry */
+        for (unsigned j = 0; j < P->l; j++) {
+            rej_ntt_poly(&ws.a, rho, (uint8_t)j, (uint8_t)i);
+            if (j == 0)
+                poly_pointwise(&ws.t[i], &ws.a, &ws.s1h[0]);
+            else
+                poly_pointwise_acc(&ws.t[i], &ws.a, &ws.s1h[j]);
+        }
         poly_reduce(&ws.t[i]);
         poly_invntt_tomont(&ws.t[i]);
         for (unsigned j = 0; j < N; j++) {
@@ -788,12 +786,12 @@ static int sign_mu(const params *P, uint8_t *sig, const uint8_t *sk, const uint8
         bad |= ((int32_t)P->omega - ones) >> 31;
         /* CT: the rejection decision is public by design (FIPS 204 section
          * 3.6.3: a rejected attempt reveals only that it was rejected). */
-        MW_DECLASSIFY(&bad, sizeof bad);
+        MW_CT_DECLASSIFY(&bad, sizeof bad);
         if (bad)
             continue;
 
         /* CT: z, c~ and h are the signature output from here on. */
-        MW_DECLASSIFY(ws.h, sizeof ws.h);
+        MW_CT_DECLASSIFY(ws.h, sizeof ws.h);
         /* sigEncode, Algorithm 26: c~ || BitPack(z, gamma1 - 1, gamma1) || h */
         memcpy(sig, ws.ctilde, P->ctilde);
         uint8_t *o = sig + P->ctilde;
@@ -900,7 +898,7 @@ int mw_mldsa_sign(mw_mldsa_param_t p, uint8_t *sig, const uint8_t *sk, size_t sk
 /* ------------------------------------------------------------------ */
 
 struct verify_ws {
-    poly A[MAXK][MAXL];
+    poly a; /* one entry of A at a time (ExpandA streamed) */
     poly z[MAXL], h[MAXK], w[MAXK];
     poly cp, t1;
     uint8_t ctilde[MAX_CTILDE];
@@ -924,16 +922,19 @@ static int verify_mu(const params *P, const uint8_t *pk, const uint8_t mu[64], c
         if (poly_norm_mask(&ws.z[i], gamma1 - (int32_t)P->beta) != 0)
             return MW_EVERIFY;
 
-    expand_a(P, ws.A, pk);
     sample_in_ball(P, &ws.cp, sig, 0);
     poly_ntt(&ws.cp);
     for (unsigned i = 0; i < P->l; i++)
         poly_ntt(&ws.z[i]);
     /* w'approx = NTT^-1(A o NTT(z) - NTT(c) o NTT(t1 2^d)) */
     for (unsigned i = 0; i < P->k; i++) {
-        poly_pointwise(&ws.w[i], &ws.A[i][0], &ws.z[0]);
-        for (unsigned j = 1; j < P->l; j++)
-            poly_pointwise_acc(&ws.w[i], &ws.A[i][j], &ws.z[j]);
+        for (unsigned j = 0; j < P->l; j++) {
+            rej_ntt_poly(&ws.a, pk, (uint8_t)j, (uint8_t)i); /* A[i][j], Algorithm 32 */
+            if (j == 0)
+                poly_pointwise(&ws.w[i], &ws.a, &ws.z[0]);
+            else
+                poly_pointwise_acc(&ws.w[i], &ws.a, &ws.z[j]);
+        }
         /* pkDecode, Algorithm 23 */
         unpack_simple(&ws.t1, pk + 32 + (size_t)i * 320, 10);
         for (unsigned j = 0; j < N; j++)
