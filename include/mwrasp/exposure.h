@@ -180,6 +180,13 @@ typedef struct mw_pcap_stats {
     uint64_t ip_fragments; /* IP fragments (not reassembled) */
     uint64_t tcp_retransmits, tcp_out_of_order, tcp_gaps, tcp_reasm_overflow;
     uint64_t flows, flows_evicted;
+    /* Added by the capture layer (see docs/internals/exposure.md, "Captures"). */
+    uint64_t skipped_not_ip; /* ARP, LLC, PPP control, other EtherTypes */
+    uint64_t skipped_other_l4; /* IP protocols other than TCP, UDP and tunnels */
+    uint64_t skipped_tunnel_depth; /* tunnels nested deeper than 4 levels */
+    uint64_t skipped_snaplen; /* UDP datagrams cut by the snapshot length */
+    uint64_t tcp_retrans_bytes; /* bytes dropped as copies of bytes already seen */
+    uint64_t read_errors; /* libpcap read errors (truncated or corrupt file) */
 } mw_pcap_stats_t;
 
 typedef struct mw_pcap mw_pcap_t;
@@ -206,6 +213,9 @@ MW_WUR int mw_pcap_new(const mw_flow_sink_t *sink, size_t max_flows, mw_pcap_t *
 /* Ends every open flow (calls flow_end), e.g. at the end of a file. */
 void mw_pcap_flush(mw_pcap_t *p);
 const mw_pcap_stats_t *mw_pcap_stats(const mw_pcap_t *p);
+/* libpcap's message for the last MW_EIO of mw_pcap_run ("" if none); owned
+ * by p. (Added by the capture layer.) */
+const char *mw_pcap_error(const mw_pcap_t *p);
 /* Breaks a mw_pcap_run on a live handle from another thread. */
 void mw_pcap_break(mw_pcap_t *p);
 void mw_pcap_free(mw_pcap_t *p); /* flushes first; NULL is fine */
@@ -294,7 +304,16 @@ typedef struct mw_zeek_record {
     unsigned phys; /* 1-based physical line number in the file */
     char uid[32];
     mw_expo_session_t s; /* proto TLS (QUIC when Zeek says so) or SSH, endpoints from id.* */
+    /* Which field decided s.cls: "curve", "server_key_share_group", "cipher" (ssl);
+     * "kex_alg", "version" (ssh version 1), "banner" (an SSH-1.x banner, version unset)
+     * (ssh); "none" when nothing did (s.cls is then unknown). */
+    char basis[24];
 } mw_zeek_record_t;
+
+/* Caps of the Zeek reader: a longer line, or a row with more columns, is a
+ * bad line (counted, reported, skipped). */
+#define MW_ZEEK_MAX_LINE (1024 * 1024)
+#define MW_ZEEK_MAX_FIELDS 512
 
 /* Reads a Zeek ssl.log or ssh.log: ASCII/TSV with #fields headers (several
  * #separator..#close blocks per file), zeek-cut output (a header line of field
@@ -303,6 +322,13 @@ typedef struct mw_zeek_record {
  * reported on err_out (file and line) when it is not NULL. */
 MW_WUR int mw_zeek_read(const char *path, int (*cb)(void *ctx, const mw_zeek_record_t *r),
                         void *ctx, unsigned long *bad, FILE *err_out);
+/* The same over a file body in memory (API uploads, fuzzing); label names
+ * it in error messages. Returns 0, MW_EINVAL (data NULL with len > 0) or
+ * MW_ENOMEM; bad lines do not fail the call. mw_zeek_read also returns
+ * MW_EIO when the file cannot be opened or read. */
+MW_WUR int mw_zeek_read_buffer(const char *label, const char *data, size_t len,
+                               int (*cb)(void *ctx, const mw_zeek_record_t *r), void *ctx,
+                               unsigned long *bad, FILE *err_out);
 
 /* ------------------------------------------------------------------ */
 /* 4. The scanner (src/detect/exposure.c)                              */
