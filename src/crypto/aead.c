@@ -51,6 +51,7 @@ static int gcm_encrypt2(uint8_t *ct, uint8_t tag[16], const uint8_t key[32],
         key == NULL || nonce == NULL)
         return MW_EINVAL;
     int rc = MW_ECRYPTO, n = 0;
+    uint8_t fin[MW_AES256GCM_TAG_BYTES];
     EVP_CIPHER_CTX *c = gcm_init(1, key, nonce);
     if (c == NULL)
         goto out;
@@ -58,7 +59,7 @@ static int gcm_encrypt2(uint8_t *ct, uint8_t tag[16], const uint8_t key[32],
         goto out;
     if (pt_len && (EVP_CipherUpdate(c, ct, &n, pt, (int)pt_len) != 1 || (size_t)n != pt_len))
         goto out;
-    if (EVP_CipherFinal_ex(c, ct + pt_len, &n) != 1 || n != 0)
+    if (EVP_CipherFinal_ex(c, fin, &n) != 1 || n != 0) /* GCM outputs nothing here */
         goto out;
     if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, MW_AES256GCM_TAG_BYTES, tag) != 1)
         goto out;
@@ -83,7 +84,7 @@ static int gcm_decrypt2(uint8_t *pt, const uint8_t key[32], const uint8_t nonce[
         key == NULL || nonce == NULL)
         return MW_EINVAL;
     int rc = MW_ECRYPTO, n = 0;
-    uint8_t t[MW_AES256GCM_TAG_BYTES];
+    uint8_t t[MW_AES256GCM_TAG_BYTES], fin[MW_AES256GCM_TAG_BYTES];
     memcpy(t, tag, sizeof t); /* EVP takes a non-const pointer */
     EVP_CIPHER_CTX *c = gcm_init(0, key, nonce);
     if (c == NULL)
@@ -96,7 +97,7 @@ static int gcm_decrypt2(uint8_t *pt, const uint8_t key[32], const uint8_t nonce[
         goto out;
     /* SP 800-38D Algorithm 5 step 8: OpenSSL compares the tags with
      * CRYPTO_memcmp (constant time) and fails the final call on a mismatch. */
-    if (EVP_CipherFinal_ex(c, pt + ct_len, &n) != 1) {
+    if (EVP_CipherFinal_ex(c, fin, &n) != 1 || n != 0) {
         rc = MW_EVERIFY;
         goto out;
     }
