@@ -784,8 +784,9 @@ static int sign_mu(const params *P, uint8_t *sig, const uint8_t *sk, const uint8
             for (unsigned j = 0; j < N; j++)
                 ones += ws.h[i].c[j];
         bad |= ((int32_t)P->omega - ones) >> 31;
-        /* CT: the rejection decision is public by design (FIPS 204 section
-         * 3.6.3: a rejected attempt reveals only that it was rejected). */
+        /* CT: the rejection decision is public by design (the number of
+         * attempts shows in the running time); which check failed, and the
+         * values of a rejected attempt, stay secret (FIPS 204 section 3.6.3). */
         MW_CT_DECLASSIFY(&bad, sizeof bad);
         if (bad)
             continue;
