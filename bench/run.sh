@@ -17,6 +17,9 @@
 #   (d) Sigma evaluation with the SigmaHQ Windows rules and its SQLite
 #       baseline: bench/bench_sigma_eval.sh (about a minute; skipped without
 #       the shared data, or with BENCH_SIGMA=0), appended to the report
+#   (e) ML-KEM / ML-DSA operations per second and cycles, against
+#       @noble/post-quantum in the same run: bench/bench_pqc.sh (BENCH_PQC=0
+#       skips it; BENCH_PQC_SECONDS per operation, default 0.5)
 #
 # Knobs (environment): BENCH_TCP_EVENTS (2000000), BENCH_HTTP_EVENTS (1000000),
 # BENCH_LAT_RATE (100000), BENCH_LAT_SECONDS (10), BENCH_LAT_LOW_RATE (10000,
@@ -206,6 +209,15 @@ if [ "${BENCH_SIGMA:-1}" != 0 ]; then
     if [ -s "$W/sigma.md" ]; then { echo; cat "$W/sigma.md"; } | tee -a "$OUT"; fi
   else
     say "Sigma benchmark failed"
+  fi
+fi
+# ---- (e) post-quantum crypto ------------------------------------------------
+if [ "${BENCH_PQC:-1}" != 0 ]; then
+  say "PQC: bench/bench_pqc.sh"
+  if MW_BIN="$BIN" bash bench/bench_pqc.sh > "$W/pqc.md"; then
+    { echo; cat "$W/pqc.md"; } | tee -a "$OUT"
+  else
+    say "PQC benchmark failed"
   fi
 fi
 say "report written to $OUT"
