@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "mwrasp/pqc.h"
 #include "crypto/mldsa_internal.h"
@@ -595,6 +596,86 @@ static void test_malformed_hints(void **state)
     }
 }
 
+/* HashML-DSA against M' built here with OpenSSL's digests (SHA2, SHA3, SHAKE
+ * with EVP_DigestFinalXOF), for message lengths around the Keccak block
+ * sizes: the hand-initialised SHA3-224/384 sponges of mldsa_prehash.c
+ * included. The OID bytes come from NIST CSOR (2.16.840.1.101.3.4.2.x). */
+static void test_prehash_vs_openssl(void **state)
+{
+    (void)state;
+    static const struct {
+        mw_ph_alg_t ph;
+        const char *md;
+        uint8_t arc;
+        size_t out;
+    } phs[] = {
+        {MW_PH_SHA2_224, "SHA224", 4, 28},         {MW_PH_SHA2_256, "SHA256", 1, 32},
+        {MW_PH_SHA2_384, "SHA384", 2, 48},         {MW_PH_SHA2_512, "SHA512", 3, 64},
+        {MW_PH_SHA2_512_224, "SHA512-224", 5, 28}, {MW_PH_SHA2_512_256, "SHA512-256", 6, 32},
+        {MW_PH_SHA3_224, "SHA3-224", 7, 28},       {MW_PH_SHA3_256, "SHA3-256", 8, 32},
+        {MW_PH_SHA3_384, "SHA3-384", 9, 48},       {MW_PH_SHA3_512, "SHA3-512", 10, 64},
+        {MW_PH_SHAKE128, "SHAKE128", 11, 32},      {MW_PH_SHAKE256, "SHAKE256", 12, 64},
+    };
+    static const size_t lens[] = {0, 1, 71, 72, 103, 104, 105, 143, 144, 145, 300};
+    uint8_t pk[MW_MLDSA44_PK_BYTES], sk[MW_MLDSA44_SK_BYTES], sig[MW_MLDSA44_SIG_BYTES],
+        sig2[MW_MLDSA44_SIG_BYTES], msg[300], xi[32] = {9}, zero[32] = {0};
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (uint8_t)(i * 7 + 3);
+    assert_int_equal(mw_mldsa_keygen_internal(MW_MLDSA44, pk, sk, xi), 0);
+    const uint8_t ctx[3] = {'a', 'b', 'c'};
+    for (size_t a = 0; a < sizeof phs / sizeof phs[0]; a++) {
+        EVP_MD *md = EVP_MD_fetch(NULL, phs[a].md, NULL);
+        assert_non_null(md);
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            uint8_t mp[2 + 3 + 11 + 64] = {1,    3,    'a',  'b',  'c',  0x06, 0x09, 0x60,
+                                           0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02};
+            mp[15] = phs[a].arc;
+            EVP_MD_CTX *c = EVP_MD_CTX_new();
+            assert_non_null(c);
+            assert_int_equal(EVP_DigestInit_ex(c, md, NULL), 1);
+            assert_int_equal(EVP_DigestUpdate(c, msg, lens[li]), 1);
+            if (phs[a].ph == MW_PH_SHAKE128 || phs[a].ph == MW_PH_SHAKE256) {
+                assert_int_equal(EVP_DigestFinalXOF(c, mp + 16, phs[a].out), 1);
+            } else {
+                unsigned n = 0;
+                assert_int_equal(EVP_DigestFinal_ex(c, mp + 16, &n), 1);
+                assert_int_equal(n, phs[a].out);
+            }
+            EVP_MD_CTX_free(c);
+            assert_int_equal(mw_hashmldsa_sign(MW_MLDSA44, sig, sk, sizeof sk, msg, lens[li], ctx,
+                                               3, phs[a].ph, zero),
+                             0);
+            assert_int_equal(
+                mw_mldsa_sign_internal(MW_MLDSA44, sig2, sk, sizeof sk, mp, 16 + phs[a].out, zero),
+                0);
+            if (memcmp(sig, sig2, sizeof sig) != 0)
+                fail_msg("%s, message of %zu bytes: HashML-DSA differs from M' built with "
+                         "OpenSSL",
+                         phs[a].md, lens[li]);
+        }
+        EVP_MD_free(md);
+    }
+}
+
+/* A secret key of the right length but random content (coefficients of s1,
+ * s2 outside [-eta, eta]) signs or fails cleanly: no crash, no UB (ASan +
+ * UBSan run). */
+static void test_garbage_sk(void **state)
+{
+    (void)state;
+    uint8_t sk[MW_MLDSA_MAX_SK_BYTES], sig[MW_MLDSA_MAX_SIG_BYTES];
+    for (int i = 0; i < 3; i++) {
+        for (int r = 0; r < 3; r++) {
+            assert_int_equal(mw_random_bytes(sk, sizeof sk), 0);
+            if (r == 1)
+                memset(sk + 128, 0xff, sizeof sk - 128); /* the most negative s1, s2, t0 */
+            int rc = mw_mldsa_sign(SETS[i], sig, sk, mw_mldsa_sk_bytes(SETS[i]),
+                                   (const uint8_t *)"m", 1, NULL, 0, NULL);
+            assert_true(rc == 0 || rc == MW_ECRYPTO);
+        }
+    }
+}
+
 /* Replays fuzz/seeds/mldsa_verify through the harness: ok_* verify, bad_*
  * do not, and the harness's own checks hold (it aborts otherwise). */
 static void test_fuzz_seeds(void **state)
@@ -638,6 +719,7 @@ int main(void)
         cmocka_unit_test(test_acvp_keygen),          cmocka_unit_test(test_acvp_siggen),
         cmocka_unit_test(test_acvp_sigver),          cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_malformed_hints),      cmocka_unit_test(test_fuzz_seeds),
+        cmocka_unit_test(test_prehash_vs_openssl),   cmocka_unit_test(test_garbage_sk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
