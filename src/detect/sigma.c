@@ -282,6 +282,7 @@ void mw_sigma_ruleset_free(mw_sigma_ruleset_t *rs)
     free(rs->fields.ci_next);
     free(rs->fields.ci_head);
     pf_free(&rs->pf);
+    free(rs->gates);
     for (size_t i = 0; i < rs->nwarns; i++)
         free(rs->warns[i]);
     free(rs->warns);
@@ -353,7 +354,8 @@ static int pf_exact_insert(struct sg_prefilter *pf, uint32_t slot, const struct 
     return 0;
 }
 
-static int pf_other_add(struct sg_prefilter *pf, const struct sg_fcond *fc, uint32_t rule)
+static int pf_other_add(struct sg_prefilter *pf, const struct sg_fcond *fc, uint32_t rule,
+                        uint32_t gate)
 {
     struct sg_pf_slot *ps = &pf->slots[fc->slot];
     if (ps->nother == ps->cap) {
@@ -365,7 +367,7 @@ static int pf_other_add(struct sg_prefilter *pf, const struct sg_fcond *fc, uint
         ps->cap = cap;
     }
     struct sg_pf_other *o = &ps->other[ps->nother++];
-    *o = (struct sg_pf_other){.fc = fc, .rule = rule, .has_bloom = 1};
+    *o = (struct sg_pf_other){.fc = fc, .rule = rule, .has_bloom = 1, .gate = gate};
     o->bloom[0] = o->bloom[1] = o->bloom[2] = o->bloom[3] = ~0ull;
     for (uint32_t i = 0; i < fc->nvals; i++) {
         if ((fc->vals[i].op != SG_CONTAINS && fc->vals[i].op != SG_GLOB) || fc->vals[i].len < 2) {
@@ -414,7 +416,7 @@ static int pf_add(struct sg_prefilter *pf, const struct sg_rule *r, uint32_t idx
             for (uint32_t i = 0; i < fc->nvals; i++)
                 if ((rc = pf_exact_insert(pf, fc->slot, &fc->vals[i], idx)))
                     return rc;
-        } else if ((rc = pf_other_add(pf, fc, idx))) {
+        } else if ((rc = pf_other_add(pf, fc, idx, r->gate))) {
             return rc;
         }
     }
@@ -431,8 +433,93 @@ static void pf_free(struct sg_prefilter *pf)
     free(pf->always);
 }
 
+/* ---- logsource gates ------------------------------------------------------
+ * With a logsource pipeline every rule's condition is "(ORIGINAL) and
+ * _mwrasp_logsource" (sigma_pipeline.c), and hundreds of rules share the
+ * same few Channel / EventID selections. A selection that the root ANDs with
+ * is a necessary condition of the rule (in SQL null mode too: a TRUE there
+ * is TRUE in spec mode), so the matcher evaluates each distinct one at most
+ * once per event and skips the anchors and the evaluation of every rule
+ * whose gate is false. Only the pipeline's selection is used (it is the one
+ * rules share); equal means the same compiled values in the same order. */
+
+static int value_equal(const struct sg_value *a, const struct sg_value *b)
+{
+    if (a->op != b->op || a->cased != b->cased || a->cmp != b->cmp || a->len != b->len ||
+        a->grp != b->grp || a->aux != b->aux)
+        return 0;
+    if (a->s != b->s && (!a->s || !b->s || memcmp(a->s, b->s, a->len) != 0))
+        return 0;
+    if (a->kinds != b->kinds && (!a->kinds || !b->kinds || memcmp(a->kinds, b->kinds, a->len) != 0))
+        return 0;
+    return 1;
+}
+
+static int fcond_equal(const struct sg_fcond *a, const struct sg_fcond *b)
+{
+    if (a->slot != b->slot || a->nvals != b->nvals || a->ngrp != b->ngrp || a->all != b->all ||
+        a->has_null != b->has_null)
+        return 0;
+    for (uint32_t i = 0; i < a->nvals; i++)
+        if (!value_equal(&a->vals[i], &b->vals[i]))
+            return 0;
+    return 1;
+}
+
+static int sel_equal(const struct sg_sel *a, const struct sg_sel *b)
+{
+    if (a->nmaps != b->nmaps || a->nkw || b->nkw)
+        return 0;
+    for (uint32_t m = 0; m < a->nmaps; m++) {
+        if (a->maps[m].n != b->maps[m].n)
+            return 0;
+        for (uint32_t i = 0; i < a->maps[m].n; i++)
+            if (!fcond_equal(&a->maps[m].conds[i], &b->maps[m].conds[i]))
+                return 0;
+    }
+    return 1;
+}
+
+/* Sets r->gate (0 when the rule has none, or on memory failure: the rule is
+ * then simply not gated). */
+static void rule_gate(mw_sigma_ruleset_t *rs, struct sg_rule *r)
+{
+    r->gate = 0;
+    if (r->root >= r->nnodes || r->nodes[r->root].op != SG_N_AND)
+        return;
+    const struct sg_node *root = &r->nodes[r->root];
+    const struct sg_sel *sel = NULL;
+    for (uint32_t i = 0; i < root->n && !sel; i++) {
+        const struct sg_node *k = &r->nodes[root->kids[i]];
+        const struct sg_sel *s = k->op == SG_N_SEL ? &r->sels[k->sel] : NULL;
+        if (s && s->name && !strcmp(s->name, SG_PIPELINE_SEL) && !s->nkw && s->nmaps)
+            sel = s;
+    }
+    if (!sel)
+        return;
+    for (uint32_t g = 0; g < rs->ngates; g++) {
+        if (sel_equal(rs->gates[g], sel)) {
+            r->gate = g + 1;
+            return;
+        }
+    }
+    if (rs->ngates >= SG_MAX_GATES)
+        return;
+    if (rs->ngates == rs->gatecap) {
+        uint32_t cap = rs->gatecap ? rs->gatecap * 2 : 16;
+        const struct sg_sel **ng = realloc(rs->gates, cap * sizeof(*ng));
+        if (!ng)
+            return;
+        rs->gates = ng;
+        rs->gatecap = cap;
+    }
+    rs->gates[rs->ngates++] = sel;
+    r->gate = rs->ngates;
+}
+
 static int add_rule(mw_sigma_ruleset_t *rs, struct sg_rule *r)
 {
+    rule_gate(rs, r);
     int rc = pf_add(&rs->pf, r, (uint32_t)rs->nrules, rs->fields.n);
     if (rc)
         return rc;

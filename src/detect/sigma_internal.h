@@ -149,6 +149,11 @@ struct sg_rule {
      * conditions holds (0 anchors = no prefilter, evaluate always). */
     uint32_t nanchors;
     const struct sg_fcond **anchors;
+    /* 1 + index in the ruleset's gates[] of a selection the root ANDs with
+     * (the logsource pipeline's: sigma.c, rule_gate), or 0. Rules with equal
+     * gate selections share the index, so the gate is evaluated at most once
+     * per event for all of them; when it is false the rule cannot match. */
+    uint32_t gate;
 };
 
 /* ---- field slots (name -> index), owned by the ruleset ---- */
@@ -183,6 +188,7 @@ struct sg_pf_other {
     const struct sg_fcond *fc;
     uint32_t rule;
     uint32_t has_bloom;
+    uint32_t gate; /* the rule's sg_rule.gate: checked before fc */
 };
 struct sg_pf_slot {
     uint32_t nexact; /* exact entries for this slot */
@@ -233,7 +239,12 @@ struct mw_sigma_ruleset {
     mw_sigma_pipeline_t *pipeline; /* owned; applied to rules as they load (sigma_pipeline.c) */
     mw_sigma_error_fn errfn; /* refusals go here instead of the log when set */
     void *errctx;
+    /* Distinct gate selections (sg_rule.gate), each one rule's own; at most
+     * SG_MAX_GATES (further rules get no gate). */
+    const struct sg_sel **gates;
+    uint32_t ngates, gatecap;
 };
+#define SG_MAX_GATES 4096
 
 /* Hash of n bytes (prefilter keys), eight bytes at a time: each word (the
  * last one zero-padded) is mixed by a multiply and an xor-shift, the

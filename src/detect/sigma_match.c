@@ -49,6 +49,10 @@ struct mw_sigma_scratch {
     int use_hs; /* whether its databases are scanned for this event */
     uint32_t kwlit_gen; /* == gen: the keyword literal bits are this event's */
     uint32_t kwbloom_gen; /* == gen: kw_bloom is this event's */
+    const mw_sigma_ruleset_t *rs; /* this event's ruleset */
+    uint32_t ngates; /* entries of gate_gen / gate_val */
+    uint32_t *gate_gen; /* == gen: gate_val[g] is gate g's value for this event */
+    uint8_t *gate_val;
 };
 
 static int lit_seen(const mw_sigma_scratch_t *sc, uint32_t lit)
@@ -162,6 +166,8 @@ void mw_sigma_scratch_free(mw_sigma_scratch_t *s)
     free(s->cand);
     free(s->kwf);
     free(s->lbits);
+    free(s->gate_gen);
+    free(s->gate_val);
     pcre2_match_data_free(s->md);
     hs_free_scratch(s->hs);
     free(s);
@@ -205,12 +211,29 @@ static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
     }
     if (nw) /* no rules: cand may be NULL */
         memset(sc->cand, 0, nw * sizeof(*sc->cand));
+    if (rs->ngates > sc->ngates) {
+        uint32_t *gg = calloc(rs->ngates, sizeof(*gg));
+        uint8_t *gv = calloc(rs->ngates, sizeof(*gv));
+        if (!gg || !gv) {
+            free(gg);
+            free(gv);
+            return MW_ENOMEM;
+        }
+        free(sc->gate_gen);
+        free(sc->gate_val);
+        sc->gate_gen = gg;
+        sc->gate_val = gv;
+        sc->ngates = rs->ngates;
+    }
     if (++sc->gen == 0) {
         sc->kw_gen = sc->kwlit_gen = sc->kwbloom_gen = 0;
         for (uint32_t i = 0; i < sc->nslots; i++)
             sc->slots[i].gen = sc->slots[i].bloom_gen = sc->slots[i].hs_gen = 0;
+        for (uint32_t g = 0; g < sc->ngates; g++)
+            sc->gate_gen[g] = 0;
         sc->gen = 1;
     }
+    sc->rs = rs;
     size_t need = (size_t)ev->raw_len + 1;
     sc->npresent = 0;
     /* Exact names first. Then, for a rule field the event lacks, an event
@@ -627,6 +650,20 @@ static int eval_node(mw_sigma_scratch_t *sc, const struct sg_rule *r, uint32_t i
     return 0;
 }
 
+/* 0 if the rule's gate (sg_rule.gate, 1-based; 0 = none) is false for this
+ * event: evaluated once per event, spec semantics (sigma.c, rule_gate). */
+static int gate_ok(mw_sigma_scratch_t *sc, uint32_t gate)
+{
+    if (!gate)
+        return 1;
+    uint32_t g = gate - 1;
+    if (sc->gate_gen[g] != sc->gen) {
+        sc->gate_val[g] = (uint8_t)sel_match(sc, sc->rs->gates[g]);
+        sc->gate_gen[g] = sc->gen;
+    }
+    return sc->gate_val[g];
+}
+
 /* ---- SQL null semantics (MW_SIGMA_NULLS_SQL) -------------------------------
  * Kleene's three-valued logic. A value on a missing field is UNKNOWN, except
  * null (IS NULL: true), |exists (true / false) and |re (false: the
@@ -760,6 +797,8 @@ static void pf_check(mw_sigma_scratch_t *sc, const struct sg_pf_other *po, struc
     uint32_t gen = sc->gen;
     if (sc->cand[po->rule >> 6] >> (po->rule & 63) & 1)
         return;
+    if (!gate_ok(sc, po->gate))
+        return; /* the rule cannot match this event */
     if (po->has_bloom) {
         if (sv->bloom_gen != gen) {
             if (!sv->lower)
@@ -905,6 +944,8 @@ int mw_sigma_match(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *scratch, co
                 break;
         }
         const struct sg_rule *r = rs->rules[i];
+        if (!sg_disable_prefilter && !gate_ok(scratch, r->gate))
+            continue;
         uint32_t q = 0;
         while (q < r->nreq && scratch->slots[r->req[q]].gen == scratch->gen)
             q++;

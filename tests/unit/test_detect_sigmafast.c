@@ -11,9 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "detect/sigma_internal.h"
 #include "mwrasp/sigma.h"
+
+#include "unit/sigma_testlib.h"
 
 /* Every byte value at every offset of a 19-byte run (two words and a
  * tail), between bytes that must stay as they are. */
@@ -65,11 +69,138 @@ static void test_hash64(void **st)
     assert_true(sg_hash64("ab", 2) != sg_hash64("ab\0", 3));
 }
 
+/* ---- logsource gates ------------------------------------------------------ */
+
+static const char *GATE_PIPE = "name: gates\n"
+                               "logsources:\n"
+                               "  - category: process_creation\n"
+                               "    conditions:\n"
+                               "      Channel: Sysmon\n"
+                               "      EventID: 1\n"
+                               "  - category: image_load\n"
+                               "    conditions:\n"
+                               "      Channel: Sysmon\n"
+                               "      EventID: [7, 77]\n";
+
+static char *gate_rule(char *buf, size_t n, const char *id, const char *category,
+                       const char *detection)
+{
+    snprintf(buf, n, "title: %s\nid: %s\nlogsource:\n  product: windows\n%s%s%sdetection:\n%s", id,
+             id, category ? "  category: " : "", category ? category : "", category ? "\n" : "",
+             detection);
+    return buf;
+}
+
+/* Matches ev (every matcher mode must agree: match_all) and returns the
+ * rule ids as "a,b,", in load order. */
+static const char *ids(const mw_sigma_ruleset_t *rs, mw_event_t *ev)
+{
+    static char out[256];
+    struct hits h = {0};
+    assert_int_equal(match_all(rs, ev, &h), 0);
+    out[0] = '\0';
+    for (int i = 0; i < h.n && i < 16; i++) {
+        strcat(out, h.d[i].rule_id);
+        strcat(out, ",");
+    }
+    mw_event_free(ev);
+    return out;
+}
+
+/* Rules of the same logsource share one gate; a rule whose gate is false
+ * for the event never fires, whether the prefilter selected it through an
+ * anchor (g1, g2, g3), or always evaluates it (g4: no anchor under not);
+ * rules without a pipeline selection have no gate (g6). Expected ids
+ * worked out by hand from the texts. */
+static void test_gates(void **st)
+{
+    (void)st;
+    char path[512], err[512], buf[1024];
+    const char *base = getenv("MW_TEST_TMP");
+    snprintf(path, sizeof path, "%s/sgfast-%d.yml", base && base[0] ? base : "/tmp", (int)getpid());
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(GATE_PIPE, fp);
+    fclose(fp);
+    mw_sigma_pipeline_t *p = NULL;
+    assert_int_equal(mw_sigma_pipeline_load(path, &p, err, sizeof err), 0);
+    unlink(path);
+    mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
+    assert_non_null(rs);
+    mw_sigma_ruleset_set_pipeline(rs, p);
+    static const struct {
+        const char *id, *cat, *det;
+    } rules[] = {
+        {"g1", "process_creation",
+         "  sel:\n    CommandLine|contains: mimikatz\n  condition: sel\n"},
+        {"g2", "process_creation", "  sel:\n    Image|endswith: '\\cmd.exe'\n  condition: sel\n"},
+        {"g3", "image_load", "  sel:\n    ImageLoaded|endswith: '\\evil.dll'\n  condition: sel\n"},
+        {"g4", "process_creation", "  sel:\n    Image|endswith: '\\x.exe'\n  condition: not sel\n"},
+        {"g5", "image_load", "  sel:\n    CommandLine|contains: mimikatz\n  condition: sel\n"},
+        {"g6", NULL, "  sel:\n    CommandLine|contains: mimikatz\n  condition: sel\n"},
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        gate_rule(buf, sizeof buf, rules[i].id, rules[i].cat, rules[i].det);
+        if (mw_sigma_add_string(rs, buf, strlen(buf), "g.yml"))
+            fail_msg("rule refused: %s", mw_sigma_last_error(rs));
+    }
+    assert_int_equal(mw_sigma_count(rs), 6);
+    assert_int_equal(rs->ngates, 2); /* process_creation, image_load */
+    assert_int_equal(rs->rules[0]->gate, 1);
+    assert_int_equal(rs->rules[1]->gate, 1);
+    assert_int_equal(rs->rules[2]->gate, 2);
+    assert_int_equal(rs->rules[3]->gate, 1);
+    assert_int_equal(rs->rules[4]->gate, 2);
+    assert_int_equal(rs->rules[5]->gate, 0);
+
+    assert_string_equal(ids(rs, mkev("{}", "Channel", "Sysmon", "EventID", "1", "CommandLine",
+                                     "x MimiKatz y", "Image", "C:\\Cmd.exe", NULL)),
+                        "g1,g2,g4,g6,");
+    assert_string_equal(
+        ids(rs, mkev("{}", "Channel", "sysmon", "EventID", "77", "CommandLine", "mimikatz", "Image",
+                     "c:\\cmd.exe", "ImageLoaded", "c:\\evil.dll", NULL)),
+        "g3,g5,g6,");
+    assert_string_equal(ids(rs, mkev("{}", "Channel", "Security", "EventID", "1", "CommandLine",
+                                     "mimikatz", "Image", "c:\\cmd.exe", NULL)),
+                        "g6,");
+    assert_string_equal(ids(rs, mkev("{}", "EventID", "1", "CommandLine", "mimikatz", "Image",
+                                     "c:\\cmd.exe", NULL)),
+                        "g6,");
+    assert_string_equal(
+        ids(rs, mkev("{}", "Channel", "Sysmon", "EventID", "1", "Image", "c:\\x.exe", NULL)), "");
+    /* one scratch over several events: each event's gates are its own */
+    mw_sigma_scratch_t *sc = NULL;
+    assert_int_equal(mw_sigma_scratch_new(rs, &sc), 0);
+    const char *want[] = {"g1,g2,g4,g6,", "g3,g5,g6,", "g6,"};
+    for (int round = 0; round < 6; round++) {
+        mw_event_t *ev =
+            round % 3 == 0 ? mkev("{}", "Channel", "Sysmon", "EventID", "1", "CommandLine",
+                                  "mimikatz", "Image", "c:\\cmd.exe", NULL)
+            : round % 3 == 1
+                ? mkev("{}", "Channel", "Sysmon", "EventID", "7", "CommandLine", "mimikatz",
+                       "ImageLoaded", "c:\\Evil.dll", NULL)
+                : mkev("{}", "Channel", "Sysmon", "EventID", "3", "CommandLine", "mimikatz", NULL);
+        struct hits h = {0};
+        assert_int_equal(mw_sigma_match(rs, sc, ev, collect, &h), 0);
+        char got[256] = "";
+        for (int i = 0; i < h.n && i < 16; i++) {
+            strcat(got, h.d[i].rule_id);
+            strcat(got, ",");
+        }
+        assert_string_equal(got, want[round % 3]);
+        mw_event_free(ev);
+    }
+    mw_sigma_scratch_free(sc);
+    mw_sigma_ruleset_free(rs);
+}
+
 int main(void)
 {
+    sg_hs_min_anchors = 1; /* small rulesets get Hyperscan databases too */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lower_every_byte),
         cmocka_unit_test(test_hash64),
+        cmocka_unit_test(test_gates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
