@@ -590,10 +590,9 @@ static void sk_decode(const params *P, const uint8_t *sk, poly *s1, poly *s2, po
 
 struct keygen_ws {
     poly a; /* one entry of A at a time (ExpandA streamed: each is used once) */
-    poly s1[MAXL], s1h[MAXL], s2[MAXK], t[MAXK], t1, t0;
+    poly s1[MAXL], s1h[MAXL], s2[MAXK], t, t1, t0; /* t: one row at a time */
     uint8_t seed[128]; /* rho || rho' || K */
     uint8_t in[34];
-    mw_keccak_t k;
 };
 
 int mw_mldsa_keygen_internal(mw_mldsa_param_t p, uint8_t *pk, uint8_t *sk, const uint8_t xi[32])
@@ -623,9 +622,8 @@ int mw_mldsa_keygen_internal(mw_mldsa_param_t p, uint8_t *pk, uint8_t *sk, const
     }
     /* t = NTT^-1(A o NTT(s1)) + s2; (t1, t0) = Power2Round(t) */
     memcpy(pk, rho, 32);
-    uint8_t *skp = sk;
-    memcpy(skp, rho, 32);
-    memcpy(skp + 32, key, 32);
+    memcpy(sk, rho, 32);
+    memcpy(sk + 32, key, 32);
     const size_t eb = 32 * (size_t)P->eta_bits;
     uint8_t *s1o = sk + 128, *s2o = s1o + P->l * eb, *t0o = s2o + P->k * eb;
     for (unsigned i = 0; i < P->k; i++) {
@@ -633,14 +631,14 @@ int mw_mldsa_keygen_internal(mw_mldsa_param_t p, uint8_t *pk, uint8_t *sk, const
         for (unsigned j = 0; j < P->l; j++) {
             rej_ntt_poly(&ws.a, rho, (uint8_t)j, (uint8_t)i);
             if (j == 0)
-                poly_pointwise(&ws.t[i], &ws.a, &ws.s1h[0]);
+                poly_pointwise(&ws.t, &ws.a, &ws.s1h[0]);
             else
-                poly_pointwise_acc(&ws.t[i], &ws.a, &ws.s1h[j]);
+                poly_pointwise_acc(&ws.t, &ws.a, &ws.s1h[j]);
         }
-        poly_reduce(&ws.t[i]);
-        poly_invntt_tomont(&ws.t[i]);
+        poly_reduce(&ws.t);
+        poly_invntt_tomont(&ws.t);
         for (unsigned j = 0; j < N; j++) {
-            int32_t v = freeze(ws.t[i].c[j] + ws.s2[i].c[j]);
+            int32_t v = freeze(ws.t.c[j] + ws.s2[i].c[j]);
             power2round(v, &ws.t1.c[j], &ws.t0.c[j]);
         }
         /* pkEncode, Algorithm 22: t1 on 10 bits */
