@@ -45,14 +45,19 @@ static int gcm_encrypt2(uint8_t *ct, uint8_t tag[16], const uint8_t key[32],
                         const uint8_t nonce[12], const uint8_t *aad1, size_t aad1_len,
                         const uint8_t *aad2, size_t aad2_len, const uint8_t *pt, size_t pt_len)
 {
-    if (pt_len > MW_AEAD_MAX_BYTES || aad2_len > MW_AEAD_MAX_BYTES)
-        return MW_ETOOBIG;
-    if ((pt_len && (ct == NULL || pt == NULL)) || (aad2_len && aad2 == NULL) || tag == NULL ||
-        key == NULL || nonce == NULL)
-        return MW_EINVAL;
     int rc = MW_ECRYPTO, n = 0;
     uint8_t fin[MW_AES256GCM_TAG_BYTES];
-    EVP_CIPHER_CTX *c = gcm_init(1, key, nonce);
+    EVP_CIPHER_CTX *c = NULL;
+    if (pt_len > MW_AEAD_MAX_BYTES || aad2_len > MW_AEAD_MAX_BYTES) {
+        rc = MW_ETOOBIG;
+        goto out;
+    }
+    if ((pt_len && (ct == NULL || pt == NULL)) || (aad2_len && aad2 == NULL) || tag == NULL ||
+        key == NULL || nonce == NULL) {
+        rc = MW_EINVAL;
+        goto out;
+    }
+    c = gcm_init(1, key, nonce);
     if (c == NULL)
         goto out;
     if (!gcm_aad(c, aad1, aad1_len) || !gcm_aad(c, aad2, aad2_len))
@@ -67,9 +72,12 @@ static int gcm_encrypt2(uint8_t *ct, uint8_t tag[16], const uint8_t key[32],
 out:
     EVP_CIPHER_CTX_free(c);
     if (rc != MW_OK) {
-        if (pt_len && ct)
+        /* Outputs zeroized on every error (pqc.h); a length over the cap is
+         * not written to. */
+        if (pt_len && ct && rc != MW_ETOOBIG)
             explicit_bzero(ct, pt_len);
-        explicit_bzero(tag, MW_AES256GCM_TAG_BYTES);
+        if (tag)
+            explicit_bzero(tag, MW_AES256GCM_TAG_BYTES);
     }
     return rc;
 }
@@ -78,15 +86,18 @@ static int gcm_decrypt2(uint8_t *pt, const uint8_t key[32], const uint8_t nonce[
                         const uint8_t *aad1, size_t aad1_len, const uint8_t *aad2, size_t aad2_len,
                         const uint8_t *ct, size_t ct_len, const uint8_t tag[16])
 {
-    if (ct_len > MW_AEAD_MAX_BYTES || aad2_len > MW_AEAD_MAX_BYTES)
-        return MW_ETOOBIG;
-    if ((ct_len && (ct == NULL || pt == NULL)) || (aad2_len && aad2 == NULL) || tag == NULL ||
-        key == NULL || nonce == NULL)
-        return MW_EINVAL;
     int rc = MW_ECRYPTO, n = 0;
     uint8_t t[MW_AES256GCM_TAG_BYTES], fin[MW_AES256GCM_TAG_BYTES];
+    EVP_CIPHER_CTX *c = NULL;
+    if (ct_len > MW_AEAD_MAX_BYTES || aad2_len > MW_AEAD_MAX_BYTES)
+        return MW_ETOOBIG; /* pt (ct_len bytes) is not written to */
+    if ((ct_len && (ct == NULL || pt == NULL)) || (aad2_len && aad2 == NULL) || tag == NULL ||
+        key == NULL || nonce == NULL) {
+        rc = MW_EINVAL;
+        goto out;
+    }
     memcpy(t, tag, sizeof t); /* EVP takes a non-const pointer */
-    EVP_CIPHER_CTX *c = gcm_init(0, key, nonce);
+    c = gcm_init(0, key, nonce);
     if (c == NULL)
         goto out;
     if (!gcm_aad(c, aad1, aad1_len) || !gcm_aad(c, aad2, aad2_len))
@@ -149,7 +160,8 @@ int mw_seal(uint8_t *out, size_t out_cap, size_t *out_len, const uint8_t key[32]
         *out_len = 0;
     if (pt_len > MW_AEAD_MAX_BYTES)
         return MW_ETOOBIG;
-    if (out == NULL || out_len == NULL || out_cap < pt_len + MW_SEAL_OVERHEAD)
+    if (out == NULL || out_len == NULL || out_cap < pt_len + MW_SEAL_OVERHEAD || key == NULL ||
+        nonce == NULL)
         return MW_EINVAL;
     out[0] = MW_SEAL_VERSION;
     put_be64(out + 1, gen_id);
