@@ -78,7 +78,7 @@ static void combine(uint8_t ss[32], const uint8_t ss_m[32], const uint8_t ss_x[3
 int mw_hybrid_keygen(uint8_t *pk, size_t pk_len, uint8_t *sk, size_t sk_len)
 {
     if (pk == NULL || sk == NULL || pk_len != MW_HYBRID_PK_BYTES || sk_len != MW_HYBRID_SK_BYTES)
-        return MW_EINVAL;
+        return MW_EINVAL; /* outputs untouched (they may hold the caller's keys) */
     /* ML-KEM-1024 KeyGen (FIPS 203, Algorithm 19): ek and dk in place. */
     int rc = mw_mlkem_keygen(MW_MLKEM1024, pk + EK_OFF, sk);
     if (rc != MW_OK)
@@ -103,8 +103,11 @@ out:
 int mw_hybrid_encaps(uint8_t ss[32], uint8_t *ct, size_t ct_len, const uint8_t *pk, size_t pk_len)
 {
     if (ss == NULL || ct == NULL || pk == NULL || ct_len != MW_HYBRID_CT_BYTES ||
-        pk_len != MW_HYBRID_PK_BYTES)
+        pk_len != MW_HYBRID_PK_BYTES) {
+        if (ss != NULL) /* ss zeroized on every error, as ML-KEM does */
+            explicit_bzero(ss, MW_HYBRID_SS_BYTES);
         return MW_EINVAL;
+    }
     uint8_t ss_m[MW_MLKEM_SS_BYTES], ss_x[X_BYTES], eph[X_BYTES];
     /* ML-KEM.Encaps (FIPS 203, Algorithm 20) with the ek check of 7.2. */
     int rc = mw_mlkem_encaps(MW_MLKEM1024, ss_m, ct, pk + EK_OFF, MW_MLKEM1024_EK_BYTES);
@@ -136,8 +139,11 @@ int mw_hybrid_decaps(uint8_t ss[32], const uint8_t *ct, size_t ct_len, const uin
                      size_t sk_len)
 {
     if (ss == NULL || ct == NULL || sk == NULL || ct_len != MW_HYBRID_CT_BYTES ||
-        sk_len != MW_HYBRID_SK_BYTES)
+        sk_len != MW_HYBRID_SK_BYTES) {
+        if (ss != NULL)
+            explicit_bzero(ss, MW_HYBRID_SS_BYTES);
         return MW_EINVAL;
+    }
     uint8_t ss_m[MW_MLKEM_SS_BYTES], ss_x[X_BYTES];
     /* ML-KEM.Decaps (FIPS 203, Algorithm 21) with the checks of 7.3; a bad
      * ciphertext gives the implicit-rejection key, not an error. */
