@@ -84,6 +84,7 @@ struct mw_keystore {
     uint64_t seal_gen;
     uint32_t sealer_id;
     uint64_t counter;
+    pid_t sealer_pid; /* the process that reserved it: a forked child reserves its own */
 };
 
 static void seterr(char *err, size_t len, const char *fmt, ...)
@@ -516,8 +517,9 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
-/* Atomic replace: PATH.tmp (0600), fsync, rename over PATH, fsync the
- * directory. Called with the lock held, so PATH.tmp has one writer. */
+/* Atomic replace: PATH.tmp (created anew with O_EXCL, 0600), fsync, rename
+ * over PATH, fsync the directory. Called with the lock held, so PATH.tmp has
+ * one writer. */
 static int save(mw_keystore_t *ks, char *err, size_t err_len)
 {
     uint8_t *buf = NULL;
@@ -546,7 +548,13 @@ static int save(mw_keystore_t *ks, char *err, size_t err_len)
         dir[1] = '\0';
     else
         *slash = '\0';
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    /* A PATH.tmp left over (a crash, or planted in a shared directory as a
+     * hard link to another file) is removed, never written through. */
+    if (unlink(tmp) != 0 && errno != ENOENT) {
+        seterr(err, err_len, "%s: cannot remove a stale temporary file: %s", tmp, strerror(errno));
+        goto out;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         seterr(err, err_len, "%s: cannot create: %s", tmp, strerror(errno));
         goto out;
@@ -872,7 +880,10 @@ static int rotate_locked(mw_keystore_t *ks, int64_t now, int only_if_due, int *r
     int rc = reload(ks, err, err_len);
     if (rc != MW_OK)
         return rc;
-    if (only_if_due && now - ks->gens[0].created < (int64_t)ks->interval)
+    /* Due when now >= created + interval, computed without signed overflow
+     * (now is any int64_t; a time before the newest generation is not due). */
+    if (only_if_due &&
+        (now < ks->gens[0].created || (uint64_t)now - (uint64_t)ks->gens[0].created < ks->interval))
         return MW_OK;
     if (ks->next_gen_id == UINT64_MAX) {
         seterr(err, err_len, "%s: generation ids exhausted", ks->path);
@@ -983,6 +994,7 @@ static int reserve_sealer(mw_keystore_t *ks)
     ks->seal_gen = g->id;
     ks->sealer_id = id;
     ks->counter = 0;
+    ks->sealer_pid = getpid();
 out:
     unlock(lfd);
     return rc;
@@ -999,8 +1011,11 @@ int mw_keystore_seal(mw_keystore_t *ks, uint8_t *out, size_t out_cap, size_t *ou
         return MW_ETOOBIG;
     if (out_cap < pt_len + MW_SEAL_OVERHEAD)
         return MW_EINVAL;
-    /* A new sealer id for a new generation, or when 2^64 - 1 nonces are used. */
-    if (!ks->have_sealer || ks->seal_gen != ks->gens[0].id || ks->counter == UINT64_MAX) {
+    /* A new sealer id for a new generation, when 2^64 - 1 nonces are used,
+     * or in a child that inherited the handle through fork(): parent and
+     * child would otherwise draw the same (sealer id, counter) nonces. */
+    if (!ks->have_sealer || ks->seal_gen != ks->gens[0].id || ks->counter == UINT64_MAX ||
+        ks->sealer_pid != getpid()) {
         int rc = reserve_sealer(ks);
         if (rc != MW_OK)
             return rc;
