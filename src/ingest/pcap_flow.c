@@ -39,25 +39,49 @@ static inline int32_t seq_diff(uint32_t a, uint32_t b)
 /* table                                                               */
 /* ------------------------------------------------------------------ */
 
+#define MIN_BUCKETS 256u
+#define MAX_BUCKETS (1u << 20)
+
 int mw_pcap_flows_init(mw_pcap_t *p, size_t max_flows)
 {
     if (max_flows == 0)
         max_flows = MW_PCAP_DEFAULT_MAX_FLOWS;
     if (max_flows > (1u << 24))
         max_flows = 1u << 24;
-    size_t nb = 1024;
-    while (nb < max_flows && nb < (1u << 20))
-        nb <<= 1;
-    p->buckets = calloc(nb, sizeof *p->buckets);
+    /* The table starts small and doubles with the flow count (grow()), so a
+     * small capture does not pay for a table sized for max_flows. */
+    p->buckets = calloc(MIN_BUCKETS, sizeof *p->buckets);
     if (!p->buckets)
         return MW_ENOMEM;
-    p->mask = nb - 1;
+    p->mask = MIN_BUCKETS - 1;
     p->max_flows = max_flows;
     if (getrandom(&p->seed, sizeof p->seed, GRND_NONBLOCK) != (ssize_t)sizeof p->seed)
         p->seed = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ull;
     p->seed |= 1;
     p->next_id = 1;
     return MW_OK;
+}
+
+/* Doubles the bucket array once there are more flows than buckets (load
+ * factor <= 1, up to MAX_BUCKETS); on allocation failure the table keeps
+ * its size (longer chains, still correct). */
+static void grow(mw_pcap_t *p)
+{
+    uint64_t nb = p->mask + 1;
+    if (p->nflows < nb || nb >= MAX_BUCKETS)
+        return;
+    struct mw_pflow **b = calloc(nb * 2, sizeof *b);
+    if (!b)
+        return;
+    uint64_t mask = nb * 2 - 1;
+    for (int l = 0; l < 2; l++)
+        for (struct mw_pflow *f = p->lru_head[l]; f; f = f->next) {
+            f->hnext = b[f->hash & mask];
+            b[f->hash & mask] = f;
+        }
+    free(p->buckets);
+    p->buckets = b;
+    p->mask = mask;
 }
 
 static inline uint64_t ep_hash(const mw_endpoint_t *e, uint64_t seed)
@@ -453,6 +477,7 @@ static struct mw_pflow *new_flow(mw_pcap_t *p, const struct mw_l4pkt *k, uint64_
         p->st.flows_evicted++;
         end_flow(p, v);
     }
+    grow(p);
     struct mw_pflow *f = p->freelist;
     if (f)
         p->freelist = f->hnext;

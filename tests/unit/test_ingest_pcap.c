@@ -1155,6 +1155,33 @@ static void test_flow_table(void **state)
     rec_free(r);
 }
 
+/* Many flows: the bucket array grows (rehash) and every flow is still found;
+ * past max_flows the oldest go. */
+static void test_many_flows(void **state)
+{
+    (void)state;
+    mw_flow_sink_t s = {.udp_data = NULL};
+    mw_pcap_t *p = NULL;
+    assert_int_equal(mw_pcap_new(&s, 4096, &p), MW_OK);
+    const mw_pcap_stats_t *st = mw_pcap_stats(p);
+    uint8_t ip[200];
+    char src[32];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 5000; i++) {
+            snprintf(src, sizeof src, "10.%d.%d.1", i >> 8, i & 255);
+            struct addrs a = {0, src, "10.255.0.1", (uint16_t)(40000 + i % 1000), 443};
+            size_t n = udp_ip(ip, &a, round, "d", 1);
+            /* round 1 only touches the flows still there: the last 4096 */
+            if (round == 0 || i >= 5000 - 4096)
+                mw_pcap_feed(p, DLT_RAW, ip, n, n, 1000 + (uint64_t)round * 1000000 + (uint64_t)i);
+        }
+        assert_int_equal(st->flows, 5000);
+        assert_int_equal(st->flows_evicted, 5000 - 4096);
+    }
+    assert_int_equal(st->udp_datagrams, 5000 + 4096);
+    mw_pcap_free(p);
+}
+
 /* ------------------------------------------------------------------ */
 /* files                                                               */
 /* ------------------------------------------------------------------ */
@@ -1433,6 +1460,65 @@ out:
     free(files);
 }
 
+/* The fuzz seeds (fuzz/seeds/pcap/, format in fuzz/fuzz_pcap.c) replayed
+ * through the recording sink: no crash, every flow ended once. */
+static void test_fuzz_seeds(void **state)
+{
+    (void)state;
+    static const int lt[] = {
+        DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_NULL,   DLT_LOOP,      DLT_PPP, DLT_RAW,
+        DLT_IPV4,   DLT_IPV6,      DLT_PPP_SERIAL, DLT_C_HDLC, DLT_PPP_ETHER, 101,     147};
+    const size_t nlt = sizeof lt / sizeof lt[0];
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/fuzz/seeds/pcap", MW_SOURCE_DIR);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *de;
+    int files = 0;
+    uint64_t flows = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *fp = fopen(path, "rb");
+        assert_non_null(fp);
+        static uint8_t buf[1 << 16];
+        size_t size = fread(buf, 1, sizeof buf, fp);
+        fclose(fp);
+        if (size == 0)
+            continue;
+        struct rec *r = rec_new();
+        mw_pcap_t *p = reader(r, 8);
+        int t = lt[(buf[0] & 0x3f) % nlt];
+        if (!(buf[0] & 0x80)) {
+            mw_pcap_feed(p, t, buf + 1, size - 1, (buf[0] & 0x40) ? size + 99 : size - 1, 1);
+        } else {
+            uint64_t ts = 1000000000ull;
+            for (size_t off = 1; off + 3 <= size;) {
+                size_t n = (size_t)buf[off] << 8 | buf[off + 1];
+                uint8_t step = buf[off + 2];
+                off += 3;
+                if (n > size - off)
+                    n = size - off;
+                ts += (step & 0x80) ? (uint64_t)(step & 0x7f) * 1000000000ull : step;
+                mw_pcap_feed(p, t, buf + off, n, n, ts);
+                off += n;
+            }
+        }
+        if (mw_pcap_stats(p)->flows == 0) /* every seed reaches a flow */
+            fail_msg("seed %s: no flow", de->d_name);
+        flows += mw_pcap_stats(p)->flows;
+        mw_pcap_free(p);
+        all_ended(r);
+        rec_free(r);
+        files++;
+    }
+    closedir(d);
+    assert_true(files >= 5);
+    assert_true(flows >= (uint64_t)files);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1444,6 +1530,7 @@ int main(void)
         cmocka_unit_test(test_reasm_wrap),      cmocka_unit_test(test_reasm_big),
         cmocka_unit_test(test_sink_stop),       cmocka_unit_test(test_flow_table),
         cmocka_unit_test(test_files),           cmocka_unit_test(test_shared_captures),
+        cmocka_unit_test(test_fuzz_seeds),      cmocka_unit_test(test_many_flows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
