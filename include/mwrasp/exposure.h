@@ -139,6 +139,9 @@ void mw_expo_session_init(mw_expo_session_t *s, mw_expo_proto_t proto);
  * out-of-order data per direction; the table holds at most max_flows flows
  * (oldest idle flow evicted first). */
 #define MW_PCAP_MAX_REASM (256 * 1024)
+/* Held out-of-order bytes of all flows of one reader (added by the capture
+ * layer): past it, the direction that needs room loses its oldest hole. */
+#define MW_PCAP_MAX_REASM_TOTAL (64u * 1024 * 1024)
 #define MW_PCAP_DEFAULT_MAX_FLOWS 65536
 
 typedef struct mw_flow {

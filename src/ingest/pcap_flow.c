@@ -165,8 +165,9 @@ static void touch(mw_pcap_t *p, struct mw_pflow *f, uint64_t ts)
     }
 }
 
-static void free_segs(struct mw_tdir *d)
+static void free_segs(mw_pcap_t *p, struct mw_tdir *d)
 {
+    p->reasm_total -= d->ooo_bytes;
     struct mw_seg *s = d->ooo;
     while (s) {
         struct mw_seg *n = s->next;
@@ -181,10 +182,10 @@ static void free_segs(struct mw_tdir *d)
 /* delivery                                                            */
 /* ------------------------------------------------------------------ */
 
-static void set_done(struct mw_tdir *d)
+static void set_done(mw_pcap_t *p, struct mw_tdir *d)
 {
     d->done = 1;
-    free_segs(d);
+    free_segs(p, d);
 }
 
 /* Delivers len in-order bytes of direction dir and advances next_seq. */
@@ -200,11 +201,11 @@ static void deliver(mw_pcap_t *p, struct mw_pflow *f, int dir, const uint8_t *da
         return;
     int rc = p->sink.tcp_data(p->sink.ctx, &f->pub, dir, data, len, ts);
     if (rc == 1) {
-        set_done(d);
+        set_done(p, d);
     } else if (rc < 0) {
         f->dropped = 1;
-        set_done(&f->d[0]);
-        set_done(&f->d[1]);
+        set_done(p, &f->d[0]);
+        set_done(p, &f->d[1]);
     }
 }
 
@@ -228,6 +229,7 @@ static void drain(mw_pcap_t *p, struct mw_pflow *f, int dir, uint64_t ts)
         if (!d->ooo)
             d->ooo_tail = NULL;
         d->ooo_bytes -= s->len + SEG_CHARGE;
+        p->reasm_total -= s->len + SEG_CHARGE;
         uint32_t skip = (uint32_t)-seq_diff(s->seq, d->next_seq);
         if (skip < s->len)
             deliver(p, f, dir, s->data + skip, s->len - skip, ts);
@@ -288,6 +290,12 @@ static void hold(mw_pcap_t *p, struct mw_tdir *d, uint32_t seq, const uint8_t *d
             if (seq_diff(s->seq, end) < 0)
                 stop = s->seq;
         }
+        /* the caps hold exactly: what does not fit is not held (a hole) */
+        if (d->ooo_bytes + (stop - cur) + SEG_CHARGE > MW_PCAP_MAX_REASM ||
+            p->reasm_total + (stop - cur) + SEG_CHARGE > MW_PCAP_MAX_REASM_TOTAL) {
+            p->st.tcp_reasm_overflow++;
+            return;
+        }
         struct mw_seg *n = seg_new(cur, data + (cur - seq), stop - cur);
         if (!n) {
             p->st.tcp_reasm_overflow++;
@@ -298,6 +306,7 @@ static void hold(mw_pcap_t *p, struct mw_tdir *d, uint32_t seq, const uint8_t *d
         if (!s)
             d->ooo_tail = n;
         d->ooo_bytes += n->len + SEG_CHARGE;
+        p->reasm_total += n->len + SEG_CHARGE;
         link = &n->next;
         cur = stop;
     }
@@ -348,8 +357,10 @@ static void tcp_payload(mw_pcap_t *p, struct mw_pflow *f, int dir, uint32_t star
         p->st.tcp_out_of_order++;
         if (len == 0)
             return;
-        /* RFC-free policy: a bounded window; past it the oldest hole is lost. */
-        while (d->ooo && d->ooo_bytes + len + SEG_CHARGE > MW_PCAP_MAX_REASM) {
+        /* Past the per-direction cap (or the reader-wide one) this
+         * direction's oldest hole is declared lost. */
+        while (d->ooo && (d->ooo_bytes + len + SEG_CHARGE > MW_PCAP_MAX_REASM ||
+                          p->reasm_total + len + SEG_CHARGE > MW_PCAP_MAX_REASM_TOTAL)) {
             p->st.tcp_reasm_overflow++;
             skip_hole(p, f, dir, ts);
             if (d->done) {
@@ -418,7 +429,7 @@ static void end_flow(mw_pcap_t *p, struct mw_pflow *f)
         struct mw_tdir *d = &f->d[dir];
         while (d->ooo && !d->done)
             skip_hole(p, f, dir, f->pub.last_ns);
-        free_segs(d);
+        free_segs(p, d);
     }
     if (p->sink.flow_end)
         p->sink.flow_end(p->sink.ctx, &f->pub);

@@ -69,6 +69,7 @@ struct mw_pcap {
     struct mw_pflow *lru_head[2], *lru_tail[2]; /* [0] TCP, [1] UDP */
     struct mw_pflow *freelist;
     uint64_t next_id;
+    uint64_t reasm_total; /* held out-of-order bytes (+ charges) of all flows */
     uint64_t now_ns, next_sweep_ns;
     char err[PCAP_ERRBUF_SIZE + 256];
 };
