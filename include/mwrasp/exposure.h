@@ -231,6 +231,10 @@ void mw_pcap_free(mw_pcap_t *p); /* flushes first; NULL is fine */
  * malformed), as is an SSH packet before NEWKEYS longer than MW_SSH_MAX_PACKET
  * or a KEXINIT name-list with more than MW_SSH_MAX_NAMES names. */
 #define MW_TLS_MAX_HANDSHAKE (64 * 1024)
+/* The TLS parser accepts a text preamble (STARTTLS in SMTP, IMAP, POP3,
+ * XMPP, IRC; HTTP CONNECT) or a SOCKS4/4a request/reply before the first
+ * record of a direction, up to this many bytes. */
+#define MW_TLS_MAX_PREAMBLE (16 * 1024)
 #define MW_SSH_MAX_PACKET 35000 /* RFC 4253 section 6.1 */
 #define MW_SSH_MAX_NAMES 1024
 
@@ -245,6 +249,9 @@ MW_WUR int mw_tls_parser_new(mw_tls_parser_t **out);
 MW_WUR int mw_tls_parser_feed(mw_tls_parser_t *p, mw_expo_session_t *s, int dir,
                               const uint8_t *data, size_t len);
 void mw_tls_parser_free(mw_tls_parser_t *p);
+/* Malformed or oversized records and handshake messages counted (and
+ * skipped) so far by this parser; 0 for NULL. */
+uint64_t mw_tls_parser_malformed(const mw_tls_parser_t *p);
 
 typedef struct mw_ssh_parser mw_ssh_parser_t;
 MW_WUR int mw_ssh_parser_new(mw_ssh_parser_t **out);
@@ -261,6 +268,11 @@ MW_WUR int mw_quic_parser_new(mw_quic_parser_t **out);
 MW_WUR int mw_quic_parser_feed(mw_quic_parser_t *p, mw_expo_session_t *s, int dir,
                                const uint8_t *dgram, size_t len);
 void mw_quic_parser_free(mw_quic_parser_t *p);
+/* Cap on the reassembled CRYPTO stream kept per direction and packet number
+ * space (Initial): CRYPTO data past this offset is counted and dropped. */
+#define MW_QUIC_MAX_CRYPTO (64 * 1024)
+/* Undecodable packets, failed decryptions and bad frames counted so far. */
+uint64_t mw_quic_parser_malformed(const mw_quic_parser_t *p);
 
 /* ------------------------------------------------------------------ */
 /* 3. Classification                                                   */
@@ -283,7 +295,8 @@ int mw_expo_tls_group_from_name(const char *name);
  * sntrup761x25519-sha512[@openssh.com] are hybrids). */
 mw_expo_class_t mw_expo_ssh_kex_class(const char *kex);
 /* Key exchange of a TLS <= 1.2 cipher suite: "RSA", "DHE", "ECDHE", "DH", "ECDH",
- * "PSK", "ECDHE_PSK", "DHE_PSK", "RSA_PSK", "SRP", "KRB5", or NULL when the
+ * "PSK", "ECDHE_PSK", "DHE_PSK", "RSA_PSK", "SRP", "KRB5", "ECCPWD" (RFC 8492),
+ * "GOST" (RFC 9189), or NULL when the
  * suite is unknown or TLS 1.3 (0x13xx). name: IANA name or NULL. */
 const char *mw_expo_tls_suite_kex(uint16_t suite, const char **name);
 
