@@ -15,6 +15,7 @@
 
 #include "mwrasp/pqc.h"
 #include "crypto/ct.h"
+#include "crypto/dispatch.h"
 #include "crypto/mldsa_internal.h"
 
 #define N 256
@@ -367,105 +368,189 @@ static void unpack_simple(poly *a, const uint8_t *in, unsigned bits)
 /* Sampling, FIPS 204 section 7.3                                      */
 /* ------------------------------------------------------------------ */
 
-/* RejNTTPoly, Algorithm 30, on rho || s || r (ExpandA, Algorithm 32).
+/* RejNTTPoly, Algorithm 30, on rho || s[e] || r[e] (ExpandA, Algorithm 32)
+ * into a[e] for e < n <= 4, the four SHAKE128 sponges side by side
+ * (crypto/dispatch.h; unused lanes hash a copy of entry 0 and are ignored).
  * CT: branches on public data (rho is part of the public key). */
-static void rej_ntt_poly(poly *a, const uint8_t rho[32], uint8_t s, uint8_t r)
+static void rej_ntt_poly_x4(poly *const a[4], const uint8_t rho[32], const uint8_t s[4],
+                            const uint8_t r[4], unsigned n)
 {
-    uint8_t seed[34];
-    uint8_t buf[5 * 168];
-    mw_keccak_t k;
-    memcpy(seed, rho, 32);
-    seed[32] = s;
-    seed[33] = r;
-    mw_shake128_init(&k);
-    mw_keccak_absorb(&k, seed, sizeof seed);
-    mw_keccak_squeeze(&k, buf, sizeof buf);
-    size_t len = sizeof buf, pos = 0;
-    unsigned j = 0;
-    while (j < N) {
-        if (pos + 3 > len) {
-            mw_keccak_squeeze(&k, buf, 168);
-            len = 168;
-            pos = 0;
-        }
-        /* CoeffFromThreeBytes, Algorithm 14 */
-        uint32_t z = buf[pos] | (uint32_t)buf[pos + 1] << 8 | (uint32_t)(buf[pos + 2] & 0x7f) << 16;
-        pos += 3;
-        if (z < Q)
-            a->c[j++] = (int32_t)z;
+    uint8_t seed[4][34];
+    uint8_t buf[4][5 * 168]; /* 168 = 56 * 3: no bytes left over */
+    mw_keccakx4_t k;
+    unsigned cnt[4] = {N, N, N, N};
+    size_t len = sizeof buf[0];
+    for (unsigned e = 0; e < 4; e++) {
+        memcpy(seed[e], rho, 32);
+        seed[e][32] = s[e < n ? e : 0];
+        seed[e][33] = r[e < n ? e : 0];
     }
+    for (unsigned e = 0; e < n; e++)
+        cnt[e] = 0;
+    const uint8_t *const in[4] = {seed[0], seed[1], seed[2], seed[3]};
+    uint8_t *const out[4] = {buf[0], buf[1], buf[2], buf[3]};
+    mw_shakex4_absorb_once(&k, 168, in, sizeof seed[0]);
+    mw_shakex4_squeezeblocks(&k, 168, out, 5);
+    while (cnt[0] < N || cnt[1] < N || cnt[2] < N || cnt[3] < N) {
+        for (unsigned e = 0; e < n; e++) {
+            for (size_t pos = 0; pos + 3 <= len && cnt[e] < N; pos += 3) {
+                /* CoeffFromThreeBytes, Algorithm 14 */
+                const uint8_t *t = buf[e] + pos;
+                uint32_t z = t[0] | (uint32_t)t[1] << 8 | (uint32_t)(t[2] & 0x7f) << 16;
+                if (z < Q)
+                    a[e]->c[cnt[e]++] = (int32_t)z;
+            }
+        }
+        if (cnt[0] < N || cnt[1] < N || cnt[2] < N || cnt[3] < N) {
+            mw_shakex4_squeezeblocks(&k, 168, out, 1);
+            len = 168;
+        }
+    }
+}
+
+/* Entries of A = ExpandA(rho) (Algorithm 32) requested in row-major order
+ * e = l r + s, sampled four at a time: keygen and verify stream A. */
+typedef struct {
+    poly a[4];
+    unsigned base, have;
+} a_stream;
+
+static const poly *a_stream_get(a_stream *st, const params *P, const uint8_t rho[32], unsigned r,
+                                unsigned s)
+{
+    const unsigned e = r * P->l + s, total = P->k * P->l;
+    if (e < st->base || e >= st->base + st->have) {
+        poly *a[4];
+        uint8_t ss[4], rr[4];
+        unsigned n = 0;
+        for (; n < 4 && e + n < total; n++) {
+            a[n] = &st->a[n];
+            ss[n] = (uint8_t)((e + n) % P->l);
+            rr[n] = (uint8_t)((e + n) / P->l);
+        }
+        for (unsigned i = n; i < 4; i++)
+            a[i] = a[0];
+        rej_ntt_poly_x4(a, rho, ss, rr, n);
+        st->base = e;
+        st->have = n;
+    }
+    return &st->a[e - st->base];
 }
 
 /* ExpandA, Algorithm 32: A[r][s] (already in the NTT domain). */
 static void expand_a(const params *P, poly A[MAXK][MAXL], const uint8_t rho[32])
 {
-    for (unsigned r = 0; r < P->k; r++)
-        for (unsigned s = 0; s < P->l; s++)
-            rej_ntt_poly(&A[r][s], rho, (uint8_t)s, (uint8_t)r);
+    const unsigned total = P->k * P->l;
+    for (unsigned e = 0; e < total; e += 4) {
+        poly *a[4];
+        uint8_t ss[4], rr[4];
+        unsigned n = 0;
+        for (; n < 4 && e + n < total; n++) {
+            a[n] = &A[(e + n) / P->l][(e + n) % P->l];
+            ss[n] = (uint8_t)((e + n) % P->l);
+            rr[n] = (uint8_t)((e + n) / P->l);
+        }
+        for (unsigned i = n; i < 4; i++)
+            a[i] = a[0];
+        rej_ntt_poly_x4(a, rho, ss, rr, n);
+    }
 }
 
 /* RejBoundedPoly, Algorithm 31, with CoeffFromHalfByte (Algorithm 15), on
- * rho' || IntegerToBytes(r, 2). The secret coefficients are computed without
- * a branch (eta - (b mod 5) with the mod by multiply-shift); the only branch
+ * rho' || IntegerToBytes(r[e], 2) into a[e] for e < n <= 4 (four SHAKE256
+ * sponges side by side). The secret coefficients are computed without a
+ * branch (eta - (b mod 5) with the mod by multiply-shift); the only branch
  * is whether a half-byte is accepted (b < 15 or b < 9), which tells nothing
  * about the values accepted (CT: declassified). */
-static void rej_bounded_poly(const params *P, poly *a, const uint8_t rhop[64], uint16_t r)
+static void rej_bounded_poly_x4(const params *P, poly *const a[4], const uint8_t rhop[64],
+                                const uint16_t r[4], unsigned n)
 {
-    uint8_t seed[66];
-    uint8_t buf[136];
-    mw_keccak_t k;
-    memcpy(seed, rhop, 64);
-    seed[64] = (uint8_t)r;
-    seed[65] = (uint8_t)(r >> 8);
-    mw_shake256_init(&k);
-    mw_keccak_absorb(&k, seed, sizeof seed);
+    uint8_t seed[4][66];
+    uint8_t buf[4][136];
+    mw_keccakx4_t k;
+    unsigned cnt[4] = {N, N, N, N};
+    for (unsigned e = 0; e < 4; e++) {
+        memcpy(seed[e], rhop, 64);
+        seed[e][64] = (uint8_t)r[e < n ? e : 0];
+        seed[e][65] = (uint8_t)(r[e < n ? e : 0] >> 8);
+    }
+    for (unsigned e = 0; e < n; e++)
+        cnt[e] = 0;
+    const uint8_t *const in[4] = {seed[0], seed[1], seed[2], seed[3]};
+    uint8_t *const out[4] = {buf[0], buf[1], buf[2], buf[3]};
+    mw_shakex4_absorb_once(&k, 136, in, sizeof seed[0]);
     const uint32_t lim = P->eta == 2 ? 15 : 9;
-    unsigned j = 0;
-    while (j < N) {
-        mw_keccak_squeeze(&k, buf, sizeof buf);
-        for (size_t pos = 0; pos < sizeof buf && j < N; pos++) {
-            uint32_t h[2] = {buf[pos] & 15u, (uint32_t)buf[pos] >> 4};
-            for (unsigned t = 0; t < 2 && j < N; t++) {
-                uint32_t b = h[t];
-                uint32_t ok = b < lim;
-                MW_CT_DECLASSIFY(&ok, sizeof ok);
-                if (ok) {
-                    int32_t v;
-                    if (P->eta == 2) /* CT: parameter set */
-                        v = 2 - (int32_t)(b - ((b * 205) >> 10) * 5); /* b mod 5 for b < 15 */
-                    else
-                        v = 4 - (int32_t)b;
-                    a->c[j++] = v;
+    while (cnt[0] < N || cnt[1] < N || cnt[2] < N || cnt[3] < N) {
+        mw_shakex4_squeezeblocks(&k, 136, out, 1);
+        for (unsigned e = 0; e < n; e++) {
+            unsigned j = cnt[e];
+            for (size_t pos = 0; pos < sizeof buf[e] && j < N; pos++) {
+                uint32_t h[2] = {buf[e][pos] & 15u, (uint32_t)buf[e][pos] >> 4};
+                for (unsigned t = 0; t < 2 && j < N; t++) {
+                    uint32_t b = h[t];
+                    uint32_t ok = b < lim;
+                    MW_CT_DECLASSIFY(&ok, sizeof ok);
+                    if (ok) {
+                        int32_t v;
+                        if (P->eta == 2) /* CT: parameter set */
+                            v = 2 - (int32_t)(b - ((b * 205) >> 10) * 5); /* b mod 5, b < 15 */
+                        else
+                            v = 4 - (int32_t)b;
+                        a[e]->c[j++] = v;
+                    }
                 }
             }
+            cnt[e] = j;
         }
     }
     explicit_bzero(buf, sizeof buf);
     explicit_bzero(seed, sizeof seed);
-    mw_keccak_wipe(&k);
+    explicit_bzero(&k, sizeof k);
+}
+
+/* ExpandS, Algorithm 33: s1[r] with r = 0..l-1, s2[r] with r = l..l+k-1. */
+static void expand_s(const params *P, poly *s1, poly *s2, const uint8_t rhop[64])
+{
+    const unsigned total = P->l + P->k;
+    for (unsigned e = 0; e < total; e += 4) {
+        poly *a[4];
+        uint16_t r[4];
+        unsigned n = 0;
+        for (; n < 4 && e + n < total; n++) {
+            a[n] = e + n < P->l ? &s1[e + n] : &s2[e + n - P->l];
+            r[n] = (uint16_t)(e + n);
+        }
+        for (unsigned i = n; i < 4; i++)
+            a[i] = a[0];
+        rej_bounded_poly_x4(P, a, rhop, r, n);
+    }
 }
 
 /* ExpandMask, Algorithm 34: y[r] = BitUnpack(H(rho'' || kappa + r), gamma1 - 1,
- * gamma1). No branch on data. */
+ * gamma1), four SHAKE256 calls at a time. No branch on data. */
 static void expand_mask(const params *P, poly *y, const uint8_t rhopp[64], unsigned kappa)
 {
-    uint8_t seed[66];
-    uint8_t buf[32 * 20];
-    mw_keccak_t k;
+    uint8_t seed[4][66];
+    uint8_t buf[4][5 * 136]; /* z_bytes <= 640 */
+    mw_keccakx4_t k;
     const size_t zb = z_bytes(P);
-    memcpy(seed, rhopp, 64);
-    for (unsigned r = 0; r < P->l; r++) {
-        unsigned v = kappa + r;
-        seed[64] = (uint8_t)v;
-        seed[65] = (uint8_t)(v >> 8);
-        mw_shake256_init(&k);
-        mw_keccak_absorb(&k, seed, sizeof seed);
-        mw_keccak_squeeze(&k, buf, zb);
-        unpack_sub(&y[r], buf, (int32_t)1 << P->gamma1_bits, P->gamma1_bits + 1);
+    const uint8_t *const in[4] = {seed[0], seed[1], seed[2], seed[3]};
+    uint8_t *const out[4] = {buf[0], buf[1], buf[2], buf[3]};
+    for (unsigned r0 = 0; r0 < P->l; r0 += 4) {
+        for (unsigned e = 0; e < 4; e++) {
+            unsigned v = kappa + r0 + e;
+            memcpy(seed[e], rhopp, 64);
+            seed[e][64] = (uint8_t)v;
+            seed[e][65] = (uint8_t)(v >> 8);
+        }
+        mw_shakex4_absorb_once(&k, 136, in, sizeof seed[0]);
+        mw_shakex4_squeezeblocks(&k, 136, out, (zb + 135) / 136);
+        for (unsigned e = 0; e < 4 && r0 + e < P->l; e++)
+            unpack_sub(&y[r0 + e], buf[e], (int32_t)1 << P->gamma1_bits, P->gamma1_bits + 1);
     }
     explicit_bzero(buf, sizeof buf);
     explicit_bzero(seed, sizeof seed);
-    mw_keccak_wipe(&k);
+    explicit_bzero(&k, sizeof k);
 }
 
 /* SampleInBall, Algorithm 29. In signing c~ is secret until the attempt is
@@ -589,7 +674,7 @@ static void sk_decode(const params *P, const uint8_t *sk, poly *s1, poly *s2, po
 /* ------------------------------------------------------------------ */
 
 struct keygen_ws {
-    poly a; /* one entry of A at a time (ExpandA streamed: each is used once) */
+    a_stream as; /* four entries of A at a time (ExpandA streamed: each is used once) */
     poly s1[MAXL], s1h[MAXL], s2[MAXK], t, t1, t0; /* t: one row at a time */
     uint8_t seed[128]; /* rho || rho' || K */
     uint8_t in[34];
@@ -601,6 +686,7 @@ int mw_mldsa_keygen_internal(mw_mldsa_param_t p, uint8_t *pk, uint8_t *sk, const
     if (!P || !pk || !sk || !xi)
         return MW_EINVAL;
     struct keygen_ws ws;
+    ws.as.base = ws.as.have = 0;
     /* (rho, rho', K) = H(xi || k || l, 128) */
     memcpy(ws.in, xi, 32);
     ws.in[32] = (uint8_t)P->k;
@@ -611,10 +697,7 @@ int mw_mldsa_keygen_internal(mw_mldsa_param_t p, uint8_t *pk, uint8_t *sk, const
     MW_CT_DECLASSIFY(ws.seed, 32);
 
     /* ExpandS, Algorithm 33 */
-    for (unsigned i = 0; i < P->l; i++)
-        rej_bounded_poly(P, &ws.s1[i], rhop, (uint16_t)i);
-    for (unsigned i = 0; i < P->k; i++)
-        rej_bounded_poly(P, &ws.s2[i], rhop, (uint16_t)(P->l + i));
+    expand_s(P, ws.s1, ws.s2, rhop);
 
     for (unsigned i = 0; i < P->l; i++) {
         ws.s1h[i] = ws.s1[i];
@@ -629,11 +712,11 @@ int mw_mldsa_keygen_internal(mw_mldsa_param_t p, uint8_t *pk, uint8_t *sk, const
     for (unsigned i = 0; i < P->k; i++) {
         /* row i of A = ExpandA(rho) (Algorithm 32), entry by entry */
         for (unsigned j = 0; j < P->l; j++) {
-            rej_ntt_poly(&ws.a, rho, (uint8_t)j, (uint8_t)i);
+            const poly *a = a_stream_get(&ws.as, P, rho, i, j);
             if (j == 0)
-                poly_pointwise(&ws.t, &ws.a, &ws.s1h[0]);
+                poly_pointwise(&ws.t, a, &ws.s1h[0]);
             else
-                poly_pointwise_acc(&ws.t, &ws.a, &ws.s1h[j]);
+                poly_pointwise_acc(&ws.t, a, &ws.s1h[j]);
         }
         poly_reduce(&ws.t);
         poly_invntt_tomont(&ws.t);
@@ -897,7 +980,7 @@ int mw_mldsa_sign(mw_mldsa_param_t p, uint8_t *sig, const uint8_t *sk, size_t sk
 /* ------------------------------------------------------------------ */
 
 struct verify_ws {
-    poly a; /* one entry of A at a time (ExpandA streamed) */
+    a_stream as; /* four entries of A at a time (ExpandA streamed) */
     poly z[MAXL], h[MAXK], w[MAXK];
     poly cp, t1;
     uint8_t ctilde[MAX_CTILDE];
@@ -908,6 +991,7 @@ struct verify_ws {
 static int verify_mu(const params *P, const uint8_t *pk, const uint8_t mu[64], const uint8_t *sig)
 {
     struct verify_ws ws;
+    ws.as.base = ws.as.have = 0;
     const int32_t gamma1 = (int32_t)1 << P->gamma1_bits;
     int rc = MW_EVERIFY;
 
@@ -928,11 +1012,11 @@ static int verify_mu(const params *P, const uint8_t *pk, const uint8_t mu[64], c
     /* w'approx = NTT^-1(A o NTT(z) - NTT(c) o NTT(t1 2^d)) */
     for (unsigned i = 0; i < P->k; i++) {
         for (unsigned j = 0; j < P->l; j++) {
-            rej_ntt_poly(&ws.a, pk, (uint8_t)j, (uint8_t)i); /* A[i][j], Algorithm 32 */
+            const poly *a = a_stream_get(&ws.as, P, pk, i, j); /* A[i][j], Algorithm 32 */
             if (j == 0)
-                poly_pointwise(&ws.w[i], &ws.a, &ws.z[0]);
+                poly_pointwise(&ws.w[i], a, &ws.z[0]);
             else
-                poly_pointwise_acc(&ws.w[i], &ws.a, &ws.z[j]);
+                poly_pointwise_acc(&ws.w[i], a, &ws.z[j]);
         }
         /* pkDecode, Algorithm 23 */
         unpack_simple(&ws.t1, pk + 32 + (size_t)i * 320, 10);

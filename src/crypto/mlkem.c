@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "crypto/ct.h"
+#include "crypto/dispatch.h"
 #include "crypto/mlkem_arith.h"
 #include "mwrasp/pqc.h"
 
@@ -269,46 +270,77 @@ static void poly_to_msg(uint8_t m[32], const poly *f)
 /* Sampling (FIPS 203 section 4.2.2)                                   */
 /* ------------------------------------------------------------------ */
 
-/* SampleNTT(rho || x || y), Algorithm 7, with the SHAKE128 XOF. Rejection
- * sampling: the branches depend only on the public seed rho. */
-static void sample_ntt(poly *a, const uint8_t rho[32], uint8_t x, uint8_t y)
+/* Lines 5-16 of SampleNTT (Algorithm 7): rejection sampling of the XOF
+ * bytes buf[0..len) (len a multiple of 3) into a->c[j..]; returns the new
+ * count j. The branches depend only on the public seed rho. */
+static unsigned rej_uniform(poly *a, unsigned j, const uint8_t *buf, size_t len)
 {
-    uint8_t seed[34];
-    uint8_t buf[3 * 168];
-    mw_keccak_t xof;
-    memcpy(seed, rho, 32);
-    seed[32] = x;
-    seed[33] = y;
-    mw_shake128_init(&xof);
-    mw_keccak_absorb(&xof, seed, sizeof seed);
-    mw_keccak_squeeze(&xof, buf, sizeof buf);
-    size_t len = sizeof buf, pos = 0;
-    unsigned j = 0;
-    while (j < MLKEM_N) {
-        if (pos + 3 > len) {
-            mw_keccak_squeeze(&xof, buf, 168); /* 168 = 56 * 3: no bytes left over */
-            len = 168;
-            pos = 0;
-        }
+    for (size_t pos = 0; pos + 3 <= len && j < MLKEM_N; pos += 3) {
         uint16_t d1 = (uint16_t)(buf[pos] | ((buf[pos + 1] & 0x0f) << 8));
         uint16_t d2 = (uint16_t)((buf[pos + 1] >> 4) | (buf[pos + 2] << 4));
-        pos += 3;
         if (d1 < MLKEM_Q)
             a->c[j++] = (int16_t)d1;
         if (d2 < MLKEM_Q && j < MLKEM_N)
             a->c[j++] = (int16_t)d2;
     }
+    return j;
 }
 
-/* SamplePolyCBD_eta(PRF_eta(s, b)), Algorithms 8 and 4.3 (PRF = SHAKE256
- * of s || b, 64 eta bytes). Coefficients in [-eta, eta]; no branch on the
- * secret bits: each coefficient is a difference of two bit counts. */
-static void sample_cbd(poly *f, const uint8_t s[32], uint8_t b, unsigned eta)
+/* SampleNTT(rho || x[e] || y[e]) (Algorithm 7, XOF = SHAKE128) into a[e]
+ * for e < n <= 4: the four sponges run side by side (crypto/dispatch.h);
+ * unused lanes hash a copy of entry 0 and are ignored. */
+static void sample_ntt_x4(poly *const a[4], const uint8_t rho[32], const uint8_t x[4],
+                          const uint8_t y[4], unsigned n)
 {
-    uint8_t in[33], buf[64 * 3];
-    memcpy(in, s, 32);
-    in[32] = b;
-    mw_shake256(buf, 64 * eta, in, sizeof in);
+    uint8_t seed[4][34];
+    uint8_t buf[4][3 * 168]; /* 168 = 56 * 3: no bytes left over */
+    mw_keccakx4_t xof;
+    unsigned cnt[4] = {MLKEM_N, MLKEM_N, MLKEM_N, MLKEM_N};
+    for (unsigned e = 0; e < 4; e++) {
+        memcpy(seed[e], rho, 32);
+        seed[e][32] = x[e < n ? e : 0];
+        seed[e][33] = y[e < n ? e : 0];
+    }
+    const uint8_t *const in[4] = {seed[0], seed[1], seed[2], seed[3]};
+    uint8_t *const out[4] = {buf[0], buf[1], buf[2], buf[3]};
+    mw_shakex4_absorb_once(&xof, 168, in, sizeof seed[0]);
+    mw_shakex4_squeezeblocks(&xof, 168, out, 3);
+    for (unsigned e = 0; e < n; e++)
+        cnt[e] = rej_uniform(a[e], 0, buf[e], sizeof buf[e]);
+    while (cnt[0] < MLKEM_N || cnt[1] < MLKEM_N || cnt[2] < MLKEM_N || cnt[3] < MLKEM_N) {
+        mw_shakex4_squeezeblocks(&xof, 168, out, 1);
+        for (unsigned e = 0; e < n; e++)
+            cnt[e] = rej_uniform(a[e], cnt[e], buf[e], 168);
+    }
+}
+
+/* The k x k matrix A^ of ExpandA-style sampling, row-major in A[k * i + j]:
+ * A^[i,j] = SampleNTT(rho || j || i) (K-PKE.KeyGen, Algorithm 13 line 6),
+ * or its transpose SampleNTT(rho || i || j) when transposed (K-PKE.Encrypt,
+ * Algorithm 14 line 6), four entries at a time. */
+static void gen_matrix(poly *A, const uint8_t rho[32], unsigned k, int transposed)
+{
+    for (unsigned e0 = 0; e0 < k * k; e0 += 4) {
+        poly *a[4];
+        uint8_t x[4], y[4];
+        unsigned n = 0;
+        for (unsigned e = e0; e < e0 + 4 && e < k * k; e++, n++) {
+            const uint8_t i = (uint8_t)(e / k), j = (uint8_t)(e % k);
+            a[n] = &A[e];
+            x[n] = transposed ? i : j;
+            y[n] = transposed ? j : i;
+        }
+        for (unsigned e = n; e < 4; e++)
+            a[e] = a[0];
+        sample_ntt_x4(a, rho, x, y, n);
+    }
+}
+
+/* SamplePolyCBD_eta (Algorithm 8) of the 64 eta bytes buf. Coefficients in
+ * [-eta, eta]; no branch on the secret bits: each coefficient is a
+ * difference of two bit counts. */
+static void cbd(poly *f, const uint8_t *buf, unsigned eta)
+{
     if (eta == 2) {
         for (unsigned i = 0; i < MLKEM_N / 8; i++) {
             uint32_t t = (uint32_t)buf[4 * i] | (uint32_t)buf[4 * i + 1] << 8 |
@@ -334,8 +366,32 @@ static void sample_cbd(poly *f, const uint8_t s[32], uint8_t b, unsigned eta)
             }
         }
     }
+}
+
+/* f[e] = SamplePolyCBD_eta[e](PRF_eta[e](s, nonce0 + e)) for e < n
+ * (Algorithm 8 and section 4.1: PRF = SHAKE256(s || b), 64 eta bytes),
+ * four PRF calls at a time. Every eta <= 3: two SHAKE256 blocks (272 bytes)
+ * cover the 192 bytes of the longest output, a prefix of the same stream. */
+static void sample_noise(poly *const *f, const unsigned *eta, unsigned n, const uint8_t s[32],
+                         uint8_t nonce0)
+{
+    uint8_t in[4][33], buf[4][2 * 136];
+    mw_keccakx4_t prf;
+    const uint8_t *const inp[4] = {in[0], in[1], in[2], in[3]};
+    uint8_t *const out[4] = {buf[0], buf[1], buf[2], buf[3]};
+    for (unsigned e0 = 0; e0 < n; e0 += 4) {
+        for (unsigned e = 0; e < 4; e++) {
+            memcpy(in[e], s, 32);
+            in[e][32] = (uint8_t)(nonce0 + e0 + e);
+        }
+        mw_shakex4_absorb_once(&prf, 136, inp, sizeof in[0]);
+        mw_shakex4_squeezeblocks(&prf, 136, out, 2);
+        for (unsigned e = 0; e < 4 && e0 + e < n; e++)
+            cbd(f[e0 + e], buf[e], eta[e0 + e]);
+    }
     explicit_bzero(in, sizeof in);
     explicit_bzero(buf, sizeof buf);
+    explicit_bzero(&prf, sizeof prf);
 }
 
 /* ------------------------------------------------------------------ */
@@ -374,9 +430,10 @@ static void ct_cmov(uint8_t *dst, const uint8_t *src, size_t n, uint8_t mask)
 static void kpke_keygen(const params *P, uint8_t *ek, uint8_t *dk, const uint8_t d[32])
 {
     uint8_t in[33], rs[64]; /* rho || sigma */
-    poly s[MLKEM_MAXK], e, a[MLKEM_MAXK], t;
+    poly s[MLKEM_MAXK], e[MLKEM_MAXK], A[MLKEM_MAXK * MLKEM_MAXK], t;
+    poly *noise[2 * MLKEM_MAXK];
+    unsigned eta[2 * MLKEM_MAXK];
     const unsigned k = P->k;
-    uint8_t nonce = 0;
 
     memcpy(in, d, 32);
     in[32] = (uint8_t)k; /* line 1: G(d || k) */
@@ -385,19 +442,21 @@ static void kpke_keygen(const params *P, uint8_t *ek, uint8_t *dk, const uint8_t
     /* rho is published in ek (line 19): SampleNTT may branch on it. */
     MW_CT_DECLASSIFY(rs, 32);
 
-    for (unsigned i = 0; i < k; i++) { /* lines 8-11 */
-        sample_cbd(&s[i], sigma, nonce++, P->eta1);
+    gen_matrix(A, rho, k, 0); /* lines 3-7: A[i,j] = SampleNTT(rho||j||i) */
+    for (unsigned i = 0; i < k; i++) { /* lines 8-15: s with N = 0..k-1, e with k..2k-1 */
+        noise[i] = &s[i];
+        noise[k + i] = &e[i];
+        eta[i] = eta[k + i] = P->eta1;
+    }
+    sample_noise(noise, eta, 2 * k, sigma, 0);
+    for (unsigned i = 0; i < k; i++) {
         ntt(&s[i]); /* line 16 */
+        ntt(&e[i]); /* line 17 */
     }
     for (unsigned i = 0; i < k; i++) {
-        sample_cbd(&e, sigma, nonce++, P->eta1); /* lines 12-15 */
-        ntt(&e); /* line 17 */
-        for (unsigned j = 0; j < k; j++)
-            sample_ntt(&a[j], rho, (uint8_t)j,
-                       (uint8_t)i); /* line 6: A[i,j] = SampleNTT(rho||j||i) */
-        basemul_acc(&t, a, s, k); /* line 18: t^ = A^ o s^ + e^ */
+        basemul_acc(&t, &A[k * i], s, k); /* line 18: t^ = A^ o s^ + e^ */
         for (unsigned c = 0; c < MLKEM_N; c++)
-            t.c[c] = freeze((int16_t)(fqmul(t.c[c], MONT_R2) + e.c[c]));
+            t.c[c] = freeze((int16_t)(fqmul(t.c[c], MONT_R2) + e[i].c[c]));
         encode12(ek + 384 * i, &t); /* line 19 */
     }
     memcpy(ek + 384 * k, rho, 32);
@@ -409,7 +468,7 @@ static void kpke_keygen(const params *P, uint8_t *ek, uint8_t *dk, const uint8_t
     explicit_bzero(in, sizeof in);
     explicit_bzero(rs, sizeof rs);
     explicit_bzero(s, sizeof s);
-    explicit_bzero(&e, sizeof e);
+    explicit_bzero(e, sizeof e);
     explicit_bzero(&t, sizeof t);
 }
 
@@ -418,40 +477,45 @@ static void kpke_keygen(const params *P, uint8_t *ek, uint8_t *dk, const uint8_t
 static void kpke_encrypt(const params *P, uint8_t *c, const uint8_t *ek, const uint8_t m[32],
                          const uint8_t r[32])
 {
-    poly y[MLKEM_MAXK], that[MLKEM_MAXK], a[MLKEM_MAXK], u, v, e;
+    poly y[MLKEM_MAXK], e1[MLKEM_MAXK], that[MLKEM_MAXK], A[MLKEM_MAXK * MLKEM_MAXK], u, v, e2;
+    poly *noise[2 * MLKEM_MAXK + 1];
+    unsigned eta[2 * MLKEM_MAXK + 1];
     const unsigned k = P->k;
     const uint8_t *rho = ek + 384 * k; /* line 3 */
-    uint8_t nonce = 0;
 
     for (unsigned i = 0; i < k; i++) /* line 2 */
         decode12(&that[i], ek + 384 * i);
-    for (unsigned i = 0; i < k; i++) { /* lines 9-12, 18 */
-        sample_cbd(&y[i], r, nonce++, P->eta1);
-        ntt(&y[i]);
+    gen_matrix(A, rho, k, 1); /* lines 4-8: A^T[i,j] = A[j,i] = SampleNTT(rho||i||j) */
+    for (unsigned i = 0; i < k; i++) { /* lines 9-16: y (N = 0..k-1), e1 (k..2k-1) */
+        noise[i] = &y[i];
+        noise[k + i] = &e1[i];
+        eta[i] = P->eta1;
+        eta[k + i] = P->eta2;
     }
+    noise[2 * k] = &e2; /* line 17: e2 with N = 2k */
+    eta[2 * k] = P->eta2;
+    sample_noise(noise, eta, 2 * k + 1, r, 0);
+    for (unsigned i = 0; i < k; i++) /* line 18 */
+        ntt(&y[i]);
     for (unsigned i = 0; i < k; i++) {
-        for (unsigned j = 0; j < k; j++) /* A^T[i,j] = A[j,i] = SampleNTT(rho||i||j) */
-            sample_ntt(&a[j], rho, (uint8_t)i, (uint8_t)j);
-        basemul_acc(&u, a, y, k);
+        basemul_acc(&u, &A[k * i], y, k);
         invntt(&u); /* line 19: u = NTT^-1(A^T o y^) + e1 */
-        sample_cbd(&e, r, (uint8_t)(nonce + i), P->eta2); /* lines 13-16: e1[i] */
         for (unsigned c2 = 0; c2 < MLKEM_N; c2++)
-            u.c[c2] = freeze((int16_t)(u.c[c2] + e.c[c2]));
+            u.c[c2] = freeze((int16_t)(u.c[c2] + e1[i].c[c2]));
         compress_encode(c + 32 * P->du * i, &u, P->du); /* line 22 */
     }
-    nonce = (uint8_t)(nonce + k);
-    sample_cbd(&e, r, nonce, P->eta2); /* line 17: e2 */
     basemul_acc(&v, that, y, k);
     invntt(&v); /* lines 20-21: v = NTT^-1(t^T o y^) + e2 + mu */
     poly_from_msg(&u, m);
     for (unsigned c2 = 0; c2 < MLKEM_N; c2++)
-        v.c[c2] = freeze((int16_t)(v.c[c2] + e.c[c2] + u.c[c2]));
+        v.c[c2] = freeze((int16_t)(v.c[c2] + e2.c[c2] + u.c[c2]));
     compress_encode(c + 32 * P->du * k, &v, P->dv); /* line 23 */
 
     explicit_bzero(y, sizeof y);
+    explicit_bzero(e1, sizeof e1);
     explicit_bzero(&u, sizeof u);
     explicit_bzero(&v, sizeof v);
-    explicit_bzero(&e, sizeof e);
+    explicit_bzero(&e2, sizeof e2);
 }
 
 /* K-PKE.Decrypt(dk_pke, c), Algorithm 15. */

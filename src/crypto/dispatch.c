@@ -1,0 +1,129 @@
+/* Runtime selection of the portable or AVX2 code paths, and the four-way
+ * SHAKE sponge built on the dispatched Keccak-f[1600] x4 (src/crypto/dispatch.h,
+ * docs/internals/crypto.md section "AVX2"). */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/dispatch.h"
+#include "mwrasp/pqc.h"
+
+/* Four Keccak-f[1600] (FIPS 202 Algorithm 7) one after the other. */
+static void keccakx4_portable(uint64_t s[100])
+{
+    uint64_t st[25];
+    for (unsigned j = 0; j < 4; j++) {
+        for (unsigned i = 0; i < 25; i++)
+            st[i] = s[4 * i + j];
+        mw_keccak_f1600(st);
+        for (unsigned i = 0; i < 25; i++)
+            s[4 * i + j] = st[i];
+    }
+    explicit_bzero(st, sizeof st);
+}
+
+static const mw_crypto_impl_t impl_portable = {
+    .name = "portable",
+    .keccakx4 = keccakx4_portable,
+};
+
+#if defined(__x86_64__)
+static const mw_crypto_impl_t impl_avx2 = {
+    .name = "avx2",
+    .keccakx4 = mw_keccakx4_f1600_avx2,
+};
+#endif
+
+static _Atomic(const mw_crypto_impl_t *) current;
+
+static const mw_crypto_impl_t *best(void)
+{
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        return &impl_avx2;
+#endif
+    return &impl_portable;
+}
+
+static const mw_crypto_impl_t *select_impl(void)
+{
+    const char *e = getenv("MW_CRYPTO_PORTABLE");
+    if (e != NULL && strcmp(e, "1") == 0)
+        return &impl_portable;
+    return best();
+}
+
+/* The choice is a pure function of the CPU and the environment, so two
+ * threads racing on the first call store the same pointer. */
+const mw_crypto_impl_t *mw_crypto_impl(void)
+{
+    const mw_crypto_impl_t *p = atomic_load_explicit(&current, memory_order_relaxed);
+    if (p == NULL) {
+        p = select_impl();
+        atomic_store_explicit(&current, p, memory_order_relaxed);
+    }
+    return p;
+}
+
+const mw_crypto_impl_t *mw_crypto_impl_force(int portable)
+{
+    const mw_crypto_impl_t *p = portable ? &impl_portable : best();
+    atomic_store_explicit(&current, p, memory_order_relaxed);
+    return p;
+}
+
+static inline uint64_t load64_le(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static inline void store64_le(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* SPONGE[Keccak-f[1600], pad10*1, r] absorbing phase (FIPS 202 Algorithm 8
+ * steps 1-6) for four messages of the same length, with the SHAKE suffix
+ * 1111 (section 6.2): domain byte 0x1f, final bit 0x80. */
+void mw_shakex4_absorb_once(mw_keccakx4_t *k, unsigned rate, const uint8_t *const in[4], size_t len)
+{
+    memset(k->s, 0, sizeof k->s);
+    if (rate == 0 || rate > 200 || rate % 8 != 0)
+        return;
+    void (*perm)(uint64_t *) = mw_crypto_impl()->keccakx4;
+    size_t off = 0;
+    while (len - off >= rate) {
+        for (unsigned j = 0; j < 4; j++)
+            for (unsigned i = 0; i < rate / 8; i++)
+                k->s[4 * i + j] ^= load64_le(in[j] + off + 8 * i);
+        perm(k->s);
+        off += rate;
+    }
+    const size_t rest = len - off; /* < rate */
+    for (unsigned j = 0; j < 4; j++) {
+        for (size_t b = 0; b < rest; b++)
+            k->s[4 * (b / 8) + j] ^= (uint64_t)in[j][off + b] << (8 * (b % 8));
+        k->s[4 * (rest / 8) + j] ^= (uint64_t)0x1f << (8 * (rest % 8));
+        k->s[4 * ((rate - 1) / 8) + j] ^= (uint64_t)0x80 << (8 * ((rate - 1) % 8));
+    }
+}
+
+/* Squeezing phase (Algorithm 8 steps 7-10), whole blocks. */
+void mw_shakex4_squeezeblocks(mw_keccakx4_t *k, unsigned rate, uint8_t *const out[4],
+                              size_t nblocks)
+{
+    if (rate == 0 || rate > 200 || rate % 8 != 0)
+        return;
+    void (*perm)(uint64_t *) = mw_crypto_impl()->keccakx4;
+    for (size_t b = 0; b < nblocks; b++) {
+        perm(k->s);
+        for (unsigned j = 0; j < 4; j++)
+            for (unsigned i = 0; i < rate / 8; i++)
+                store64_le(out[j] + b * rate + 8 * i, k->s[4 * i + j]);
+    }
+}
