@@ -750,13 +750,17 @@ long mw_pcap_run(mw_pcap_t *p, long max, int timeout_ms)
     if (!p || !p->pc)
         return MW_EINVAL;
     if (p->live) {
+        if (atomic_exchange_explicit(&p->brk, 0, memory_order_relaxed))
+            return 0;
         struct pollfd pfd = {.fd = pcap_get_selectable_fd(p->pc), .events = POLLIN};
         if (pfd.fd >= 0 && poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms) < 0)
             return 0; /* EINTR: nothing read */
         int n = pcap_dispatch(p->pc, max > 0 ? (int)(max > 1 << 30 ? 1 << 30 : max) : -1, live_cb,
                               (u_char *)p);
-        if (n == PCAP_ERROR_BREAK)
+        if (n == PCAP_ERROR_BREAK) {
+            atomic_store_explicit(&p->brk, 0, memory_order_relaxed);
             return 0;
+        }
         if (n < 0) {
             snprintf(p->err, sizeof p->err, "%s", pcap_geterr(p->pc));
             p->st.read_errors++;
@@ -766,7 +770,6 @@ long mw_pcap_run(mw_pcap_t *p, long max, int timeout_ms)
     }
     (void)timeout_ms;
     long got = 0;
-    p->brk = 0;
     while (max <= 0 || got < max) {
         struct pcap_pkthdr *h;
         const u_char *data;
@@ -774,8 +777,10 @@ long mw_pcap_run(mw_pcap_t *p, long max, int timeout_ms)
         if (r == 1) {
             got++;
             mw_pcap_feed(p, p->linktype, data, h->caplen, h->len, ts_of(p, h));
-            if (p->brk)
-                break;
+            if (atomic_load_explicit(&p->brk, memory_order_relaxed)) {
+                atomic_store_explicit(&p->brk, 0, memory_order_relaxed);
+                break; /* mw_pcap_break: the packets read so far count */
+            }
             continue;
         }
         if (r == PCAP_ERROR_BREAK || r == 0)
@@ -808,8 +813,8 @@ void mw_pcap_break(mw_pcap_t *p)
 {
     if (!p)
         return;
-    p->brk = 1;
-    if (p->pc)
+    atomic_store_explicit(&p->brk, 1, memory_order_relaxed);
+    if (p->pc && p->live) /* offline, pcap_next_ex would take it for the end */
         pcap_breakloop(p->pc);
 }
 

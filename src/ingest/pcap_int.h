@@ -5,6 +5,7 @@
 #define MW_INGEST_PCAP_INT_H
 
 #include <pcap/pcap.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "mwrasp/exposure.h"
@@ -60,7 +61,7 @@ struct mw_pcap {
     pcap_t *pc;
     int linktype;
     int live;
-    volatile int brk;
+    atomic_int brk; /* mw_pcap_break from another thread */
     mw_pcap_stats_t st;
     /* flow table */
     size_t max_flows, nflows;
