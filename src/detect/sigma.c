@@ -254,6 +254,8 @@ int sg_fields_intern(struct sg_fields *f, const char *name, size_t len, uint32_t
     f->ht[i] = (int32_t)f->n;
     ci_insert(f, f->n);
     *slot = f->n++;
+    static uint64_t uids; /* process-wide: a table's uid is never reused */
+    f->uid = __atomic_add_fetch(&uids, 1, __ATOMIC_RELAXED);
     return 0;
 }
 

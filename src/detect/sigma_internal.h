@@ -170,6 +170,10 @@ struct sg_fields {
     int32_t *ci_ht;
     int32_t *ci_next;
     int32_t *ci_head;
+    /* Changes (to a value never used before in the process) whenever a
+     * slot is added, 0 while empty: scratches cache name -> slot lookups
+     * under it (sigma_match.c, key_slots). */
+    uint64_t uid;
 };
 
 /* ---- prefilter index (Suricata-style): which rules to evaluate ----

@@ -24,6 +24,24 @@ struct sg_slotval {
     const char *lower; /* lowercased copy in scratch->buf, or NULL */
 };
 
+/* Cache of event field name -> slots (sg_fields_find, and where the
+ * case-insensitive fallback starts), per scratch, direct-mapped by the
+ * name's address: event keys are interned (mw_intern), so the same few
+ * addresses come back event after event. A hit also compares the bytes
+ * with the cached copy, so a name at a reused address (an arena copy when
+ * the intern table is full) is never mistaken for another. Longer names
+ * are looked up every time. Valid for the field table fields.uid. */
+#define SG_KC_SIZE 256
+#define SG_KC_KEYMAX 40
+struct sg_keycache {
+    const char *key;
+    uint32_t len;
+    int32_t exact; /* sg_fields_find, or -1 */
+    int32_t ci; /* first slot of the name's case-insensitive group, or -1 */
+    uint8_t need_ci; /* unknown name, or a group with other spellings */
+    char copy[SG_KC_KEYMAX];
+};
+
 struct mw_sigma_scratch {
     uint32_t gen;
     uint32_t nslots;
@@ -53,6 +71,8 @@ struct mw_sigma_scratch {
     uint32_t ngates; /* entries of gate_gen / gate_val */
     uint32_t *gate_gen; /* == gen: gate_val[g] is gate g's value for this event */
     uint8_t *gate_val;
+    struct sg_keycache *kc; /* SG_KC_SIZE entries, made on first use */
+    uint64_t kc_uid; /* the fields.uid kc was filled under (+ 1; 0 = none) */
 };
 
 static int lit_seen(const mw_sigma_scratch_t *sc, uint32_t lit)
@@ -168,6 +188,7 @@ void mw_sigma_scratch_free(mw_sigma_scratch_t *s)
     free(s->lbits);
     free(s->gate_gen);
     free(s->gate_val);
+    free(s->kc);
     pcre2_match_data_free(s->md);
     hs_free_scratch(s->hs);
     free(s);
@@ -184,6 +205,39 @@ static size_t slot_set(mw_sigma_scratch_t *sc, int32_t s, const mw_field_t *f)
     sv->lower = NULL;
     sc->present[sc->npresent++] = (uint32_t)s; /* < nslots: s set once per event */
     return (size_t)f->val_len + 1;
+}
+
+/* The slots of event field name f->key (exact, case-insensitive group,
+ * whether the second pass needs it), from the cache when it can. */
+static void key_slots(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc, const mw_field_t *f,
+                      int32_t *exact, int32_t *ci, int *need_ci)
+{
+    const struct sg_fields *fs = &rs->fields;
+    struct sg_keycache *e = NULL;
+    if (sc->kc && f->key_len <= SG_KC_KEYMAX) {
+        uintptr_t p = (uintptr_t)f->key;
+        e = &sc->kc[(p >> 4 ^ p >> 12) & (SG_KC_SIZE - 1)];
+        if (e->key == f->key && e->len == f->key_len && memcmp(e->copy, f->key, f->key_len) == 0) {
+            *exact = e->exact;
+            *ci = e->ci;
+            *need_ci = e->need_ci;
+            return;
+        }
+    }
+    int32_t s = sg_fields_find(fs, f->key, f->key_len);
+    int n = s < 0 || fs->ci_head[s] != s || fs->ci_next[s] >= 0;
+    int32_t c = s >= 0 ? fs->ci_head[s] : n ? sg_fields_find_ci(fs, f->key, f->key_len) : -1;
+    *exact = s;
+    *ci = c;
+    *need_ci = n;
+    if (e) {
+        e->key = f->key;
+        e->len = f->key_len;
+        e->exact = s;
+        e->ci = c;
+        e->need_ci = (uint8_t)n;
+        memcpy(e->copy, f->key, f->key_len);
+    }
 }
 
 static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
@@ -240,22 +294,28 @@ static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
      * field whose name differs only in ASCII case (Windows schemas spell the
      * same field differently across versions: Sysmon TargetFilename /
      * TargetFileName; docs/sigma-compat.md). Repeated keys: first wins. */
-    int32_t exact[MW_EVENT_MAX_FIELDS];
+    int32_t ci[MW_EVENT_MAX_FIELDS];
     int need_ci = 0;
+    if (sc->kc_uid != rs->fields.uid + 1) {
+        if (!sc->kc && !(sc->kc = malloc(SG_KC_SIZE * sizeof(*sc->kc))))
+            return MW_ENOMEM;
+        for (uint32_t i = 0; i < SG_KC_SIZE; i++)
+            sc->kc[i].key = NULL;
+        sc->kc_uid = rs->fields.uid + 1;
+    }
     for (uint32_t i = 0; i < ev->nfields; i++) {
         const mw_field_t *f = &ev->fields[i];
-        int32_t s = sg_fields_find(&rs->fields, f->key, f->key_len);
-        exact[i] = s;
-        if (s < 0 || rs->fields.ci_head[s] != s || rs->fields.ci_next[s] >= 0)
-            need_ci = 1; /* unknown spelling, or a group with other spellings */
+        int32_t s;
+        int n;
+        key_slots(rs, sc, f, &s, &ci[i], &n);
+        need_ci |= n; /* unknown spelling, or a group with other spellings */
         if (s < 0 || sc->slots[s].gen == sc->gen)
             continue; /* unused by any rule, or a repeated key: first wins */
         need += slot_set(sc, s, f);
     }
     for (uint32_t i = 0; need_ci && i < ev->nfields; i++) {
         const mw_field_t *f = &ev->fields[i];
-        int32_t s = exact[i] >= 0 ? rs->fields.ci_head[exact[i]]
-                                  : sg_fields_find_ci(&rs->fields, f->key, f->key_len);
+        int32_t s = ci[i];
         for (; s >= 0; s = rs->fields.ci_next[s])
             if (sc->slots[s].gen != sc->gen)
                 need += slot_set(sc, s, f);
@@ -406,15 +466,17 @@ static int value_match(mw_sigma_scratch_t *sc, const struct sg_value *v, struct 
 {
     uint32_t len = sv->len;
     /* The slot's scan did not find this literal, in any case: no
-     * exact/contains/startswith/endswith comparison of it can hold. */
-    if (v->lit && sv->hs_gen == sc->gen && !lit_seen(sc, v->lit))
+     * exact/contains/startswith/endswith comparison of it can hold. When it
+     * did, the bigram filter below would pass: skip it. */
+    int scanned = v->lit && sv->hs_gen == sc->gen;
+    if (scanned && !lit_seen(sc, v->lit))
         return 0;
     const char *s = v->cased ? sv->val : sv_lower(sc, sv);
     switch (v->op) {
     case SG_CONTAINS:
         if (v->len > len)
             return 0;
-        if (v->len > 1) {
+        if (v->len > 1 && !scanned) {
             if (sv->bloom_gen != sc->gen) {
                 sg_bloom(sv_lower(sc, sv), len, sv->bloom);
                 sv->bloom_gen = sc->gen;
@@ -791,15 +853,18 @@ int mw_sigma_ruleset_set_null_semantics(mw_sigma_ruleset_t *rs, int mode)
 int sg_disable_prefilter;
 int sg_disable_hs;
 
-/* Anchor po of a slot: marks its rule if the anchor holds. */
-static void pf_check(mw_sigma_scratch_t *sc, const struct sg_pf_other *po, struct sg_slotval *sv)
+/* Anchor po of a slot: marks its rule if the anchor holds. bloom: try the
+ * anchor's bigram filter first (not worth it when a scan has just found
+ * one of its literals: the filter then nearly always passes). */
+static void pf_check(mw_sigma_scratch_t *sc, const struct sg_pf_other *po, struct sg_slotval *sv,
+                     int bloom)
 {
     uint32_t gen = sc->gen;
     if (sc->cand[po->rule >> 6] >> (po->rule & 63) & 1)
         return;
     if (!gate_ok(sc, po->gate))
         return; /* the rule cannot match this event */
-    if (po->has_bloom) {
+    if (bloom && po->has_bloom) {
         if (sv->bloom_gen != gen) {
             if (!sv->lower)
                 sv->lower = lowered(sc, sv->val, sv->len);
@@ -840,7 +905,7 @@ static int hs_hit(unsigned int id, unsigned long long from, unsigned long long t
         bits[f >> 6] |= 1ull << (f & 63);
     }
     for (uint32_t k = c->ps->hs_off[id]; k < c->ps->hs_off[id + 1]; k++)
-        pf_check(c->sc, &c->ps->other[c->ps->hs_anc[k]], c->sv);
+        pf_check(c->sc, &c->ps->other[c->ps->hs_anc[k]], c->sv, 0);
     return 0;
 }
 
@@ -905,13 +970,13 @@ static void prefilter(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
                 hs_scan(ps->hs_db, sv->val, sv->len, 0, sc->hs, hs_hit, &c) == HS_SUCCESS) {
                 sv->hs_gen = sc->gen;
                 for (uint32_t o = 0; o < ps->nrest; o++)
-                    pf_check(sc, &ps->other[ps->rest[o]], sv);
+                    pf_check(sc, &ps->other[ps->rest[o]], sv, 1);
                 continue;
             }
             /* scan error: fall through to the full check (idempotent) */
         }
         for (uint32_t o = 0; o < ps->nother; o++)
-            pf_check(sc, &ps->other[o], sv);
+            pf_check(sc, &ps->other[o], sv, 1);
     }
 }
 

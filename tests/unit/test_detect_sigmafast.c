@@ -194,6 +194,73 @@ static void test_gates(void **st)
     mw_sigma_ruleset_free(rs);
 }
 
+/* ---- field name cache (per scratch) ------------------------------------- */
+
+static int fires_with(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc, const mw_event_t *ev)
+{
+    struct hits h = {0};
+    assert_int_equal(mw_sigma_match(rs, sc, ev, collect, &h), 0);
+    return h.n;
+}
+
+static void add_rule_text(mw_sigma_ruleset_t *rs, const char *id, const char *field)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf,
+             "title: %s\nid: %s\nlogsource: {product: test}\ndetection:\n  sel:\n"
+             "    %s|contains: needle\n  condition: sel\n",
+             id, id, field);
+    if (mw_sigma_add_string(rs, buf, strlen(buf), "k.yml"))
+        fail_msg("rule refused: %s", mw_sigma_last_error(rs));
+}
+
+/* One scratch used with two rulesets in turn, and with a ruleset that gains
+ * fields between events: the cached name -> slot answers of one field
+ * table must never be used with another. Also the case-insensitive
+ * fallback (TargetFileName for a rule on TargetFilename) through the cache,
+ * and a name longer than the cache keeps. */
+static void test_key_cache(void **st)
+{
+    (void)st;
+    mw_sigma_ruleset_t *a = mw_sigma_ruleset_new(), *b = mw_sigma_ruleset_new();
+    assert_non_null(a);
+    assert_non_null(b);
+    add_rule_text(a, "ka", "TargetFilename");
+    add_rule_text(b, "kb1", "Zeta");
+    add_rule_text(b, "kb2", "TargetFilename2");
+    mw_sigma_scratch_t *sc = NULL;
+    assert_int_equal(mw_sigma_scratch_new(a, &sc), 0);
+    mw_event_t *e1 = mkev("{}", "Zeta", "a needle", "TargetFileName", "x", NULL);
+    mw_event_t *e2 = mkev("{}", "Zeta", "b", "TargetFileName", "the NEEDLE", NULL);
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(fires_with(a, sc, e1), 0); /* a: TargetFilename (ci) "x" */
+        assert_int_equal(fires_with(b, sc, e1), 1); /* b: Zeta has it */
+        assert_int_equal(fires_with(a, sc, e2), 1); /* a: TargetFileName holds it */
+        assert_int_equal(fires_with(b, sc, e2), 0); /* b: TargetFilename2 absent, Zeta "b" */
+    }
+    /* a gains the field Zeta: the same scratch must see it at once */
+    add_rule_text(a, "ka2", "Zeta");
+    assert_int_equal(fires_with(a, sc, e1), 1);
+    assert_int_equal(fires_with(a, sc, e2), 1);
+    /* a 60-byte name (not cached) still resolves, event after event */
+    const char *longname = "Very.Long.Field.Name.That.Does.Not.Fit.The.Cache.Copy.At.All";
+    add_rule_text(a, "ka3", longname);
+    mw_event_t *e3 = mkev("{}", longname, "NeEdLe", NULL);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(fires_with(a, sc, e3), 1);
+        assert_int_equal(fires_with(a, sc, e1), 1);
+    }
+    struct hits h = {0};
+    assert_int_equal(match_all(a, e2, &h), 0);
+    assert_int_equal(h.n, 1);
+    mw_event_free(e1);
+    mw_event_free(e2);
+    mw_event_free(e3);
+    mw_sigma_scratch_free(sc);
+    mw_sigma_ruleset_free(a);
+    mw_sigma_ruleset_free(b);
+}
+
 int main(void)
 {
     sg_hs_min_anchors = 1; /* small rulesets get Hyperscan databases too */
@@ -201,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_lower_every_byte),
         cmocka_unit_test(test_hash64),
         cmocka_unit_test(test_gates),
+        cmocka_unit_test(test_key_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
