@@ -1624,19 +1624,100 @@ static void test_fuzz_seeds(void **state)
     assert_true(flows >= (uint64_t)files);
 }
 
+/* Every shared capture cut at 13 places (inside the file header, inside
+ * record headers, inside packets): opening fails cleanly or reading stops
+ * with MW_EIO or at the end, every flow ends once, nothing leaks (ASan). */
+static void test_truncated_captures(void **state)
+{
+    (void)state;
+    const char *sd = getenv("MW_SHARED_DATA");
+    char base[1024];
+    snprintf(base, sizeof base, "%s/pcaps", sd ? sd : MW_SHARED_DATA);
+    struct capfile *files = NULL;
+    int nf = 0, capf = 0;
+    walk(base, "", &files, &nf, &capf);
+    if (nf == 0) {
+        print_message("SKIP: no captures under %s\n", base);
+        skip();
+    }
+    char cut[512];
+    snprintf(cut, sizeof cut, "%s/cap_cut_%d.pcap", tmpdir(), (int)getpid());
+    int eio = 0, refused = 0, runs = 0;
+    for (int i = 0; i < nf; i++) {
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", base, files[i].rel);
+        FILE *fp = fopen(path, "rb");
+        assert_non_null(fp);
+        fseek(fp, 0, SEEK_END);
+        long size = ftell(fp);
+        fseek(fp, 0, SEEK_SET);
+        uint8_t *buf = malloc((size_t)size + 1);
+        assert_int_equal(fread(buf, 1, (size_t)size, fp), (size_t)size);
+        fclose(fp);
+        const long at[13] = {0,        10,         24,         30,       40,
+                             50,       size / 7,   size / 3,   size / 2, 2 * size / 3,
+                             size - 1, size - 100, size - 1000};
+        for (int k = 0; k < 13; k++) {
+            if (at[k] < 0 || at[k] >= size)
+                continue;
+            FILE *out = fopen(cut, "wb");
+            assert_non_null(out);
+            assert_int_equal(fwrite(buf, 1, (size_t)at[k], out), (size_t)at[k]);
+            fclose(out);
+            struct rec *r = rec_new();
+            r->store = 0;
+            mw_flow_sink_t s = {
+                .ctx = r, .tcp_data = on_tcp, .tcp_gap = on_gap, .flow_end = on_end};
+            mw_pcap_t *p = NULL;
+            char err[1024];
+            if (mw_pcap_open_file(cut, &s, 64, &p, err, sizeof err) != MW_OK) {
+                assert_null(p);
+                refused++;
+                rec_free(r);
+                continue;
+            }
+            long rc = mw_pcap_run(p, 0, 0);
+            assert_true(rc >= 0 || rc == MW_EIO);
+            eio += rc == MW_EIO;
+            runs++;
+            mw_pcap_free(p);
+            all_ended(r);
+            rec_free(r);
+        }
+        free(buf);
+        free(files[i].ff.pairs);
+    }
+    free(files);
+    unlink(cut);
+    print_message("%d cut files refused at open, %d read (%d of them ended by MW_EIO)\n", refused,
+                  runs, eio);
+    assert_true(refused > 0 && eio > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_endpoint_format), cmocka_unit_test(test_link_types),
-        cmocka_unit_test(test_link_errors),     cmocka_unit_test(test_ipv4),
-        cmocka_unit_test(test_ipv6_ext),        cmocka_unit_test(test_tunnels),
-        cmocka_unit_test(test_reasm_order),     cmocka_unit_test(test_reasm_fin_early),
-        cmocka_unit_test(test_reasm_holes),     cmocka_unit_test(test_reasm_synless),
-        cmocka_unit_test(test_reasm_wrap),      cmocka_unit_test(test_reasm_big),
-        cmocka_unit_test(test_sink_stop),       cmocka_unit_test(test_flow_table),
-        cmocka_unit_test(test_files),           cmocka_unit_test(test_shared_captures),
-        cmocka_unit_test(test_fuzz_seeds),      cmocka_unit_test(test_many_flows),
-        cmocka_unit_test(test_reasm_total_cap), cmocka_unit_test(test_live_loopback),
+        cmocka_unit_test(test_endpoint_format),
+        cmocka_unit_test(test_link_types),
+        cmocka_unit_test(test_link_errors),
+        cmocka_unit_test(test_ipv4),
+        cmocka_unit_test(test_ipv6_ext),
+        cmocka_unit_test(test_tunnels),
+        cmocka_unit_test(test_reasm_order),
+        cmocka_unit_test(test_reasm_fin_early),
+        cmocka_unit_test(test_reasm_holes),
+        cmocka_unit_test(test_reasm_synless),
+        cmocka_unit_test(test_reasm_wrap),
+        cmocka_unit_test(test_reasm_big),
+        cmocka_unit_test(test_sink_stop),
+        cmocka_unit_test(test_flow_table),
+        cmocka_unit_test(test_files),
+        cmocka_unit_test(test_shared_captures),
+        cmocka_unit_test(test_fuzz_seeds),
+        cmocka_unit_test(test_many_flows),
+        cmocka_unit_test(test_reasm_total_cap),
+        cmocka_unit_test(test_live_loopback),
+        cmocka_unit_test(test_truncated_captures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
