@@ -46,8 +46,9 @@ struct quic_keys {
 };
 
 struct crypto_stream {
-    uint8_t *buf; /* MW_QUIC_MAX_CRYPTO bytes, allocated on first CRYPTO frame */
+    uint8_t *buf; /* grown to the highest offset seen, at most MW_QUIC_MAX_CRYPTO */
     uint8_t *have; /* one bit per byte of buf */
+    size_t cap; /* bytes of buf (a multiple of 8) */
     size_t delivered; /* bytes handed to the TLS parser */
 };
 
@@ -66,7 +67,8 @@ struct mw_quic_parser {
     int done[2];
     int seen_initial;
     uint64_t malformed;
-    uint8_t *scratch; /* header copy and plaintext, QUIC_MAX_DGRAM */
+    uint8_t *scratch; /* header copy and plaintext of one packet, grown as needed */
+    size_t scratch_cap;
     EVP_KDF *kdf;
     EVP_CIPHER_CTX *ctx;
 };
@@ -244,23 +246,29 @@ static void crypto_data(mw_quic_parser_t *p, mw_expo_session_t *s, int dir, uint
         p->malformed++; /* past the cap: dropped */
         n = MW_QUIC_MAX_CRYPTO - (size_t)off;
     }
-    if (!c->buf) {
-        c->buf = malloc(MW_QUIC_MAX_CRYPTO);
-        c->have = calloc(MW_QUIC_MAX_CRYPTO / 8, 1);
-        if (!c->buf || !c->have) {
-            free(c->buf);
-            free(c->have);
-            c->buf = c->have = NULL;
+    if ((size_t)off + n > c->cap) { /* grow by doubling, up to the cap */
+        size_t cap = c->cap ? c->cap : 4096;
+        while (cap < (size_t)off + n)
+            cap *= 2;
+        if (cap > MW_QUIC_MAX_CRYPTO)
+            cap = MW_QUIC_MAX_CRYPTO;
+        uint8_t *nb = realloc(c->buf, cap);
+        if (nb)
+            c->buf = nb;
+        uint8_t *nh = nb ? realloc(c->have, cap / 8) : NULL;
+        if (!nh) {
             p->malformed++;
             return;
         }
+        memset(nh + c->cap / 8, 0, (cap - c->cap) / 8);
+        c->have = nh;
+        c->cap = cap;
     }
     memcpy(c->buf + off, b, n);
     for (size_t i = (size_t)off; i < (size_t)off + n; i++)
         c->have[i >> 3] |= (uint8_t)(1u << (i & 7));
     size_t from = c->delivered;
-    while (c->delivered < MW_QUIC_MAX_CRYPTO &&
-           (c->have[c->delivered >> 3] >> (c->delivered & 7)) & 1)
+    while (c->delivered < c->cap && (c->have[c->delivered >> 3] >> (c->delivered & 7)) & 1)
         c->delivered++;
     if (c->delivered > from && !p->done[dir] &&
         mw_tls_parser_feed_handshake(p->tls, s, dir, c->buf + from, c->delivered - from) == 1)
@@ -331,6 +339,15 @@ static void initial_packet(mw_quic_parser_t *p, mw_expo_session_t *s, int dir, u
         p->malformed++;
         return;
     }
+    if (p->scratch_cap < end) {
+        uint8_t *ns = realloc(p->scratch, end);
+        if (!ns) {
+            p->malformed++;
+            return;
+        }
+        p->scratch = ns;
+        p->scratch_cap = end;
+    }
     uint8_t *hdr = p->scratch;
     memcpy(hdr, b, pn_off + 4);
     hdr[0] ^= mask[0] & 0x0f; /* long header: 4 bits */
@@ -362,7 +379,7 @@ int mw_quic_parser_new(mw_quic_parser_t **out)
     if (!p)
         return MW_ENOMEM;
     int rc = mw_tls_parser_new(&p->tls);
-    if (rc == MW_OK && (!(p->scratch = malloc(QUIC_MAX_DGRAM)) || !(p->ctx = EVP_CIPHER_CTX_new())))
+    if (rc == MW_OK && !(p->ctx = EVP_CIPHER_CTX_new()))
         rc = MW_ENOMEM;
     if (rc != MW_OK) {
         mw_quic_parser_free(p);
@@ -463,5 +480,15 @@ int mw_quic_parser_feed(mw_quic_parser_t *p, mw_expo_session_t *s, int dir, cons
     if (dir == 0 && mw_tls_parser_server_hello_done(p->tls) &&
         (s->seen & MW_EXPO_SEEN_CLIENT_HELLO))
         p->done[0] = 1;
+    if (p->done[dir] && p->cs[dir].buf) { /* nothing more to reassemble here */
+        free(p->cs[dir].buf);
+        free(p->cs[dir].have);
+        memset(&p->cs[dir], 0, sizeof p->cs[dir]);
+    }
+    if (p->done[0] && p->done[1] && p->scratch) {
+        free(p->scratch);
+        p->scratch = NULL;
+        p->scratch_cap = 0;
+    }
     return p->done[dir] ? 1 : 0;
 }

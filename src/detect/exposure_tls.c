@@ -974,5 +974,10 @@ int mw_tls_parser_feed(mw_tls_parser_t *p, mw_expo_session_t *s, int dir, const 
                 ssl2_record(p, s, dir, d);
         }
     }
+    if (d->stop && d->hs.buf) { /* done: give the message buffer back */
+        free(d->hs.buf);
+        d->hs.buf = NULL;
+        d->hs.cap = 0;
+    }
     return d->stop ? 1 : 0;
 }
