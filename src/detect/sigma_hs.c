@@ -18,6 +18,7 @@
 #include "mwrasp/log.h"
 
 uint32_t sg_hs_min_anchors = 8;
+uint32_t sg_hs_fid_min_vals = 4;
 #define SG_HS_MIN_LIT 3 /* shorter literals hit too often to be worth it */
 
 static int hs_warned;
@@ -289,6 +290,8 @@ static int fc_pass(void *ctx, struct sg_fcond *fc)
     uint32_t i = hsb_index(b, fc->slot);
     if (i == UINT32_MAX || !b->on[i] || fc->nvals == 0)
         return 0;
+    if (b->pass == 3 && fc->nvals < sg_hs_fid_min_vals)
+        return 0; /* no id: its few values' literal bits are tested one by one */
     if (b->pass == 4) {
         if (fc->fid)
             fc->fid += b->pf->slots[i].hs_base + b->pf->slots[i].hs_nlit;

@@ -316,6 +316,12 @@ void sg_pf_hs_free(struct sg_prefilter *pf);
  * literal-only anchors (read at build); sg_disable_hs makes prefilter()
  * ignore the databases (read per event). */
 extern uint32_t sg_hs_min_anchors;
+/* A field condition gets a condition bit (sg_fcond.fid) from this many
+ * values (read at build): the scan sets the bits of every condition of
+ * each literal it finds, frequent literals belong to hundreds of
+ * conditions, and for a condition of one or two values the bit saves
+ * nothing over testing their literal bits. */
+extern uint32_t sg_hs_fid_min_vals;
 extern int sg_disable_hs;
 
 /* 256-bit bigram filter: out has every bit of s's byte pairs set

@@ -261,14 +261,63 @@ static void test_key_cache(void **st)
     mw_sigma_ruleset_free(b);
 }
 
+/* ---- condition bits only from sg_hs_fid_min_vals values --------------------- */
+
+/* The same rules built with condition bits for every condition and for
+ * none give the same matches (hand-worked below), and the threshold
+ * decides which conditions get an id. */
+static void test_fid_threshold(void **st)
+{
+    (void)st;
+    const char *rule = "title: F\nid: f1\nlogsource: {product: test}\ndetection:\n"
+                       "  a:\n    CommandLine|contains: [alpha, bravo, charlie]\n"
+                       "  b:\n    CommandLine|contains|all: [delta, echo]\n"
+                       "  c:\n    Image|endswith: ['\\x.exe', '\\y.exe', '\\z.exe', '\\w.exe']\n"
+                       "  condition: (a or b) and not c\n";
+    const struct {
+        const char *cl, *img;
+        int want;
+    } ev[] = {
+        {"run ALPHA now", "c:\\a.exe", 1}, {"bravo", "c:\\x.exe", 0},
+        {"echo delta", "c:\\W.EXE", 0},    {"echo delta", "c:\\w.exe2", 1},
+        {"echo only", "c:\\a.exe", 0},     {"nothing", "c:\\a.exe", 0},
+        {"alphabravo", "c:\\y.exe.z", 1},  {"charli", "c:\\z.exe", 0},
+    };
+    uint32_t mins[] = {1, 100, 4};
+    for (int m = 0; m < 3; m++) {
+        sg_hs_fid_min_vals = mins[m];
+        mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
+        assert_non_null(rs);
+        assert_int_equal(mw_sigma_add_string(rs, rule, strlen(rule), "f.yml"), 0);
+        const struct sg_rule *r = rs->rules[0];
+        for (uint32_t i = 0; i < r->nsels; i++) {
+            const struct sg_fcond *fc = &r->sels[i].maps[0].conds[0];
+            if (fc->vals[0].lit) /* the slot has a database */
+                assert_int_equal(fc->fid != 0, fc->nvals >= mins[m]);
+        }
+        assert_true(rs->pf.hs_id != 0);
+        for (size_t e = 0; e < sizeof ev / sizeof ev[0]; e++) {
+            struct hits h = {0};
+            assert_int_equal(
+                match_all(rs, mkev("{}", "CommandLine", ev[e].cl, "Image", ev[e].img, NULL), &h),
+                0);
+            assert_int_equal(h.n, ev[e].want);
+        }
+        mw_sigma_ruleset_free(rs);
+    }
+    sg_hs_fid_min_vals = 1;
+}
+
 int main(void)
 {
     sg_hs_min_anchors = 1; /* small rulesets get Hyperscan databases too */
+    sg_hs_fid_min_vals = 1; /* and condition bits for every condition */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lower_every_byte),
         cmocka_unit_test(test_hash64),
         cmocka_unit_test(test_gates),
         cmocka_unit_test(test_key_cache),
+        cmocka_unit_test(test_fid_threshold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
