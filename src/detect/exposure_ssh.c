@@ -27,8 +27,10 @@
 
 #define SSH_LINE_KEEP 256 /* bytes of a line kept (RFC 4253, 4.2: 255 incl. CR LF) */
 #define SSH_MAX_LINE 1024 /* a longer line is not SSH */
-#define SSH_MAX_PRE_LINES 32 /* server lines before the identification string */
-#define SSH_MAX_PRE_BYTES 8192
+/* Server lines before the identification string (RFC 4253, 4.2 sets no
+ * limit; zeek's server-pre-banner-data.pcap has a 36-line cowsay). */
+#define SSH_MAX_PRE_LINES 512
+#define SSH_MAX_PRE_BYTES (32 * 1024)
 #define SSH_MAX_PACKETS 64 /* packets read before NEWKEYS per direction */
 #define SSH_GIVE_UP_PACKET (1u << 20) /* a packet_length this large: not SSH framing */
 #define SSH_MSG_KEXINIT 20 /* RFC 4253, 12 */
@@ -234,7 +236,11 @@ static void mark_malformed(ssh_dir_t *d, mw_expo_session_t *s, const char *why)
     mw_expo_classify(s);
     if (s->cls == MW_EXPO_UNKNOWN) {
         char r[sizeof(s->reason)];
-        snprintf(r, sizeof(r), "malformed SSH %s data: %s", d->major ? "packet" : "banner", why);
+        /* A 1.99 server whose first packet is no SSH-2 packet most likely
+         * went on in SSH-1 with a client we did not see. */
+        int ssh1_hint = d->major == 199 && d->packets == 0;
+        snprintf(r, sizeof(r), "malformed SSH %s data: %s%s", d->major ? "packet" : "banner", why,
+                 ssh1_hint ? " (SSH-1 framing after an SSH-1.99 banner?)" : "");
         set_str(s->reason, sizeof(s->reason), r);
     }
 }

@@ -15,6 +15,12 @@
 
 #include "mwrasp/exposure.h"
 
+static const char *data_dir(void)
+{
+    const char *d = getenv("MW_SHARED_DATA");
+    return d ? d : MW_SHARED_DATA;
+}
+
 /* A growable byte buffer for building streams. */
 typedef struct buf {
     uint8_t *p;
@@ -333,7 +339,7 @@ static void test_pre_banner_lines(void **state)
 
     /* Capped: too many lines is not SSH. */
     memset(&sv, 0, sizeof(sv));
-    for (int i = 0; i < 40; i++)
+    for (int i = 0; i < 600; i++)
         put_str(&sv, "line\r\n");
     put_str(&sv, "SSH-2.0-x\r\n");
     run_streams(&r, &c, &sv, 0);
@@ -587,6 +593,198 @@ static void test_oracle(void **state)
     assert_true(checked >= 40);
 }
 
+/* ------------------------------------------------------------------ */
+/* The shared captures, through the capture layer                      */
+/* ------------------------------------------------------------------ */
+
+#define MAX_FLOWS_SEEN 256
+
+typedef struct flow_st {
+    mw_ssh_parser_t *p;
+    mw_expo_session_t s;
+    int rc[2];
+} flow_st_t;
+
+typedef struct cap_res {
+    char client[MW_ENDPOINT_STRLEN], server[MW_ENDPOINT_STRLEN];
+    mw_expo_session_t s;
+    int used;
+} cap_res_t;
+
+typedef struct cap_ctx {
+    cap_res_t res[MAX_FLOWS_SEEN];
+    unsigned n;
+} cap_ctx_t;
+
+static int on_tcp(void *ctx, mw_flow_t *f, int dir, const uint8_t *d, size_t len, uint64_t ts)
+{
+    (void)ctx;
+    (void)ts;
+    flow_st_t *st = f->user;
+    if (!st) {
+        st = calloc(1, sizeof *st);
+        assert_non_null(st);
+        assert_int_equal(mw_ssh_parser_new(&st->p), 0);
+        mw_expo_session_init(&st->s, MW_EXPO_SSH);
+        f->user = st;
+    }
+    if (st->rc[dir] == 0)
+        st->rc[dir] = mw_ssh_parser_feed(st->p, &st->s, dir, d, len);
+    return st->rc[dir] == 0 ? 0 : 1;
+}
+
+static void on_end(void *ctx, mw_flow_t *f)
+{
+    cap_ctx_t *c = ctx;
+    flow_st_t *st = f->user;
+    if (!st)
+        return;
+    /* Flows without an SSH banner are dropped; the others are kept with
+     * their session (also when the parser gave up later: the session stays
+     * usable for what was seen). */
+    if ((st->s.client_banner[0] || st->s.server_banner[0]) && c->n < MAX_FLOWS_SEEN) {
+        cap_res_t *r = &c->res[c->n++];
+        mw_expo_classify(&st->s);
+        mw_endpoint_format(&f->client, r->client, sizeof r->client);
+        mw_endpoint_format(&f->server, r->server, sizeof r->server);
+        r->s = st->s;
+        r->used = 0;
+    }
+    mw_ssh_parser_free(st->p);
+    free(st);
+    f->user = NULL;
+}
+
+/* Every ssh record of oracle.jsonl: the capture is read with mw_pcap, each
+ * TCP flow fed to the SSH parser, and the session of the record's endpoints
+ * must have tshark's version, selected kex and host key algorithm, and
+ * class. Where the oracle carries a cross_check (tshark could not read the
+ * server KEXINIT), its classification_if_visible is what we must give. */
+static void test_captures(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/pcaps/oracle.jsonl", data_dir());
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        print_message("SKIP: %s is absent: no captures to compare with\n", path);
+        skip();
+    }
+    cap_ctx_t *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    char cur[256] = "";
+    char *line = NULL;
+    size_t cap = 0;
+    unsigned n = 0, differ = 0;
+    while (getline(&line, &cap, fp) > 0) {
+        json_t *o = json_loads(line, 0, NULL);
+        assert_non_null(o);
+        if (strcmp(json_string_value(json_object_get(o, "protocol")), "ssh") != 0) {
+            json_decref(o);
+            continue;
+        }
+        const char *file = json_string_value(json_object_get(o, "file"));
+        if (strcmp(file, cur) != 0) {
+            snprintf(cur, sizeof cur, "%s", file);
+            c->n = 0;
+            char pc[768];
+            snprintf(pc, sizeof pc, "%s/pcaps/%s", data_dir(), file);
+            mw_flow_sink_t sink = {.ctx = c, .tcp_data = on_tcp, .flow_end = on_end};
+            mw_pcap_t *pc_h = NULL;
+            char err[256];
+            assert_int_equal(mw_pcap_open_file(pc, &sink, 0, &pc_h, err, sizeof err), 0);
+            while (mw_pcap_run(pc_h, 0, 0) > 0)
+                ;
+            mw_pcap_free(pc_h);
+        }
+        const char *cl = json_string_value(json_object_get(o, "client"));
+        const char *sv = json_string_value(json_object_get(o, "server"));
+        cap_res_t *r = NULL;
+        for (unsigned k = 0; k < c->n; k++)
+            if (!c->res[k].used && strcmp(c->res[k].client, cl) == 0 &&
+                strcmp(c->res[k].server, sv) == 0) {
+                r = &c->res[k];
+                r->used = 1;
+                break;
+            }
+        const char *want_cls = json_string_value(json_object_get(o, "classification"));
+        json_t *xc = json_object_get(o, "cross_check");
+        if (json_is_object(xc))
+            want_cls = json_string_value(json_object_get(xc, "classification_if_visible"));
+        const char *want_kex = json_string_value(json_object_get(o, "selected_kex"));
+        const char *want_hk = json_string_value(json_object_get(o, "selected_host_key_algorithm"));
+        const char *want_ver = json_string_value(json_object_get(o, "version"));
+        n++;
+        if (!r) {
+            print_message("%s %s -> %s: no SSH session found\n", file, cl, sv);
+            differ++;
+        } else if (strcmp(mw_expo_class_name(r->s.cls), want_cls) != 0 ||
+                   (want_ver && strcmp(r->s.version, want_ver) != 0) ||
+                   (!json_is_object(xc) &&
+                    (strcmp(r->s.selected_kex, want_kex ? want_kex : "") != 0 ||
+                     strcmp(r->s.host_key_alg, want_hk ? want_hk : "") != 0))) {
+            print_message("%s %s -> %s: got %s %s kex '%s' hk '%s' (%s); oracle %s %s kex '%s' hk "
+                          "'%s'\n",
+                          file, cl, sv, mw_expo_class_name(r->s.cls), r->s.version,
+                          r->s.selected_kex, r->s.host_key_alg, r->s.reason, want_cls,
+                          want_ver ? want_ver : "-", want_kex ? want_kex : "",
+                          want_hk ? want_hk : "");
+            differ++;
+        }
+        json_decref(o);
+    }
+    free(line);
+    fclose(fp);
+    free(c);
+    print_message("captures: %u ssh records of oracle.jsonl compared, %u differ\n", n, differ);
+    assert_int_equal(differ, 0);
+}
+
+/* The fuzz seed corpus (fuzz/seeds/ssh/, fuzz_ssh's chunk format: one byte
+ * = direction bit + length << 1, then the bytes) replayed: the seeds must
+ * parse to what they were built for. */
+static void test_fuzz_seeds(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *kex;
+        mw_expo_class_t cls;
+    } seeds[] = {
+        {"mlkem", "mlkem768x25519-sha256", MW_EXPO_PQ_HYBRID},
+        {"prebanner_ignore", "diffie-hellman-group14-sha1", MW_EXPO_CLASSICAL},
+        {"ssh1", "ssh1-rsa-session-key", MW_EXPO_CLASSICAL},
+        {"nocommon", "", MW_EXPO_UNKNOWN},
+    };
+    for (size_t k = 0; k < sizeof seeds / sizeof seeds[0]; k++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/fuzz/seeds/ssh/%s", MW_SOURCE_DIR, seeds[k].name);
+        FILE *fp = fopen(path, "rb");
+        assert_non_null(fp);
+        uint8_t data[8192];
+        size_t size = fread(data, 1, sizeof data, fp);
+        fclose(fp);
+        mw_ssh_parser_t *p = NULL;
+        assert_int_equal(mw_ssh_parser_new(&p), 0);
+        mw_expo_session_t s;
+        mw_expo_session_init(&s, MW_EXPO_SSH);
+        int rc[2] = {0, 0};
+        for (size_t i = 0; i < size;) {
+            int dir = data[i] & 1;
+            size_t n = data[i] >> 1;
+            i++;
+            if (n > size - i)
+                n = size - i;
+            if (rc[dir] == 0)
+                rc[dir] = mw_ssh_parser_feed(p, &s, dir, data + i, n);
+            i += n;
+        }
+        mw_expo_classify(&s);
+        assert_string_equal(s.selected_kex, seeds[k].kex);
+        assert_int_equal(s.cls, seeds[k].cls);
+        mw_ssh_parser_free(p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -601,6 +799,8 @@ int main(void)
         cmocka_unit_test(test_huge_name_list),
         cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_oracle),
+        cmocka_unit_test(test_captures),
+        cmocka_unit_test(test_fuzz_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -340,13 +340,33 @@ static void test_truncations(void **state)
     free(body);
 }
 
+/* The fuzz seed corpus (fuzz/seeds/zeek/) replayed: each file gives its
+ * records, without bad lines except in the fuzzer's find. */
+static void test_fuzz_seeds(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        unsigned records;
+    } seeds[] = {{"tsv", 4}, {"cut", 1}, {"json", 3}, {"bad_separator", 2}};
+    for (size_t k = 0; k < sizeof seeds / sizeof seeds[0]; k++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/fuzz/seeds/zeek/%s", MW_SOURCE_DIR, seeds[k].name);
+        unsigned n = 0;
+        unsigned long bad = 0;
+        assert_int_equal(mw_zeek_read(path, count_cb, &n, &bad, NULL), 0);
+        if (strcmp(seeds[k].name, "bad_separator") != 0)
+            assert_int_equal(bad, 0);
+        assert_int_equal(n, seeds[k].records);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shared_logs),
-        cmocka_unit_test(test_synthetic_classes),
-        cmocka_unit_test(test_bad_lines),
-        cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_shared_logs), cmocka_unit_test(test_synthetic_classes),
+        cmocka_unit_test(test_bad_lines),   cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_fuzz_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
