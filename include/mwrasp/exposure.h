@@ -362,4 +362,101 @@ MW_WUR int mw_expo_scan_file(mw_expo_scan_t *sc, const char *path, const char *l
                              size_t errcap);
 void mw_expo_scan_free(mw_expo_scan_t *sc);
 
+/* --- Added by the scanner (helper "scan"; docs/internals/exposure.md,
+ * "Scanner"). A scanner belongs to one thread: nothing here locks. --- */
+
+/* Caps of the per-service aggregate: at most MW_EXPO_MAX_SERVICES services
+ * (later new services are counted in services_dropped, their sessions still
+ * go to on_session); at most MW_EXPO_SVC_MAX_ITEMS distinct values per list
+ * of a service (more are counted in the list's n_*_more). */
+#define MW_EXPO_MAX_SERVICES 65536
+#define MW_EXPO_SVC_MAX_ITEMS 8
+
+/* One service: server address:port + SNI (SSH and QUIC without SNI: ""),
+ * across every session the scanner saw (files, live captures, Zeek records
+ * added with mw_expo_scan_add_session). Strings NUL-terminated. */
+typedef struct mw_expo_service {
+    mw_expo_proto_t proto; /* of the first session */
+    mw_endpoint_t server;
+    char sni[MW_EXPO_MAX_NAME];
+    uint64_t sessions[4]; /* per class, indexed by mw_expo_class_t */
+    uint64_t bytes; /* payload bytes of its sessions, both directions */
+    uint64_t exposed_bytes; /* sum of the sessions' exposed_bytes */
+    uint64_t first_ns, last_ns; /* capture time of the first and last session (0: unknown) */
+    /* The worst class seen: classical > unknown > pq-hybrid > pq-only
+     * ("is anything of this service exposed?"). */
+    mw_expo_class_t worst;
+    char last_reason[160]; /* reason of the last session with the worst class */
+    /* Distinct values seen, in order of first appearance. */
+    char versions[MW_EXPO_SVC_MAX_ITEMS][40]; /* "TLS 1.3", "SSH-2" */
+    unsigned n_versions, n_versions_more;
+    int32_t groups[MW_EXPO_SVC_MAX_ITEMS]; /* TLS/QUIC selected groups (never -1) */
+    unsigned n_groups, n_groups_more;
+    char kex[MW_EXPO_SVC_MAX_ITEMS][MW_EXPO_MAX_NAME]; /* SSH kex; TLS <= 1.2 "ECDHE", "RSA" */
+    unsigned n_kex, n_kex_more;
+    uint16_t suites[MW_EXPO_SVC_MAX_ITEMS]; /* TLS cipher suites selected */
+    unsigned n_suites, n_suites_more;
+    char host_key_algs[MW_EXPO_SVC_MAX_ITEMS][MW_EXPO_MAX_NAME]; /* SSH */
+    unsigned n_host_key_algs, n_host_key_algs_more;
+    mw_expo_cert_t certs[MW_EXPO_SVC_MAX_ITEMS]; /* distinct (sig_alg, key_alg, key_bits) */
+    unsigned n_certs, n_certs_more;
+} mw_expo_service_t;
+
+/* Totals of a scanner since mw_expo_scan_new (or mw_expo_scan_clear). */
+typedef struct mw_expo_scan_stats {
+    uint64_t files, files_failed; /* mw_expo_scan_file calls, and those that returned an error */
+    mw_pcap_stats_t pcap; /* capture-layer counters summed over the files */
+    uint64_t flows; /* flows ended */
+    uint64_t sessions[4]; /* sessions per class (on_session calls, and added sessions) */
+    uint64_t tls_malformed, quic_malformed; /* parser counters summed at flow end */
+    uint64_t ssh_errors; /* SSH flows whose parser gave up (bad packet, cap) */
+    uint64_t not_detected; /* flows with payload that were no TLS, QUIC or SSH */
+    uint64_t services_dropped; /* sessions whose new service was over MW_EXPO_MAX_SERVICES */
+} mw_expo_scan_stats_t;
+
+const mw_expo_scan_stats_t *mw_expo_scan_stats(const mw_expo_scan_t *sc);
+
+/* The flow sink of the scanner, for a capture source opened by the caller
+ * (mw_pcap_open_live, mw_pcap_new + mw_pcap_feed): sessions of that source get
+ * label (copied; NULL = "") in on_session. The sink stays valid until
+ * mw_expo_scan_free; the caller must end the source's flows (mw_pcap_free or
+ * mw_pcap_flush) before freeing the scanner. */
+void mw_expo_scan_sink(mw_expo_scan_t *sc, const char *label, mw_flow_sink_t *out);
+
+/* Adds a session found elsewhere (a Zeek record, an API upload) to the
+ * per-service aggregate and the stats, as if scanned; on_session is called
+ * with label. s is classified already (s->cls). */
+void mw_expo_scan_add_session(mw_expo_scan_t *sc, const char *label, const mw_expo_session_t *s);
+
+/* Services in order of first appearance: index 0 .. count-1. The pointer is
+ * valid until the next scan call on sc (the table may grow). NULL past the end. */
+size_t mw_expo_scan_service_count(const mw_expo_scan_t *sc);
+const mw_expo_service_t *mw_expo_scan_service(const mw_expo_scan_t *sc, size_t i);
+
+/* Forgets every service and resets the stats (daemon: a new reporting period). */
+void mw_expo_scan_clear(mw_expo_scan_t *sc);
+
+/* Writers. Each returns 0, or MW_EIO when out reports a write error
+ * (ferror), MW_ENOMEM when building the document failed. */
+
+/* One JSON object and "\n": file (label), protocol, client, server, version,
+ * version_code, selected_group ("0x%04x" or null), selected_group_name,
+ * selected_kex (SSH name; TLS <= 1.2 "RSA"/"DHE"/"ECDHE"/...; else null),
+ * classification, reason, sni, alpn, cipher_suite ("0x%04x" or null),
+ * cipher_suite_name, hrr_group, dh_bits, host_key_alg, client_banner,
+ * server_banner, client_offered_pq, bytes_c2s, bytes_s2c, bytes, exposed_bytes,
+ * first_ts/last_ts (RFC 3339 with ns, null when 0), certificates [{sig_alg,
+ * key_alg, key_bits, pq_signature}]. Absent strings are null. */
+MW_WUR int mw_expo_write_json(FILE *out, const char *label, const mw_expo_session_t *s);
+/* The per-service summary for people: a header line and one line per service,
+ * aligned columns (service, SNI, proto, class, sessions per class, exposed
+ * bytes, versions, groups/kex, certificate algorithms). */
+MW_WUR int mw_expo_write_table(FILE *out, const mw_expo_scan_t *sc);
+/* A CycloneDX 1.6 JSON CBOM of the services: components of type
+ * "cryptographic-asset" (algorithms: key exchange groups and kex, signature
+ * and public-key algorithms of certificates; protocols: TLS/SSH versions with
+ * their cipher suites), "services" with the refs they use in "dependencies",
+ * random urn:uuid serialNumber, metadata.timestamp now. */
+MW_WUR int mw_expo_write_cbom(FILE *out, const mw_expo_scan_t *sc);
+
 #endif
