@@ -72,6 +72,10 @@ struct mw_sigma_scratch {
     uint32_t *gate_gen; /* == gen: gate_val[g] is gate g's value for this event */
     uint8_t *gate_val;
     struct sg_keycache *kc; /* SG_KC_SIZE entries, made on first use */
+    /* anchors whose literals the running scan found (indexes into the
+     * slot's other[]), confirmed once the scan is complete */
+    uint32_t *pend;
+    uint32_t npend, pendcap;
     uint64_t kc_uid; /* the fields.uid kc was filled under (+ 1; 0 = none) */
 };
 
@@ -189,6 +193,7 @@ void mw_sigma_scratch_free(mw_sigma_scratch_t *s)
     free(s->gate_gen);
     free(s->gate_val);
     free(s->kc);
+    free(s->pend);
     pcre2_match_data_free(s->md);
     hs_free_scratch(s->hs);
     free(s);
@@ -471,6 +476,10 @@ static int value_match(mw_sigma_scratch_t *sc, const struct sg_value *v, struct 
     int scanned = v->lit && sv->hs_gen == sc->gen;
     if (scanned && !lit_seen(sc, v->lit))
         return 0;
+    /* Found: for a caseless contains that is the answer (the database is
+     * ASCII-caseless and unanchored, as our lowercase comparison is). */
+    if (scanned && v->op == SG_CONTAINS && !v->cased)
+        return 1;
     const char *s = v->cased ? sv->val : sv_lower(sc, sv);
     switch (v->op) {
     case SG_CONTAINS:
@@ -904,8 +913,15 @@ static int hs_hit(unsigned int id, unsigned long long from, unsigned long long t
         uint32_t f = fb + ps->fc_ids[k];
         bits[f >> 6] |= 1ull << (f & 63);
     }
-    for (uint32_t k = c->ps->hs_off[id]; k < c->ps->hs_off[id + 1]; k++)
-        pf_check(c->sc, &c->ps->other[c->ps->hs_anc[k]], c->sv, 0);
+    /* its anchors may hold: confirmed after the scan, when the literal
+     * bits of the field are complete (value_match uses them) */
+    mw_sigma_scratch_t *sc = c->sc;
+    for (uint32_t k = ps->hs_off[id]; k < ps->hs_off[id + 1]; k++) {
+        if (sc->npend < sc->pendcap)
+            sc->pend[sc->npend++] = ps->hs_anc[k];
+        else /* not reached: pend holds every anchor reference of a slot */
+            pf_check(sc, &ps->other[ps->hs_anc[k]], c->sv, 0);
+    }
     return 0;
 }
 
@@ -922,6 +938,18 @@ static int hs_ready(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
             return 0; /* memory: this event is prefiltered one by one */
     if (pf->kw_db && hs_alloc_scratch(pf->kw_db, &sc->hs) != HS_SUCCESS)
         return 0;
+    uint32_t npend = 0; /* anchor references of the largest slot */
+    for (uint32_t i = 0; i < pf->nslots; i++)
+        if (pf->slots[i].hs_db && pf->slots[i].hs_off[pf->slots[i].hs_nlit] > npend)
+            npend = pf->slots[i].hs_off[pf->slots[i].hs_nlit];
+    if (npend > sc->pendcap) {
+        uint32_t *np = malloc(npend * sizeof(*np));
+        if (!np)
+            return 0;
+        free(sc->pend);
+        sc->pend = np;
+        sc->pendcap = npend;
+    }
     size_t nw = (size_t)pf->nlits / 64 + 1;
     if (nw > sc->nlbits) {
         uint64_t *nb = calloc(nw, sizeof(*nb));
@@ -966,9 +994,12 @@ static void prefilter(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
             struct hs_ctx c = {.sc = sc, .ps = ps, .sv = sv};
             uint32_t w0 = ps->hs_base >> 6, w1 = (ps->hs_base + ps->hs_nlit + ps->hs_nfc + 63) >> 6;
             memset(sc->lbits + w0, 0, (size_t)(w1 - w0) * sizeof(*sc->lbits));
+            sc->npend = 0;
             if (sv->len == 0 ||
                 hs_scan(ps->hs_db, sv->val, sv->len, 0, sc->hs, hs_hit, &c) == HS_SUCCESS) {
                 sv->hs_gen = sc->gen;
+                for (uint32_t o = 0; o < sc->npend; o++)
+                    pf_check(sc, &ps->other[sc->pend[o]], sv, 0);
                 for (uint32_t o = 0; o < ps->nrest; o++)
                     pf_check(sc, &ps->other[ps->rest[o]], sv, 1);
                 continue;

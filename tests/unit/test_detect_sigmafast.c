@@ -308,6 +308,49 @@ static void test_fid_threshold(void **st)
     sg_hs_fid_min_vals = 1;
 }
 
+/* ---- a found caseless contains literal is the answer ------------------- */
+
+/* Once a field's scan is complete, a caseless contains value whose literal
+ * was found matches without a comparison; cased values, startswith /
+ * endswith / exact (found elsewhere in the field) still compare. Anchors
+ * are confirmed after the scan. Hand-worked expectations. */
+static void test_found_contains(void **st)
+{
+    (void)st;
+    mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
+    assert_non_null(rs);
+    static const char *const rules[] = {
+        "title: C1\nid: c1\nlogsource: {product: t}\ndetection:\n"
+        "  s:\n    CommandLine|contains: MiMiKatz\n  condition: s\n",
+        "title: C2\nid: c2\nlogsource: {product: t}\ndetection:\n"
+        "  s:\n    CommandLine|contains|cased: Mimikatz\n  condition: s\n",
+        "title: C3\nid: c3\nlogsource: {product: t}\ndetection:\n"
+        "  s:\n    CommandLine|startswith: mimikatz\n  condition: s\n",
+        "title: C4\nid: c4\nlogsource: {product: t}\ndetection:\n"
+        "  s:\n    CommandLine|endswith: katz\n  condition: s\n",
+        "title: C5\nid: c5\nlogsource: {product: t}\ndetection:\n"
+        "  s:\n    CommandLine|contains|all: [mimi, sekurlsa]\n  f:\n    Image|contains: "
+        "safe\n  condition: s and not f\n",
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        assert_int_equal(mw_sigma_add_string(rs, rules[i], strlen(rules[i]), "c.yml"), 0);
+    static const struct {
+        const char *cl, *img, *want;
+    } ev[] = {
+        {"run MIMIKATZ now", "a.exe", "c1,"},
+        {"run Mimikatz", "a.exe", "c1,c2,c4,"},
+        {"mimikatz.exe sekurlsa::x", "a.exe", "c1,c3,c5,"},
+        {"mimikatz.exe sekurlsa::x", "SAFE.exe", "c1,c3,"},
+        {"katz mimi", "a.exe", ""},
+        {"x mimikatz", "a.exe", "c1,c4,"},
+        {"mimikat", "a.exe", ""},
+    };
+    for (size_t e = 0; e < sizeof ev / sizeof ev[0]; e++)
+        assert_string_equal(ids(rs, mkev("{}", "CommandLine", ev[e].cl, "Image", ev[e].img, NULL)),
+                            ev[e].want);
+    mw_sigma_ruleset_free(rs);
+}
+
 int main(void)
 {
     sg_hs_min_anchors = 1; /* small rulesets get Hyperscan databases too */
@@ -318,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_gates),
         cmocka_unit_test(test_key_cache),
         cmocka_unit_test(test_fid_threshold),
+        cmocka_unit_test(test_found_contains),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
