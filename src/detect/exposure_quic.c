@@ -11,6 +11,7 @@
  * uses the Retry's Source Connection ID as Destination, and the keys are
  * derived again from it, RFC 9001 5.2). The ClientHello and ServerHello go
  * through the TLS handshake-message parser. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,6 @@ struct mw_quic_parser {
     uint64_t malformed;
     uint8_t *scratch; /* header copy and plaintext of one packet, grown as needed */
     size_t scratch_cap;
-    EVP_KDF *kdf;
     EVP_CIPHER_CTX *ctx;
 };
 
@@ -112,6 +112,25 @@ static int varint(const uint8_t *b, size_t n, size_t *off, uint64_t *v)
     return 1;
 }
 
+/* The algorithms, fetched once per process (an implicit fetch at every
+ * EVP_*Init costs more than a packet's AES); kept until exit. */
+static EVP_KDF *alg_hkdf;
+static EVP_CIPHER *alg_gcm, *alg_ecb;
+static pthread_once_t alg_once = PTHREAD_ONCE_INIT;
+
+static void algs_fetch(void)
+{
+    alg_hkdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+    alg_gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+    alg_ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+}
+
+static int algs_ready(void)
+{
+    pthread_once(&alg_once, algs_fetch);
+    return alg_hkdf && alg_gcm && alg_ecb;
+}
+
 /* ---------------------------------------------------------------- */
 /* Keys (RFC 9001 5.1-5.2, RFC 8446 7.1 HKDF-Expand-Label)            */
 /* ---------------------------------------------------------------- */
@@ -119,9 +138,10 @@ static int varint(const uint8_t *b, size_t n, size_t *off, uint64_t *v)
 static int hkdf(mw_quic_parser_t *p, int mode, const uint8_t *key, size_t keylen,
                 const uint8_t *salt_or_info, size_t silen, uint8_t *out, size_t outlen)
 {
-    if (!p->kdf && !(p->kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL)))
+    (void)p;
+    if (!algs_ready())
         return 0;
-    EVP_KDF_CTX *k = EVP_KDF_CTX_new(p->kdf);
+    EVP_KDF_CTX *k = EVP_KDF_CTX_new(alg_hkdf);
     if (!k)
         return 0;
     OSSL_PARAM params[5], *q = params;
@@ -187,7 +207,7 @@ static int derive_keys(mw_quic_parser_t *p, int dir, uint32_t version)
 static int hp_mask(mw_quic_parser_t *p, const uint8_t *hp, const uint8_t *sample, uint8_t *mask)
 {
     int outl = 0;
-    return EVP_EncryptInit_ex(p->ctx, EVP_aes_128_ecb(), NULL, hp, NULL) == 1 &&
+    return EVP_EncryptInit_ex(p->ctx, alg_ecb, NULL, hp, NULL) == 1 &&
            EVP_CIPHER_CTX_set_padding(p->ctx, 0) == 1 &&
            EVP_EncryptUpdate(p->ctx, mask, &outl, sample, 16) == 1 && outl == 16;
 }
@@ -204,7 +224,7 @@ static int aead_open(mw_quic_parser_t *p, const struct quic_keys *k, uint64_t pn
     for (int i = 0; i < 8; i++)
         nonce[11 - i] ^= (uint8_t)(pn >> (8 * i));
     size_t plen = clen - 16;
-    int ok = EVP_DecryptInit_ex(p->ctx, EVP_aes_128_gcm(), NULL, NULL, NULL) == 1 &&
+    int ok = EVP_DecryptInit_ex(p->ctx, alg_gcm, NULL, NULL, NULL) == 1 &&
              EVP_CIPHER_CTX_ctrl(p->ctx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1 &&
              EVP_DecryptInit_ex(p->ctx, NULL, NULL, k->key, nonce) == 1 &&
              EVP_DecryptUpdate(p->ctx, NULL, &outl, aad, (int)aadlen) == 1 &&
@@ -265,11 +285,25 @@ static void crypto_data(mw_quic_parser_t *p, mw_expo_session_t *s, int dir, uint
         c->cap = cap;
     }
     memcpy(c->buf + off, b, n);
-    for (size_t i = (size_t)off; i < (size_t)off + n; i++)
+    size_t i = (size_t)off, end = (size_t)off + n;
+    for (; i < end && (i & 7); i++)
+        c->have[i >> 3] |= (uint8_t)(1u << (i & 7));
+    if (end - i >= 8) { /* whole bytes of the bitmap */
+        memset(c->have + (i >> 3), 0xff, (end - i) >> 3);
+        i += (end - i) & ~(size_t)7;
+    }
+    for (; i < end; i++)
         c->have[i >> 3] |= (uint8_t)(1u << (i & 7));
     size_t from = c->delivered;
-    while (c->delivered < c->cap && (c->have[c->delivered >> 3] >> (c->delivered & 7)) & 1)
+    while (c->delivered < c->cap) {
+        if (!(c->delivered & 7) && c->have[c->delivered >> 3] == 0xff) {
+            c->delivered += 8;
+            continue;
+        }
+        if (!((c->have[c->delivered >> 3] >> (c->delivered & 7)) & 1))
+            break;
         c->delivered++;
+    }
     if (c->delivered > from && !p->done[dir] &&
         mw_tls_parser_feed_handshake(p->tls, s, dir, c->buf + from, c->delivered - from) == 1)
         p->done[dir] = 1;
@@ -282,6 +316,11 @@ static void frames(mw_quic_parser_t *p, mw_expo_session_t *s, int dir, const uin
     size_t off = 0;
     uint64_t type, a, c, l;
     while (off < n) {
+        if (b[off] == 0) { /* PADDING, usually hundreds of bytes: skip the run */
+            while (off < n && b[off] == 0)
+                off++;
+            continue;
+        }
         if (!varint(b, n, &off, &type))
             goto bad;
         switch (type) {
@@ -400,7 +439,6 @@ void mw_quic_parser_free(mw_quic_parser_t *p)
     }
     free(p->scratch);
     EVP_CIPHER_CTX_free(p->ctx);
-    EVP_KDF_free(p->kdf);
     OPENSSL_cleanse(p->keys, sizeof p->keys);
     free(p);
 }

@@ -281,7 +281,7 @@ static void oid_name(const ASN1_OBJECT *obj, char *out, size_t cap, int *pq)
     snprintf(out, cap, "%.47s", dotted);
 }
 
-static int describe_cert(const uint8_t *der, size_t len, mw_expo_cert_t *c)
+static int describe_cert_x509(const uint8_t *der, size_t len, mw_expo_cert_t *c)
 {
     const unsigned char *q = der;
     int pq = 0;
@@ -311,6 +311,58 @@ static int describe_cert(const uint8_t *der, size_t len, mw_expo_cert_t *c)
     X509_free(x);
     ERR_clear_error();
     return 1;
+}
+
+/* Decoding a certificate through OpenSSL 3.0 costs tens of microseconds
+ * (its key decoders); servers send the same chain in every handshake. A
+ * per-thread direct-mapped cache of certificates seen (slot by hash, DER
+ * compared byte for byte) answers the repeats. Bounded: CERT_CACHE slots of
+ * at most CERT_CACHE_MAX_DER bytes per thread (2 MiB); longer certificates
+ * are not cached. */
+#define CERT_CACHE 512 /* a power of two */
+#define CERT_CACHE_MAX_DER 4096
+
+struct cert_cache_ent {
+    uint64_t hash;
+    size_t len;
+    uint8_t *der;
+    int ok;
+    mw_expo_cert_t desc;
+};
+
+static _Thread_local struct cert_cache_ent cert_cache[CERT_CACHE];
+
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3u;
+    return h;
+}
+
+static int describe_cert(const uint8_t *der, size_t len, mw_expo_cert_t *c)
+{
+    if (len == 0 || len > CERT_CACHE_MAX_DER)
+        return describe_cert_x509(der, len, c);
+    uint64_t h = fnv1a(der, len);
+    struct cert_cache_ent *e = &cert_cache[h & (CERT_CACHE - 1)];
+    if (e->der && e->hash == h && e->len == len && memcmp(e->der, der, len) == 0) {
+        if (e->ok)
+            *c = e->desc;
+        return e->ok;
+    }
+    int ok = describe_cert_x509(der, len, c);
+    uint8_t *copy = e->der ? e->der : malloc(CERT_CACHE_MAX_DER);
+    if (copy) {
+        memcpy(copy, der, len);
+        e->der = copy;
+        e->hash = h;
+        e->len = len;
+        e->ok = ok;
+        if (ok)
+            e->desc = *c;
+    }
+    return ok;
 }
 
 /* ---------------------------------------------------------------- */
