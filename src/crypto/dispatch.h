@@ -5,8 +5,7 @@
  * The implementation is chosen once, at first use: the AVX2 functions when
  * the CPU has AVX2 (__builtin_cpu_supports) and the environment variable
  * MW_CRYPTO_PORTABLE is not "1", else the portable ones. Both give the same
- * bytes for every input (tests/unit/test_crypto_avx2.c compares them). A
- * NULL entry in the table means "use the portable code of the caller". */
+ * bytes for every input (tests/unit/test_crypto_avx2.c compares them). */
 #ifndef MW_CRYPTO_DISPATCH_H
 #define MW_CRYPTO_DISPATCH_H
 
@@ -18,14 +17,6 @@ typedef struct {
     /* Four independent Keccak-f[1600] permutations, state interleaved:
      * lane i of instance j is s[4 i + j]. Never NULL. */
     void (*keccakx4)(uint64_t s[100]);
-    /* ML-KEM (FIPS 203 Algorithms 9, 10, 11-12), same contract and same
-     * output values as ntt / invntt / basemul_acc in mlkem.c. */
-    void (*mlkem_ntt)(int16_t c[256]);
-    void (*mlkem_invntt)(int16_t c[256]);
-    /* ML-DSA (FIPS 204 Algorithms 41, 42, 45), same contract and output as
-     * poly_ntt / poly_invntt_tomont / poly_pointwise(_acc) in mldsa.c. */
-    void (*mldsa_ntt)(int32_t c[256]);
-    void (*mldsa_invntt)(int32_t c[256]);
 } mw_crypto_impl_t;
 
 /* The implementation in use (selected on the first call, thread-safe). */
@@ -55,10 +46,6 @@ void mw_shakex4_squeezeblocks(mw_keccakx4_t *k, unsigned rate, uint8_t *const ou
 
 #if defined(__x86_64__)
 void mw_keccakx4_f1600_avx2(uint64_t s[100]);
-void mw_mlkem_ntt_avx2(int16_t c[256]);
-void mw_mlkem_invntt_avx2(int16_t c[256]);
-void mw_mldsa_ntt_avx2(int32_t c[256]);
-void mw_mldsa_invntt_avx2(int32_t c[256]);
 #endif
 
 #endif
