@@ -351,6 +351,26 @@ static void test_found_contains(void **st)
     mw_sigma_ruleset_free(rs);
 }
 
+/* sg_bloom against its definition: bit (a * 0x9d ^ b * 0x3b) & 255 for every
+ * pair of adjacent bytes a, b; no other bit. */
+static void test_bloom(void **st)
+{
+    (void)st;
+    unsigned char buf[300];
+    for (int len = 0; len < 300; len += 7) {
+        for (int i = 0; i < len; i++)
+            buf[i] = (unsigned char)(i * 37 + len);
+        uint64_t want[4] = {0, 0, 0, 0}, got[4];
+        for (int i = 0; i + 1 < len; i++) {
+            unsigned h = ((unsigned)buf[i] * 0x9du ^ (unsigned)buf[i + 1] * 0x3bu) & 255u;
+            want[h >> 6] |= 1ull << (h & 63);
+        }
+        sg_bloom((const char *)buf, (size_t)len, got);
+        for (int k = 0; k < 4; k++)
+            assert_true(got[k] == want[k]);
+    }
+}
+
 int main(void)
 {
     sg_hs_min_anchors = 1; /* small rulesets get Hyperscan databases too */
@@ -358,6 +378,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lower_every_byte),
         cmocka_unit_test(test_hash64),
+        cmocka_unit_test(test_bloom),
         cmocka_unit_test(test_gates),
         cmocka_unit_test(test_key_cache),
         cmocka_unit_test(test_fid_threshold),
