@@ -5,6 +5,7 @@
  *   mwrasp threats [--url URL] [--severity N] [--status S] [--host H] [--limit N] [--json]
  *   mwrasp status [--url URL]
  *   mwrasp sigma eval|check ...  (offline, cmd/mwrasp_sigma.c)
+ *   mwrasp exposure scan FILE... (offline, cmd/mwrasp_exposure.c)
  *
  * Exit codes: 0 ok, 1 the work was done but something was refused (rejected
  * lines, daemon not ready), 2 the daemon could not be reached or failed,
@@ -600,6 +601,7 @@ int mw_cmd_sigma(int argc, char **argv); /* cmd/mwrasp_sigma.c */
 int mw_cmd_crypto(int argc, char **argv); /* cmd/mwrasp_crypto.c */
 int mw_cmd_keygen(int argc, char **argv); /* cmd/mwrasp_keys.c */
 int mw_cmd_keys(int argc, char **argv); /* cmd/mwrasp_keys.c */
+int mw_cmd_exposure(int argc, char **argv); /* cmd/mwrasp_exposure.c */
 
 struct subcmd {
     const char *name;
@@ -615,6 +617,8 @@ static const struct subcmd subcmds[] = {
     {"crypto", mw_cmd_crypto, "offline crypto tools: run NIST ACVP vectors (crypto acvp PATH)"},
     {"keygen", mw_cmd_keygen, "create a keystore (ML-DSA-87 identity, AES-256-GCM data keys)"},
     {"keys", mw_cmd_keys, "keystore generations: keys list | keys rotate"},
+    {"exposure", mw_cmd_exposure,
+     "quantum exposure: exposure scan FILE... (TLS/QUIC/SSH key exchanges, CBOM)"},
     {NULL, NULL, NULL},
 };
 

@@ -392,7 +392,8 @@ typedef struct mw_expo_service {
     unsigned n_versions, n_versions_more;
     int32_t groups[MW_EXPO_SVC_MAX_ITEMS]; /* TLS/QUIC selected groups (never -1) */
     unsigned n_groups, n_groups_more;
-    char kex[MW_EXPO_SVC_MAX_ITEMS][MW_EXPO_MAX_NAME]; /* SSH kex; TLS <= 1.2 "ECDHE", "RSA" */
+    char kex[MW_EXPO_SVC_MAX_ITEMS]
+            [MW_EXPO_MAX_NAME]; /* SSH kex; TLS <= 1.2 "ECDHE", "RSA", "DHE-2048" */
     unsigned n_kex, n_kex_more;
     uint16_t suites[MW_EXPO_SVC_MAX_ITEMS]; /* TLS cipher suites selected */
     unsigned n_suites, n_suites_more;
@@ -458,5 +459,103 @@ MW_WUR int mw_expo_write_table(FILE *out, const mw_expo_scan_t *sc);
  * their cipher suites), "services" with the refs they use in "dependencies",
  * random urn:uuid serialNumber, metadata.timestamp now. */
 MW_WUR int mw_expo_write_cbom(FILE *out, const mw_expo_scan_t *sc);
+
+/* ------------------------------------------------------------------ */
+/* 5. The daemon (src/detect/exposure_daemon.c; helper "expod")        */
+/* ------------------------------------------------------------------ */
+
+/* mwraspd's side of the scanner: live capture on exposure.interfaces (one
+ * thread per interface), captures uploaded by POST /api/v1/exposure/pcap,
+ * one shared per-service aggregate (a mw_expo_scan_t behind a mutex), one
+ * "hndl-exposure" threat per exposed service written through the detection
+ * engine (mw_detect_engine_submit_detection), the summary of
+ * GET /api/v1/exposure and the exposure lines of /metrics.
+ * docs/exposure.md, "In the daemon". */
+
+/* exposure.service_tags: at most MW_EXPO_MAX_TAGGED entries of at most
+ * MW_EXPO_MAX_TAGS tags (each shorter than MW_EXPO_TAG_LEN bytes). */
+#define MW_EXPO_MAX_TAGGED 256
+#define MW_EXPO_MAX_TAGS 8
+#define MW_EXPO_TAG_LEN 32
+
+typedef struct mw_expo_tagged {
+    /* What the entry names, canonical: "192.0.2.1:443", "[2001:db8::1]:22"
+     * (kind 'p'), "192.0.2.1", "2001:db8::1" (kind 'a': every port), or a
+     * lower-case TLS server name (kind 'n'). */
+    char kind;
+    char service[MW_EXPO_MAX_NAME];
+    char tags[MW_EXPO_MAX_TAGS][MW_EXPO_TAG_LEN]; /* lower-case */
+    unsigned n_tags;
+} mw_expo_tagged_t;
+
+/* Parses exposure.service_tags: entries SERVICE=TAG[,TAG...] separated by
+ * ';' or white space (SERVICE: ADDR:PORT, [IPV6]:PORT, ADDR, or a server
+ * name; tags: letters, digits, '-', '_', '.'). Fills out[0..*n). Returns 0,
+ * or MW_ECONFIG with err naming the entry (out and *n then undefined). */
+MW_WUR int mw_expo_tags_parse(const char *text, mw_expo_tagged_t *out, size_t cap, size_t *n,
+                              char *err, size_t errcap);
+
+/* The tags of a service (server endpoint, SNI "" if none) from every
+ * matching entry, without duplicates: up to cap pointers into tagged. */
+size_t mw_expo_tags_match(const mw_expo_tagged_t *tagged, size_t ntagged,
+                          const mw_endpoint_t *server, const char *sni, const char **tags,
+                          size_t cap);
+
+/* Severity (1 critical .. 5 informational) of an hndl-exposure threat: by
+ * exposed bytes (>= 1 GiB high 2, >= 10 MiB medium 3, else low 4), then two
+ * levels more severe for the tag "crown-jewel", one for "critical",
+ * "sensitive", "pii", "pci", "phi" or "regulated" (the strongest raise
+ * counts, not their sum), one less severe for "test", "lab" or "dev" when
+ * no tag raises it; clamped to 1..5. The table is in docs/exposure.md. */
+int mw_expo_severity(uint64_t exposed_bytes, const char *const *tags, size_t ntags);
+
+struct mw_config;
+struct mw_detect_engine;
+typedef struct mw_expo_daemon mw_expo_daemon_t;
+
+/* Reads the exposure.* options of cfg (copied: cfg need not outlive the
+ * daemon; service tags parsed here) and prepares the aggregate. engine (not
+ * owned; may be NULL: no threats) must outlive the daemon. Temp files of
+ * uploads go to tmp_dir (NULL: the directory of store.path). Returns 0,
+ * MW_ECONFIG (err says why) or MW_ENOMEM. */
+MW_WUR int mw_expo_daemon_new(const struct mw_config *cfg, struct mw_detect_engine *engine,
+                              const char *tmp_dir, mw_expo_daemon_t **out, char *err,
+                              size_t errcap);
+/* Opens every configured interface (an interface that cannot be opened,
+ * e.g. without CAP_NET_RAW, is logged and counted, the others run) and
+ * starts its capture thread and the reporter thread (every
+ * exposure.report_interval, exposed services seen live become threats).
+ * Returns 0 or MW_ENOMEM. */
+MW_WUR int mw_expo_daemon_start(mw_expo_daemon_t *d);
+/* Breaks and joins the capture threads (mw_pcap_break), ends their flows,
+ * makes a last threat report, joins the reporter. Idempotent; call before
+ * the engine stops. */
+void mw_expo_daemon_stop(mw_expo_daemon_t *d);
+void mw_expo_daemon_free(mw_expo_daemon_t *d); /* stops first; NULL is fine */
+
+/* The result of one call: an HTTP status and a malloc'd JSON body. */
+typedef struct mw_expo_answer {
+    int status;
+    char *body; /* caller frees */
+} mw_expo_answer_t;
+
+/* Scans an uploaded pcap/pcapng body (len <= exposure.upload_max, checked
+ * by the caller) into the aggregate under label ("" = "upload-N"), writes
+ * the threats of the exposed services it changed and waits (up to 30 s)
+ * until they are committed. Answers 200 with the per-file summary, 400 when
+ * the body is no capture (counted), 503 when stopping. Returns 0, or
+ * MW_ENOMEM (no answer built). */
+MW_WUR int mw_expo_daemon_upload(mw_expo_daemon_t *d, const void *data, size_t len,
+                                 const char *label, mw_expo_answer_t *ans);
+/* Counts an upload refused before it reached the daemon (body over
+ * exposure.upload_max: too_large 1; unreadable: 0). */
+void mw_expo_daemon_refused(mw_expo_daemon_t *d, int too_large);
+/* The per-service summary, a JSON array (docs/api/openapi.yaml,
+ * ExposureService), most exposed bytes first: services whose class is cls
+ * (-1 any) with at least min_exposed exposed bytes. Returns 0 or MW_ENOMEM. */
+MW_WUR int mw_expo_daemon_summary(mw_expo_daemon_t *d, int cls, uint64_t min_exposed,
+                                  mw_expo_answer_t *ans);
+/* Prometheus text of the exposure counters (malloc'd; NULL on failure). */
+char *mw_expo_daemon_metrics(mw_expo_daemon_t *d);
 
 #endif
