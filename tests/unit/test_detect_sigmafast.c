@@ -298,9 +298,9 @@ static void test_fid_threshold(void **st)
         assert_true(rs->pf.hs_id != 0);
         for (size_t e = 0; e < sizeof ev / sizeof ev[0]; e++) {
             struct hits h = {0};
-            assert_int_equal(
-                match_all(rs, mkev("{}", "CommandLine", ev[e].cl, "Image", ev[e].img, NULL), &h),
-                0);
+            mw_event_t *x = mkev("{}", "CommandLine", ev[e].cl, "Image", ev[e].img, NULL);
+            assert_int_equal(match_all(rs, x, &h), 0);
+            mw_event_free(x);
             assert_int_equal(h.n, ev[e].want);
         }
         mw_sigma_ruleset_free(rs);
