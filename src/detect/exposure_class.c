@@ -51,19 +51,27 @@ void mw_expo_session_init(mw_expo_session_t *s, mw_expo_proto_t proto)
 /* SSH key exchange names                                              */
 /* ------------------------------------------------------------------ */
 
-/* Case-insensitive substring search. */
+/* Substring / prefix tests on a name already lowercased (lower()). */
 static int has(const char *s, const char *needle)
 {
-    size_t n = strlen(needle);
-    for (; *s; s++)
-        if (strncasecmp(s, needle, n) == 0)
-            return 1;
-    return 0;
+    return strstr(s, needle) != NULL;
 }
 
 static int starts(const char *s, const char *prefix)
 {
-    return strncasecmp(s, prefix, strlen(prefix)) == 0;
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* ASCII lowercase copy, truncated to MW_EXPO_MAX_NAME - 1 bytes (SSH names
+ * are at most 64, RFC 4251, 6). */
+static void lower(char *dst, const char *src)
+{
+    size_t i = 0;
+    for (; src[i] && i < MW_EXPO_MAX_NAME - 1; i++) {
+        char c = src[i];
+        dst[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    dst[i] = '\0';
 }
 
 /* Post-quantum KEM families seen in SSH kex names: the IANA "Key Exchange
@@ -83,10 +91,12 @@ static const char *const ssh_ecdh_tokens[] = {
     "x25519", "curve25519", "x448", "curve448", "nistp", "ecdh", "p256", "p384", "p521",
 };
 
-mw_expo_class_t mw_expo_ssh_kex_class(const char *kex)
+mw_expo_class_t mw_expo_ssh_kex_class(const char *name)
 {
-    if (!kex || !*kex)
+    if (!name || !*name)
         return MW_EXPO_UNKNOWN;
+    char kex[MW_EXPO_MAX_NAME];
+    lower(kex, name);
     /* Pseudo-algorithms, never negotiated (RFC 8308, 2.1; OpenSSH strict kex). */
     if (starts(kex, "ext-info-") || starts(kex, "kex-strict-"))
         return MW_EXPO_UNKNOWN;
@@ -155,7 +165,7 @@ static void classify_ssh(mw_expo_session_t *s)
         const char *what = "unrecognised kex algorithm";
         switch (s->cls) {
         case MW_EXPO_CLASSICAL:
-            what = has(s->selected_kex, "sike") || has(s->selected_kex, "sidh")
+            what = strcasestr(s->selected_kex, "sike") || strcasestr(s->selected_kex, "sidh")
                        ? "SIKE/SIDH is broken: classical at best"
                        : "classical key exchange";
             break;

@@ -211,7 +211,7 @@ static void finish_kexinit(mw_ssh_parser_t *p, mw_expo_session_t *s, int dir)
     s->seen |= dir == 0 ? MW_EXPO_SEEN_CLIENT_HELLO : MW_EXPO_SEEN_SERVER_HELLO;
     if (dir == 0) {
         s->client_offered_pq = 0;
-        for (size_t off = 0; off < d->kex.len;) {
+        for (size_t off = 0; off < d->kex.len && !s->client_offered_pq;) {
             const char *n = d->kex.buf + off;
             off += strlen(n) + 1;
             mw_expo_class_t c = mw_expo_ssh_kex_class(n);
@@ -485,20 +485,25 @@ static int feed_dir(mw_ssh_parser_t *p, mw_expo_session_t *s, int dir, const uin
             break;
         }
         case ST_KEX_LIST: {
-            /* Bounded by list_left, itself checked against payload_left. */
+            /* A run of name bytes up to the next ',' at a time; bounded by
+             * list_left, itself checked against payload_left. */
             while (i < len && d->list_left > 0 && d->st == ST_KEX_LIST) {
-                uint8_t c = data[i++];
-                d->list_left--;
-                d->payload_left--;
-                d->pkt_left--;
-                if (c == ',') {
-                    if (end_name(d, s))
-                        break;
-                } else if (d->name_len + 1 >= MW_EXPO_MAX_NAME) {
+                size_t avail = len - i < d->list_left ? len - i : d->list_left;
+                const uint8_t *comma = memchr(data + i, ',', avail);
+                size_t run = comma ? (size_t)(comma - (data + i)) : avail;
+                if (d->name_len + run >= MW_EXPO_MAX_NAME) {
                     kexinit_abort(d, s, "KEXINIT algorithm name too long");
-                } else {
-                    d->name[d->name_len++] = (char)c;
+                    break;
                 }
+                memcpy(d->name + d->name_len, data + i, run);
+                d->name_len += run;
+                size_t used = run + (comma ? 1 : 0);
+                i += used;
+                d->list_left -= (uint32_t)used;
+                d->payload_left -= (uint32_t)used;
+                d->pkt_left -= (uint32_t)used;
+                if (comma && end_name(d, s))
+                    break;
             }
             if (d->st != ST_KEX_LIST)
                 break;
