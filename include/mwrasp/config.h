@@ -31,9 +31,19 @@ struct mw_config {
     uint32_t max_line; /* ingest.max_line (bytes) */
     uint32_t max_body; /* api.max_body (bytes) */
     uint32_t api_threads; /* api.threads */
+    /* exposure.* (issue 5, the daemon side of the exposure scanner) */
+    char exposure_interfaces[MW_CONFIG_STR_MAX]; /* list: "eth0,lo" ("" = no live capture) */
+    char exposure_bpf[MW_CONFIG_STR_MAX]; /* BPF filter of live captures */
+    uint32_t exposure_max_flows; /* flow-table cap per live interface */
+    uint32_t exposure_upload_max; /* bytes of one POST /api/v1/exposure/pcap body */
+    uint32_t exposure_min_exposed_bytes; /* exposed bytes that make a service a threat */
+    char exposure_service_tags[4096]; /* list: "ADDR:PORT=tag,tag;SNI=tag" */
+    int64_t exposure_report_interval_ns; /* how often live results become threats */
 };
 
-enum mw_opt_type { MW_OPT_STR, MW_OPT_U32, MW_OPT_DURATION, MW_OPT_SIZE };
+/* MW_OPT_LIST: a string; in YAML either a scalar or a sequence of scalars,
+ * whose items are joined with ';' (items must not contain ';'). */
+enum mw_opt_type { MW_OPT_STR, MW_OPT_U32, MW_OPT_DURATION, MW_OPT_SIZE, MW_OPT_LIST };
 
 struct mw_config_opt {
     const char *name; /* dotted key, e.g. "listen.http" */

@@ -61,6 +61,22 @@ MW_WUR int mw_detect_engine_start(mw_detect_engine_t *e);
 /* The sink intake submits into (see pipeline.h). Valid until _free. */
 mw_sink_t mw_detect_engine_sink(mw_detect_engine_t *e);
 
+/* Threat class of the quantum-exposure daemon's detections (a service whose
+ * sessions use a classical key exchange: "harvest now, decrypt later"). Such
+ * a detection is standing: it folds into the open threat of its (rule, host)
+ * whatever that threat's age, not only within threats.dedup_window. */
+#define MW_THREAT_CLASS_HNDL "hndl-exposure"
+
+/* Hands the writer an event that already carries its one detection d
+ * (copied), for detectors outside the worker path (the exposure daemon):
+ * the event skips the workers and is committed, folded and acked like any
+ * other (set ev->ack to wait for it). ev needs host and ts_ns; it must
+ * carry no detections yet. On 0 the engine owns ev; on error (MW_EINVAL,
+ * MW_ESHUTDOWN once stopping, MW_ENOMEM) the caller still does. Waits while
+ * the writer ring is full. */
+MW_WUR int mw_detect_engine_submit_detection(mw_detect_engine_t *e, mw_event_t *ev,
+                                             const mw_detection_t *d);
+
 /* Rebuilds all detectors from cfg (rules reload). Old state is kept if the
  * new one fails to build. Thread-safe. */
 MW_WUR int mw_detect_engine_reload(mw_detect_engine_t *e, const struct mw_config *cfg);

@@ -30,10 +30,11 @@ enum mw_source {
     MW_SRC_JSON_TCP,
     MW_SRC_HTTP,
     MW_SRC_REPLAY,
+    MW_SRC_CAPTURE, /* made by the daemon from packet captures (hndl-exposure evidence) */
     MW_SRC__COUNT
 };
 
-/* "syslog_udp", "syslog_tcp", "json_tcp", "http", "replay". */
+/* "syslog_udp", "syslog_tcp", "json_tcp", "http", "replay", "capture". */
 const char *mw_source_name(enum mw_source s);
 /* Inverse of mw_source_name; MW_EINVAL if unknown. */
 int mw_source_parse(const char *name, enum mw_source *out);

@@ -50,6 +50,27 @@ const struct mw_config_opt mw_config_opts[] = {
     OPT("api.max_body", MW_OPT_SIZE, "16MiB", max_body, 1024, 1u << 30,
         "Largest accepted HTTP request body (bytes)."),
     OPT("api.threads", MW_OPT_U32, "8", api_threads, 1, 256, "HTTP server worker threads."),
+    OPT("exposure.interfaces", MW_OPT_LIST, "", exposure_interfaces, 0, 0,
+        "Interfaces captured live by the quantum-exposure scanner (a YAML list, or names "
+        "separated by ',' or ';'); empty = no live capture. Needs CAP_NET_RAW: without it the "
+        "daemon logs the refusal, counts it and runs on (docs/exposure.md)."),
+    OPT("exposure.bpf", MW_OPT_STR, "tcp or udp", exposure_bpf, 0, 0,
+        "BPF filter of the live captures. Not restricted to ports: TLS, QUIC and SSH are "
+        "recognised by their bytes on any port; empty = every packet."),
+    OPT("exposure.max_flows", MW_OPT_U32, "65536", exposure_max_flows, 64, 1u << 22,
+        "Most flows tracked at once per live interface (the oldest idle flow is evicted)."),
+    OPT("exposure.upload_max", MW_OPT_SIZE, "64MiB", exposure_upload_max, 1024, 1u << 30,
+        "Largest capture accepted by POST /api/v1/exposure/pcap (bytes); larger ones get 413."),
+    OPT("exposure.min_exposed_bytes", MW_OPT_SIZE, "1", exposure_min_exposed_bytes, 0, 0xffffffffu,
+        "A service becomes an hndl-exposure threat once its sessions with a classical key "
+        "exchange carried at least this many payload bytes after the handshake."),
+    OPT("exposure.service_tags", MW_OPT_LIST, "", exposure_service_tags, 0, 0,
+        "Criticality tags of services, entries SERVICE=TAG[,TAG] (a YAML list, or entries "
+        "separated by ';'); SERVICE is ADDR:PORT ([v6]:PORT), ADDR, or a TLS server name. "
+        "Tags raise or lower the severity of hndl-exposure threats (docs/exposure.md)."),
+    OPT("exposure.report_interval", MW_OPT_DURATION, "10s", exposure_report_interval_ns, SEC / 10,
+        86400ULL * SEC,
+        "How often services seen by live capture are turned into (or update) threats."),
     {NULL, 0, NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -124,6 +145,7 @@ static int set_opt(struct mw_config *cfg, const struct mw_config_opt *o, const c
     char *dst = (char *)cfg + o->offset;
     switch (o->type) {
     case MW_OPT_STR:
+    case MW_OPT_LIST:
         if (strlen(value) >= o->size) {
             snprintf(err, errlen, "%s: value longer than %zu bytes", o->name, o->size - 1);
             return MW_ECONFIG;
@@ -189,8 +211,66 @@ int mw_config_set(struct mw_config *cfg, const char *name, const char *value, ch
     return set_opt(cfg, o, value, err, errlen);
 }
 
-/* YAML loading: a tree of mappings whose leaves are scalars; keys are joined
- * with dots. Depth is capped at 8. */
+/* A YAML sequence of scalars for a list option, the SEQUENCE_START event
+ * just read: the items joined with ';' (an item holding ';' or a nested
+ * node is an error). */
+static int load_list(yaml_parser_t *p, struct mw_config *cfg, const struct mw_config_opt *o,
+                     const char *path, char *err, size_t errlen)
+{
+    char *buf = calloc(1, o->size);
+    size_t len = 0;
+    int rc = MW_ECONFIG;
+    char msg[256];
+    yaml_event_t ev;
+    if (!buf) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return MW_ENOMEM;
+    }
+    for (;;) {
+        if (!yaml_parser_parse(p, &ev)) {
+            snprintf(err, errlen, "%s:%zu:%zu: yaml error: %s", path, p->problem_mark.line + 1,
+                     p->problem_mark.column + 1, p->problem ? p->problem : "syntax error");
+            goto out;
+        }
+        size_t line = ev.start_mark.line + 1;
+        if (ev.type == YAML_SEQUENCE_END_EVENT) {
+            yaml_event_delete(&ev);
+            break;
+        }
+        if (ev.type != YAML_SCALAR_EVENT) {
+            snprintf(err, errlen, "%s:%zu: %s: list items must be plain values", path, line,
+                     o->name);
+            yaml_event_delete(&ev);
+            goto out;
+        }
+        const char *v = (const char *)ev.data.scalar.value;
+        size_t vl = strlen(v);
+        if (memchr(v, ';', vl) || len + (len ? 1 : 0) + vl >= o->size) {
+            snprintf(err, errlen, "%s:%zu: %s: %s", path, line, o->name,
+                     vl && memchr(v, ';', vl) ? "a list item cannot contain ';'"
+                                              : "list longer than the option allows");
+            yaml_event_delete(&ev);
+            goto out;
+        }
+        if (len)
+            buf[len++] = ';';
+        memcpy(buf + len, v, vl + 1);
+        len += vl;
+        yaml_event_delete(&ev);
+    }
+    if (mw_config_set(cfg, o->name, buf, msg, sizeof msg) != MW_OK) {
+        snprintf(err, errlen, "%s: %s", path, msg);
+        goto out;
+    }
+    rc = MW_OK;
+out:
+    free(buf);
+    return rc;
+}
+
+/* YAML loading: a tree of mappings whose leaves are scalars (or, for list
+ * options, sequences of scalars); keys are joined with dots. Depth is capped
+ * at 8. */
 #define MAX_DEPTH 8
 int mw_config_load_file(struct mw_config *cfg, const char *path, char *err, size_t errlen)
 {
@@ -248,10 +328,20 @@ int mw_config_load_file(struct mw_config *cfg, const char *path, char *err, size
             if (depth > 0)
                 expect_key[depth] = 1;
             break;
-        case YAML_SEQUENCE_START_EVENT:
-            snprintf(err, errlen, "%s:%zu: lists are not valid here (key \"%s\")", path, line, key);
-            rc = MW_ECONFIG;
-            goto out;
+        case YAML_SEQUENCE_START_EVENT: {
+            const struct mw_config_opt *o = find_opt(key);
+            if (depth == 0 || expect_key[depth] || !o || o->type != MW_OPT_LIST) {
+                snprintf(err, errlen, "%s:%zu: lists are not valid here (key \"%s\")", path, line,
+                         key);
+                rc = MW_ECONFIG;
+                goto out;
+            }
+            rc = load_list(&p, cfg, o, path, err, errlen);
+            if (rc != MW_OK)
+                goto out;
+            expect_key[depth] = 1;
+            break;
+        }
         case YAML_ALIAS_EVENT:
             snprintf(err, errlen, "%s:%zu: aliases are not supported", path, line);
             rc = MW_ECONFIG;
@@ -304,7 +394,7 @@ out:
 void mw_config_write_reference(void *fpv)
 {
     FILE *fp = fpv;
-    static const char *const tn[] = {"string", "integer", "duration", "size"};
+    static const char *const tn[] = {"string", "integer", "duration", "size", "list"};
     fprintf(fp, "| option | type | default | description |\n|---|---|---|---|\n");
     for (const struct mw_config_opt *o = mw_config_opts; o->name; o++)
         fprintf(fp, "| `%s` | %s | `%s` | %s |\n", o->name, tn[o->type], o->def, o->description);

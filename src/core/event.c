@@ -17,7 +17,7 @@ struct mw_arena_chunk {
 };
 
 static const char *const source_names[MW_SRC__COUNT] = {
-    "syslog_udp", "syslog_tcp", "json_tcp", "http", "replay",
+    "syslog_udp", "syslog_tcp", "json_tcp", "http", "replay", "capture",
 };
 
 const char *mw_source_name(enum mw_source s)

@@ -310,14 +310,54 @@ static void copy_str(char *dst, size_t cap, const char *src)
     dst[l] = '\0';
 }
 
-/* One detection of ev: fold into a remembered threat within the window, or
- * open a new threat; then link the detection. */
+/* A standing detection reports a condition that holds (an exposed service)
+ * rather than an occurrence: it folds into the open threat of its (rule,
+ * host) whatever that threat's age, not only within the window. */
+static int standing(const mw_detection_t *d)
+{
+    return strcmp(d->threat_class, MW_THREAT_CLASS_HNDL) == 0;
+}
+
+/* A standing detection the fold table does not know: the newest open threat
+ * of (rule, host) in the store (it may predate a restart or have left the
+ * table), remembered for folding. NULL if there is none. */
+static struct fold_ent *fold_lookup_store(struct mw_detect_engine *e, const mw_detection_t *d,
+                                          const char *host)
+{
+    struct mw_threat_query q = {0};
+    q.status = -1;
+    q.host = host;
+    q.limit = 100;
+    mw_threat_t *ts = NULL;
+    size_t n = 0;
+    uint64_t next = 0;
+    struct fold_ent *fe = NULL;
+    if (mw_store_list_threats(e->store, &q, &ts, &n, &next) != MW_OK)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ts[i].rule_id, d->rule_id) != 0 || ts[i].status == MW_THREAT_RESOLVED)
+            continue;
+        fold_put(e, &ts[i], ts[i].last_seen_ns);
+        fe = fold_get(e, d->rule_id, host);
+        break;
+    }
+    free(ts);
+    return fe;
+}
+
+/* One detection of ev: fold into a remembered threat within the window (any
+ * age for a standing detection), or open a new threat; then link the
+ * detection. */
 static int record_detection(struct mw_detect_engine *e, mw_event_t *ev, const mw_detection_t *d)
 {
     int64_t ts = ev->ts_ns;
     struct fold_ent *fe = fold_get(e, d->rule_id, ev->host);
+    int st = standing(d);
     int rc;
-    if (fe && ts - fe->t.last_seen_ns <= e->window_ns && fe->t.first_seen_ns - ts <= e->window_ns) {
+    if (!fe && st)
+        fe = fold_lookup_store(e, d, ev->host);
+    if (fe && (st || (ts - fe->t.last_seen_ns <= e->window_ns &&
+                      fe->t.first_seen_ns - ts <= e->window_ns))) {
         mw_threat_t t = fe->t;
         if (ts > t.last_seen_ns)
             t.last_seen_ns = ts;
@@ -498,6 +538,23 @@ static int engine_submit(void *ctx, mw_event_t *ev, int flags)
             return MW_ESHUTDOWN;
         mw_ring_wait_not_full(&w->ring, 10);
     }
+    return MW_OK;
+}
+
+int mw_detect_engine_submit_detection(mw_detect_engine_t *e, mw_event_t *ev,
+                                      const mw_detection_t *d)
+{
+    if (!e || !ev || !d || ev->ndets)
+        return MW_EINVAL;
+    if (!atomic_load(&e->accepting))
+        return MW_ESHUTDOWN;
+    mw_detection_t *copy = malloc(sizeof *copy);
+    if (!copy)
+        return MW_ENOMEM;
+    *copy = *d;
+    ev->dets = copy;
+    ev->ndets = 1;
+    push_to_writer(e, ev);
     return MW_OK;
 }
 
