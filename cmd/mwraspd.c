@@ -1,5 +1,6 @@
 /* mwraspd: the MWRASP daemon. A thin main over libmwrasp: configuration,
- * store, detection engine, ingest listeners, HTTP API, signals.
+ * store, detection engine, exposure scanner (live capture, uploads), ingest
+ * listeners, HTTP API, signals.
  *
  *   SIGTERM / SIGINT  stop intake, drain the rings, flush the store, exit 0
  *   SIGHUP            reload rules (the old rules stay if the new ones fail) */
@@ -15,6 +16,7 @@
 #include "mwrasp/api.h"
 #include "mwrasp/config.h"
 #include "mwrasp/detect.h"
+#include "mwrasp/exposure.h"
 #include "mwrasp/ingest.h"
 #include "mwrasp/log.h"
 #include "mwrasp/store.h"
@@ -149,6 +151,7 @@ int main(int argc, char **argv)
     mw_detect_engine_t *engine = NULL;
     mw_ingest_t *ingest = NULL;
     mw_api_t *api = NULL;
+    mw_expo_daemon_t *expo = NULL;
 
     if (ensure_parent_dir(cfg.store_path) != 0)
         goto out;
@@ -159,6 +162,10 @@ int main(int argc, char **argv)
     }
     if (mw_detect_engine_new(&cfg, store, &engine) != MW_OK) {
         fprintf(stderr, "mwraspd: the detection engine could not start (see the log above)\n");
+        goto out;
+    }
+    if (mw_expo_daemon_new(&cfg, engine, NULL, &expo, err, sizeof err) != MW_OK) {
+        fprintf(stderr, "mwraspd: %s\n", err);
         goto out;
     }
     if (check_only) {
@@ -177,6 +184,7 @@ int main(int argc, char **argv)
         .engine = engine,
         .openapi_path = openapi_path(),
         .web_root = NULL,
+        .exposure = expo,
     };
     if (mw_api_start(&ao, &api) != MW_OK) {
         fprintf(stderr, "mwraspd: cannot start the API on %s\n", cfg.http_listen);
@@ -191,6 +199,10 @@ int main(int argc, char **argv)
     };
     if (mw_ingest_start(&io, &ingest) != MW_OK) {
         fprintf(stderr, "mwraspd: cannot start the ingest listeners (see the log above)\n");
+        goto out;
+    }
+    if (mw_expo_daemon_start(expo) != MW_OK) {
+        fprintf(stderr, "mwraspd: cannot start the exposure scanner (out of memory)\n");
         goto out;
     }
     mw_api_set_ready(api, 1);
@@ -222,7 +234,9 @@ out:
         mw_api_set_ready(api, 0);
     mw_ingest_stop(ingest);
     mw_api_stop(api);
+    mw_expo_daemon_stop(expo); /* its last threats go through the engine */
     mw_detect_engine_stop(engine);
+    mw_expo_daemon_free(expo);
     mw_detect_engine_free(engine);
     mw_store_close(store);
     if (code == 0)

@@ -13,6 +13,7 @@
 #include "mwrasp/store.h"
 
 typedef struct mw_api mw_api_t;
+struct mw_expo_daemon; /* exposure.h */
 
 struct mw_api_opts {
     const struct mw_config *cfg; /* listen.http, api.max_body, api.threads */
@@ -20,6 +21,9 @@ struct mw_api_opts {
     mw_detect_engine_t *engine; /* not owned; events are submitted here */
     const char *openapi_path; /* file served at /api/v1/openapi.yaml (may be NULL) */
     const char *web_root; /* dashboard static files (may be NULL) */
+    /* The exposure scanner (not owned; NULL: /api/v1/exposure* answer 503).
+     * Uploads are capped by cfg->exposure_upload_max. */
+    struct mw_expo_daemon *exposure;
 };
 
 /* Starts the server. MW_EIO (logged) if the port cannot be bound. */

@@ -14,6 +14,7 @@
 
 #include "api/api_int.h"
 #include "mwrasp/api.h"
+#include "mwrasp/exposure.h"
 #include "mwrasp/log.h"
 
 #define MOD "api"
@@ -25,6 +26,8 @@ struct mw_api {
     struct mg_context *ctx;
     mw_store_t *store;
     mw_detect_engine_t *engine;
+    mw_expo_daemon_t *exposure;
+    size_t upload_max;
     mw_sink_t sink;
     int have_sink;
     size_t max_body;
@@ -406,9 +409,22 @@ static int route_openapi(struct mg_connection *conn, struct mw_api *a)
 static int route_prometheus(struct mg_connection *conn, struct mw_api *a)
 {
     char *extra = a->engine ? mw_detect_engine_gauges(a->engine) : NULL;
-    char *text = mw_metrics_prometheus(extra);
+    char *expo = a->exposure ? mw_expo_daemon_metrics(a->exposure) : NULL;
+    char *text;
     int rc;
 
+    if (expo) {
+        size_t l1 = extra ? strlen(extra) : 0, l2 = strlen(expo);
+        char *both = malloc(l1 + l2 + 1);
+        if (both) {
+            memcpy(both, extra ? extra : "", l1);
+            memcpy(both + l1, expo, l2 + 1);
+            free(extra);
+            extra = both;
+        }
+        free(expo);
+    }
+    text = mw_metrics_prometheus(extra);
     free(extra);
     if (text == NULL)
         return send_error(conn, 500, "internal", "out of memory");
@@ -416,6 +432,157 @@ static int route_prometheus(struct mg_connection *conn, struct mw_api *a)
         send_bytes(conn, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text), NULL);
     free(text);
     return rc;
+}
+
+/* ---- the exposure scanner (exposure.h section 5) ------------------------ */
+
+/* Walks a raw query string: calls fn(key, decoded value) for each
+ * parameter; a repeated parameter is an error. 0, or -1 with err set. */
+static int each_param(const char *qs,
+                      int (*fn)(void *ctx, const char *k, const char *v, char *err, size_t errlen),
+                      void *ctx, char *err, size_t errlen)
+{
+    char seen[8][32];
+    int nseen = 0;
+    if (qs == NULL)
+        return 0;
+    if (strlen(qs) > MW_API_QUERY_MAX) {
+        snprintf(err, errlen, "query string longer than %d bytes", MW_API_QUERY_MAX);
+        return -1;
+    }
+    while (*qs) {
+        size_t len = strcspn(qs, "&");
+        const char *eq = memchr(qs, '=', len);
+        char key[32], val[256];
+        size_t kl = eq ? (size_t)(eq - qs) : len;
+        if (len == 0) {
+            qs++;
+            continue;
+        }
+        int dk = mw_api_url_decode(qs, kl, key, sizeof(key));
+        int dv = eq ? mw_api_url_decode(eq + 1, len - kl - 1, val, sizeof(val)) : 0;
+        if (dk < 0 || dv < 0) {
+            snprintf(err, errlen, "parameter '%.*s': bad encoding or too long",
+                     (int)(kl > 32 ? 32 : kl), qs);
+            return -1;
+        }
+        if (!eq)
+            val[0] = '\0';
+        for (int i = 0; i < nseen; i++)
+            if (strcmp(seen[i], key) == 0) {
+                snprintf(err, errlen, "parameter '%s' given twice", key);
+                return -1;
+            }
+        if (nseen < 8)
+            snprintf(seen[nseen++], sizeof(seen[0]), "%s", key);
+        if (fn(ctx, key, val, err, errlen) != 0)
+            return -1;
+        qs += len;
+        if (*qs == '&')
+            qs++;
+    }
+    return 0;
+}
+
+struct expo_filter {
+    int cls;
+    uint64_t min_exposed;
+};
+
+static int expo_filter_param(void *ctx, const char *k, const char *v, char *err, size_t errlen)
+{
+    struct expo_filter *f = ctx;
+    if (strcmp(k, "class") == 0) {
+        for (int c = 0; c < 4; c++)
+            if (strcmp(v, mw_expo_class_name((mw_expo_class_t)c)) == 0) {
+                f->cls = c;
+                return 0;
+            }
+        snprintf(err, errlen,
+                 "parameter 'class': must be one of classical, pq-hybrid, pq-only, unknown");
+        return -1;
+    }
+    if (strcmp(k, "min_exposed_bytes") == 0) {
+        if (mw_api_parse_u64(v, strlen(v), &f->min_exposed) != 0) {
+            snprintf(err, errlen, "parameter 'min_exposed_bytes': must be a non-negative integer");
+            return -1;
+        }
+        return 0;
+    }
+    snprintf(err, errlen, "unknown parameter '%.32s' (class, min_exposed_bytes)", k);
+    return -1;
+}
+
+static int expo_name_param(void *ctx, const char *k, const char *v, char *err, size_t errlen)
+{
+    char *name = ctx;
+    if (strcmp(k, "name") != 0) {
+        snprintf(err, errlen, "unknown parameter '%.32s' (name)", k);
+        return -1;
+    }
+    size_t n = strlen(v);
+    if (n == 0 || n > 80) {
+        snprintf(err, errlen, "parameter 'name': 1..80 printable characters");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
+            snprintf(err, errlen, "parameter 'name': 1..80 printable characters");
+            return -1;
+        }
+    memcpy(name, v, n + 1);
+    return 0;
+}
+
+static int send_expo_answer(struct mg_connection *conn, int rc, mw_expo_answer_t *ans)
+{
+    int r;
+    if (rc != 0 || ans->body == NULL) {
+        free(ans->body);
+        return send_error(conn, 500, "internal", "out of memory");
+    }
+    r = send_bytes(conn, ans->status, "application/json", ans->body, strlen(ans->body), NULL);
+    free(ans->body);
+    return r;
+}
+
+static int route_exposure(struct mg_connection *conn, struct mw_api *a)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    struct expo_filter f = {-1, 0};
+    mw_expo_answer_t ans;
+    char err[160];
+
+    if (each_param(ri->query_string, expo_filter_param, &f, err, sizeof(err)) != 0)
+        return send_error(conn, 400, "invalid_parameter", err);
+    return send_expo_answer(conn, mw_expo_daemon_summary(a->exposure, f.cls, f.min_exposed, &ans),
+                            &ans);
+}
+
+static int route_exposure_pcap(struct mg_connection *conn, struct mw_api *a)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    char name[96] = "", err[160];
+    char *body = NULL;
+    size_t len = 0;
+    mw_expo_answer_t ans;
+    int rc;
+
+    if (each_param(ri->query_string, expo_name_param, name, err, sizeof(err)) != 0)
+        return send_error(conn, 400, "invalid_parameter", err);
+    rc = read_body(conn, a->upload_max, &body, &len);
+    if (rc != 0) {
+        mw_expo_daemon_refused(a->exposure, rc == MW_ETOOBIG);
+        if (rc == MW_ETOOBIG) {
+            snprintf(err, sizeof(err), "capture larger than exposure.upload_max (%zu bytes)",
+                     a->upload_max);
+            return send_error(conn, 413, "body_too_large", err);
+        }
+        return body_error(conn, rc, a->upload_max);
+    }
+    rc = mw_expo_daemon_upload(a->exposure, body, len, name, &ans);
+    free(body);
+    return send_expo_answer(conn, rc, &ans);
 }
 
 static int store_answers(struct mw_api *a)
@@ -464,6 +631,14 @@ static int handler(struct mg_connection *conn, void *cbdata)
         return get ? route_openapi(conn, a) : send_405(conn, "GET");
     if (strcmp(path, "/api/v1/events") == 0)
         return strcmp(m, "POST") == 0 ? route_events(conn, a) : send_405(conn, "POST");
+    if (strcmp(path, "/api/v1/exposure") == 0 || strcmp(path, "/api/v1/exposure/pcap") == 0) {
+        int pcap = path[16] == '/';
+        if (strcmp(m, pcap ? "POST" : "GET") != 0)
+            return send_405(conn, pcap ? "POST" : "GET");
+        if (a->exposure == NULL)
+            return send_error(conn, 503, "unavailable", "the exposure scanner is not running");
+        return pcap ? route_exposure_pcap(conn, a) : route_exposure(conn, a);
+    }
     if (strncmp(path, "/api/v1/threats", 15) == 0) {
         const char *rest = path + 15;
         if (a->store == NULL && (rest[0] == '\0' || rest[0] == '/'))
@@ -524,6 +699,8 @@ int mw_api_start(const struct mw_api_opts *o, mw_api_t **out)
         return MW_ENOMEM;
     a->store = o->store;
     a->engine = o->engine;
+    a->exposure = o->exposure;
+    a->upload_max = o->cfg->exposure_upload_max ? o->cfg->exposure_upload_max : (64u << 20);
     if (o->engine) {
         a->sink = mw_detect_engine_sink(o->engine);
         a->have_sink = 1;
