@@ -785,6 +785,43 @@ static void test_fuzz_seeds(void **state)
     }
 }
 
+/* Lengths that lie: a name-list longer than its packet drops that KEXINIT
+ * (the packet is skipped by its own length, the next KEXINIT is read); a
+ * packet_length of 1 MiB or more ends the direction with MW_ETOOBIG. */
+static void test_lying_lengths(void **state)
+{
+    (void)state;
+    buf_t c = {0}, sv = {0};
+    put_str(&c, "SSH-2.0-c\r\n");
+    buf_t pl = {0};
+    uint8_t msg = 20, cookie[16] = {0};
+    put(&pl, &msg, 1);
+    put(&pl, cookie, 16);
+    put32(&pl, 5000); /* kex list "longer" than the packet */
+    put_str(&pl, "curve25519-sha256");
+    put_packet(&c, pl.p, pl.len);
+    free(pl.p);
+    put_kexinit(&c, "curve25519-sha256", "ssh-ed25519");
+    put_str(&sv, "SSH-2.0-s\r\n");
+    put_kexinit(&sv, "curve25519-sha256", "ssh-ed25519");
+    run_t r;
+    run_both(&r, &c, &sv);
+    assert_int_equal(r.rc[0], 1);
+    assert_string_equal(r.s.selected_kex, "curve25519-sha256");
+    assert_int_equal(r.s.cls, MW_EXPO_CLASSICAL);
+    free(c.p);
+
+    c = (buf_t){0};
+    put_str(&c, "SSH-2.0-c\r\n");
+    put32(&c, 1u << 20);
+    put_str(&c, "\x04\x14 whatever follows");
+    run_both(&r, &c, &sv);
+    assert_int_equal(r.rc[0], MW_ETOOBIG);
+    assert_false(r.s.seen & MW_EXPO_SEEN_CLIENT_HELLO);
+    free(c.p);
+    free(sv.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -797,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_client_not_ssh),
         cmocka_unit_test(test_other_packets_and_newkeys),
         cmocka_unit_test(test_huge_name_list),
+        cmocka_unit_test(test_lying_lengths),
         cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_oracle),
         cmocka_unit_test(test_captures),
