@@ -9,7 +9,7 @@ PKGS=(
   libsqlite3-dev sqlite3 libpq-dev libcivetweb-dev libpcap-dev libcmocka-dev
   clang libclang-rt-14-dev clang-format
   curl bsdutils procps python3 rsyslog valgrind
-  openssh-client openssh-server tcpdump tshark
+  openssh-client openssh-server tcpdump tshark iproute2
 )
 
 missing=()
