@@ -31,11 +31,41 @@ static void warn_once(const char *what, const char *detail)
             what, detail ? ": " : "", detail ? detail : "");
 }
 
+/* The literal a value gets in the database (*s, *n), if any: the value of
+ * an exact / contains / startswith / endswith, or the longest run of
+ * literal bytes of a glob (kinds SG_K_LIT: any text the glob matches holds
+ * it, in any case when the glob is not cased), of >= SG_HS_MIN_LIT bytes. */
+static int lit_span(const struct sg_value *v, const char **s, size_t *n)
+{
+    if (v->op == SG_EXACT || v->op == SG_CONTAINS || v->op == SG_STARTSWITH ||
+        v->op == SG_ENDSWITH) {
+        *s = v->s;
+        *n = v->len;
+        return v->len >= SG_HS_MIN_LIT;
+    }
+    if (v->op != SG_GLOB || !v->kinds)
+        return 0;
+    size_t best = 0, at = 0;
+    for (size_t i = 0; i < v->len;) {
+        size_t j = i;
+        while (j < v->len && v->kinds[j] == SG_K_LIT)
+            j++;
+        if (j - i > best) {
+            best = j - i;
+            at = i;
+        }
+        i = j + 1;
+    }
+    *s = v->s + at;
+    *n = best;
+    return best >= SG_HS_MIN_LIT;
+}
+
 static int lit_ok(const struct sg_value *v)
 {
-    return (v->op == SG_EXACT || v->op == SG_CONTAINS || v->op == SG_STARTSWITH ||
-            v->op == SG_ENDSWITH) &&
-           v->len >= SG_HS_MIN_LIT;
+    const char *s;
+    size_t n;
+    return lit_span(v, &s, &n);
 }
 
 static int anchor_ok(const struct sg_fcond *fc)
@@ -270,7 +300,10 @@ static int val_pass(void *ctx, uint32_t slot, struct sg_value *v)
     if (!b->on[i])
         return 0;
     if (b->pass == 1) {
-        int64_t id = lits_intern(&b->l[i], v->s, v->len);
+        const char *ls;
+        size_t ln;
+        lit_span(v, &ls, &ln); /* true: lit_ok */
+        int64_t id = lits_intern(&b->l[i], ls, ln);
         if (id < 0)
             return MW_ENOMEM;
         v->lit = (uint32_t)id + 1;
@@ -374,7 +407,10 @@ static int slot_anchors(struct sg_pf_slot *ps, struct lits *l)
             continue;
         }
         for (uint32_t i = 0; i < fc->nvals; i++) {
-            int64_t id = lits_intern(l, fc->vals[i].s, fc->vals[i].len);
+            const char *ls;
+            size_t ln;
+            lit_span(&fc->vals[i], &ls, &ln); /* true: anchor_ok */
+            int64_t id = lits_intern(l, ls, ln);
             if (id < 0 || lits_pair(l, (uint32_t)id, a))
                 return MW_ENOMEM;
         }

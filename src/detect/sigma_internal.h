@@ -87,8 +87,9 @@ struct sg_value {
     uint8_t cmp; /* SG_NUM: enum sg_cmp */
     /* 1 + the value's literal id in the prefilter's Hyperscan databases
      * (sigma_hs.c), or 0: exact/contains/startswith/endswith values of >= 3
-     * bytes on a slot (or the keywords) with a database. When the scan of
-     * this event's field did not report it, the value cannot match. */
+     * bytes, and globs by their longest literal run of >= 3 bytes, on a
+     * slot (or the keywords) with a database. When the scan of this
+     * event's field did not report it, the value cannot match. */
     uint32_t lit;
 };
 

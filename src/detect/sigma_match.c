@@ -866,7 +866,9 @@ int sg_disable_hs;
 
 /* Anchor po of a slot: marks its rule if the anchor holds. bloom: try the
  * anchor's bigram filter first (not worth it when a scan has just found
- * one of its literals: the filter then nearly always passes). */
+ * one of its literals: the filter then nearly always passes; nor on a
+ * scanned field, whose literal bits reject values at once: the values that
+ * need the field's filter compute it themselves). */
 static void pf_check(mw_sigma_scratch_t *sc, const struct sg_pf_other *po, struct sg_slotval *sv,
                      int bloom)
 {
@@ -875,7 +877,7 @@ static void pf_check(mw_sigma_scratch_t *sc, const struct sg_pf_other *po, struc
         return;
     if (!gate_ok(sc, po->gate))
         return; /* the rule cannot match this event */
-    if (bloom && po->has_bloom) {
+    if (bloom && po->has_bloom && sv->hs_gen != gen) {
         if (sv->bloom_gen != gen) {
             if (!sv->lower)
                 sv->lower = lowered(sc, sv->val, sv->len);

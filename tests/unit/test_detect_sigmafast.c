@@ -371,6 +371,53 @@ static void test_bloom(void **st)
     }
 }
 
+/* ---- globs by their longest literal run --------------------------------- */
+
+/* A glob gets the literal id of its longest run of literal bytes (>= 3): a
+ * field without that run (in any case) cannot match, one with it is still
+ * matched by the glob. Runs split by '?' or an escaped '*', cased globs,
+ * glob anchors and keyword globs; hand-worked expectations. */
+static void test_glob_literals(void **st)
+{
+    (void)st;
+    mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
+    assert_non_null(rs);
+    static const char *const rules[] = {
+        "title: G1\nid: g1\nlogsource: {product: t}\ndetection:\n"
+        "  s:\n    CommandLine: '*invoke-*expression*'\n  condition: s\n",
+        "title: G2\nid: g2\nlogsource: {product: t}\ndetection:\n"
+        "  s:\n    CommandLine|cased: '*Get-?tem*'\n  condition: s\n",
+        "title: G3\nid: g3\nlogsource: {product: t}\ndetection:\n"
+        "  s:\n    CommandLine: 'ab\\*cd*xyz'\n  condition: s\n",
+        "title: G4\nid: g4\nlogsource: {product: t}\ndetection:\n"
+        "  k:\n    - '*secret*dump*'\n  condition: k\n",
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        if (mw_sigma_add_string(rs, rules[i], strlen(rules[i]), "g.yml"))
+            fail_msg("rule refused: %s", mw_sigma_last_error(rs));
+    /* the globs got literal ids (the slot has a database) */
+    assert_true(rs->rules[0]->sels[0].maps[0].conds[0].vals[0].lit != 0);
+    static const struct {
+        const char *cl, *other, *want;
+    } ev[] = {
+        {"x INVOKE-Web; expression", "-", "g1,"},
+        {"expression invoke-", "-", ""},
+        {"Get-Item", "-", "g2,"},
+        {"get-item", "-", ""},
+        {"Get-Xtem and more", "-", "g2,"},
+        {"ab*cd then xyz", "-", "g3,"},
+        {"abXcd then xyz", "-", ""},
+        {"AB*CD..XYZ", "-", "g3,"},
+        {"a SECRET", "then dump", ""}, /* a keyword matches within one field */
+        {"a SECRET then Dump", "-", "g4,"},
+        {"dump secret", "-", ""},
+    };
+    for (size_t e = 0; e < sizeof ev / sizeof ev[0]; e++)
+        assert_string_equal(
+            ids(rs, mkev("{}", "CommandLine", ev[e].cl, "Other", ev[e].other, NULL)), ev[e].want);
+    mw_sigma_ruleset_free(rs);
+}
+
 int main(void)
 {
     sg_hs_min_anchors = 1; /* small rulesets get Hyperscan databases too */
@@ -383,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_key_cache),
         cmocka_unit_test(test_fid_threshold),
         cmocka_unit_test(test_found_contains),
+        cmocka_unit_test(test_glob_literals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
