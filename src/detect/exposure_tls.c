@@ -9,6 +9,7 @@
  * RFC 5246 E.2) and SERVER-HELLO. Everything is read through bounds-checked
  * readers; a message longer than MW_TLS_MAX_HANDSHAKE is skipped without
  * being buffered; a malformed message is counted and skipped. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,7 +331,29 @@ struct cert_cache_ent {
     mw_expo_cert_t desc;
 };
 
-static _Thread_local struct cert_cache_ent cert_cache[CERT_CACHE];
+/* The slots are on the heap: a _Thread_local array would sit in every
+ * thread's static TLS block, which glibc carves out of the thread's stack
+ * (civetweb's HTTP threads have ~100 KiB stacks: 70 KiB of cache overflowed
+ * them). NULL until the thread's first certificate, or if calloc failed. */
+static _Thread_local struct cert_cache_ent *cert_cache;
+static _Thread_local int cert_cache_registered;
+static pthread_key_t cert_cache_key;
+static pthread_once_t cert_cache_once = PTHREAD_ONCE_INIT;
+static int cert_cache_key_ok; /* without the key, no cache (it could not be freed) */
+
+/* At thread exit: the DER copies of that thread's cache. */
+static void cert_cache_release(void *arg)
+{
+    struct cert_cache_ent *c = arg;
+    for (unsigned i = 0; i < CERT_CACHE; i++)
+        free(c[i].der);
+    free(c);
+}
+
+static void cert_cache_key_make(void)
+{
+    cert_cache_key_ok = pthread_key_create(&cert_cache_key, cert_cache_release) == 0;
+}
 
 static uint64_t fnv1a(const uint8_t *p, size_t n)
 {
@@ -343,6 +366,18 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
 static int describe_cert(const uint8_t *der, size_t len, mw_expo_cert_t *c)
 {
     if (len == 0 || len > CERT_CACHE_MAX_DER)
+        return describe_cert_x509(der, len, c);
+    if (!cert_cache && !cert_cache_registered) {
+        cert_cache_registered = 1; /* one try per thread */
+        pthread_once(&cert_cache_once, cert_cache_key_make);
+        if (cert_cache_key_ok)
+            cert_cache = calloc(CERT_CACHE, sizeof *cert_cache);
+        if (cert_cache && pthread_setspecific(cert_cache_key, cert_cache) != 0) {
+            free(cert_cache);
+            cert_cache = NULL;
+        }
+    }
+    if (!cert_cache)
         return describe_cert_x509(der, len, c);
     uint64_t h = fnv1a(der, len);
     struct cert_cache_ent *e = &cert_cache[h & (CERT_CACHE - 1)];
