@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -579,6 +580,41 @@ static void test_tls12(void **st)
     free(sv.b);
 }
 
+static void *cert_thread(void *arg)
+{
+    mw_expo_session_t *s = arg;
+    struct buf c, sv;
+    int rc[2];
+    b_init(&c);
+    b_init(&sv);
+    tls12_flight(&sv, 0xc02f, 1);
+    feed_both(NULL, &sv, 0, s, rc, NULL);
+    free(c.b);
+    free(sv.b);
+    return NULL;
+}
+
+/* The certificate cache is per thread (released by a pthread key destructor
+ * at thread exit; LeakSanitizer does not see a missing release, glibc keeps
+ * dead threads' TLS blocks reachable): threads come and go, a cached
+ * description equals a fresh one. */
+static void test_cert_cache_threads(void **st)
+{
+    (void)st;
+    mw_expo_session_t a, b;
+    pthread_t th;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pthread_create(&th, NULL, cert_thread, i ? &b : &a), 0);
+        assert_int_equal(pthread_join(th, NULL), 0);
+    }
+    assert_int_equal(a.n_certs, 2);
+    assert_string_equal(a.certs[1].sig_alg, "ecdsa-with-SHA256");
+    assert_memory_equal(&a, &b, sizeof a);
+    cert_thread(&b); /* this thread: first fill, then a hit */
+    cert_thread(&a);
+    assert_memory_equal(&a, &b, sizeof a);
+}
+
 /* TLS 1.3 drafts: draft 18 ServerHello layout (no session id, no
  * compression, key_share extension 40), Google's 0x7e01 experiment. */
 static void test_drafts(void **st)
@@ -1028,11 +1064,17 @@ static void test_fuzz_seeds(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tls13_hybrid), cmocka_unit_test(test_hrr),
-        cmocka_unit_test(test_tls12),        cmocka_unit_test(test_drafts),
-        cmocka_unit_test(test_sslv2),        cmocka_unit_test(test_preambles),
-        cmocka_unit_test(test_oversized),    cmocka_unit_test(test_malformed_everywhere),
-        cmocka_unit_test(test_fuzz_seeds),   cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_tls13_hybrid),
+        cmocka_unit_test(test_hrr),
+        cmocka_unit_test(test_tls12),
+        cmocka_unit_test(test_cert_cache_threads),
+        cmocka_unit_test(test_drafts),
+        cmocka_unit_test(test_sslv2),
+        cmocka_unit_test(test_preambles),
+        cmocka_unit_test(test_oversized),
+        cmocka_unit_test(test_malformed_everywhere),
+        cmocka_unit_test(test_fuzz_seeds),
+        cmocka_unit_test(test_groups),
         cmocka_unit_test(test_suites),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
