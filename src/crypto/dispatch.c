@@ -25,12 +25,30 @@ static void keccakx4_portable(uint64_t s[100])
 static const mw_crypto_impl_t impl_portable = {
     .name = "portable",
     .keccakx4 = keccakx4_portable,
+    .mlkem_ntt = mw_mlkem_ntt_portable,
+    .mlkem_invntt = mw_mlkem_invntt_portable,
+    .mlkem_basemul_acc = mw_mlkem_basemul_acc_portable,
+    .mldsa_ntt = mw_mldsa_ntt_portable,
+    .mldsa_invntt = mw_mldsa_invntt_portable,
+    .mldsa_pointwise = mw_mldsa_pointwise_portable,
+    .mldsa_pointwise_acc = mw_mldsa_pointwise_acc_portable,
+    .mldsa_reduce = mw_mldsa_reduce_portable,
+    .mldsa_caddq = mw_mldsa_caddq_portable,
 };
 
 #if defined(__x86_64__)
 static const mw_crypto_impl_t impl_avx2 = {
     .name = "avx2",
     .keccakx4 = mw_keccakx4_f1600_avx2,
+    .mlkem_ntt = mw_mlkem_ntt_avx2,
+    .mlkem_invntt = mw_mlkem_invntt_avx2,
+    .mlkem_basemul_acc = mw_mlkem_basemul_acc_avx2,
+    .mldsa_ntt = mw_mldsa_ntt_avx2,
+    .mldsa_invntt = mw_mldsa_invntt_avx2,
+    .mldsa_pointwise = mw_mldsa_pointwise_avx2,
+    .mldsa_pointwise_acc = mw_mldsa_pointwise_acc_avx2,
+    .mldsa_reduce = mw_mldsa_reduce_avx2,
+    .mldsa_caddq = mw_mldsa_caddq_avx2,
 };
 #endif
 

@@ -17,6 +17,29 @@ typedef struct {
     /* Four independent Keccak-f[1600] permutations, state interleaved:
      * lane i of instance j is s[4 i + j]. Never NULL. */
     void (*keccakx4)(uint64_t s[100]);
+    /* ML-KEM (FIPS 203) on polynomials of 256 int16_t coefficients in the
+     * natural order; each entry gives exactly the result of the portable
+     * function of mlkem.c (same representatives). NTT, Algorithm 9: input
+     * |f| < q, output in [-(q-1)/2, (q-1)/2]. */
+    void (*mlkem_ntt)(int16_t f[256]);
+    /* NTT^-1, Algorithm 10, times R = 2^16: input |f| < q, output |f| < q. */
+    void (*mlkem_invntt)(int16_t f[256]);
+    /* r = sum_{j<k} a[j] o b[j] times R^-1 (Algorithms 11, 12): a and b hold
+     * k polynomials one after the other, |a| < q, |b| <= (q-1)/2, k <= 4. */
+    void (*mlkem_basemul_acc)(int16_t r[256], const int16_t *a, const int16_t *b, unsigned k);
+    /* ML-DSA (FIPS 204) on 256 int32_t coefficients, natural order; same
+     * results as the portable functions of mldsa.c. NTT, Algorithm 41:
+     * output bounded by |input| + 8q. */
+    void (*mldsa_ntt)(int32_t a[256]);
+    /* NTT^-1, Algorithm 42, times 2^32: input |a| < 2^31 / 256, output
+     * |a| < q. */
+    void (*mldsa_invntt)(int32_t a[256]);
+    /* r = a o b 2^-32 (Algorithm 45), and r += a o b 2^-32; |a b| < 2^31 q. */
+    void (*mldsa_pointwise)(int32_t r[256], const int32_t a[256], const int32_t b[256]);
+    void (*mldsa_pointwise_acc)(int32_t r[256], const int32_t a[256], const int32_t b[256]);
+    /* a = reduce32(a) (a <= 2^31 - 2^22 - 1) and a = caddq(a). */
+    void (*mldsa_reduce)(int32_t a[256]);
+    void (*mldsa_caddq)(int32_t a[256]);
 } mw_crypto_impl_t;
 
 /* The implementation in use (selected on the first call, thread-safe). */
@@ -44,8 +67,33 @@ void mw_shakex4_absorb_once(mw_keccakx4_t *k, unsigned rate, const uint8_t *cons
 void mw_shakex4_squeezeblocks(mw_keccakx4_t *k, unsigned rate, uint8_t *const out[4],
                               size_t nblocks);
 
+/* The portable functions (mlkem.c, mldsa.c) and their tables of zetas
+ * (Montgomery form, FIPS 203 / FIPS 204 orders). */
+extern const int16_t mw_mlkem_zetas[128];
+extern const int16_t mw_mlkem_gammas[128];
+extern const int32_t mw_mldsa_zetas[256];
+void mw_mlkem_ntt_portable(int16_t f[256]);
+void mw_mlkem_invntt_portable(int16_t f[256]);
+void mw_mlkem_basemul_acc_portable(int16_t r[256], const int16_t *a, const int16_t *b, unsigned k);
+void mw_mldsa_ntt_portable(int32_t a[256]);
+void mw_mldsa_invntt_portable(int32_t a[256]);
+void mw_mldsa_pointwise_portable(int32_t r[256], const int32_t a[256], const int32_t b[256]);
+void mw_mldsa_pointwise_acc_portable(int32_t r[256], const int32_t a[256], const int32_t b[256]);
+void mw_mldsa_reduce_portable(int32_t a[256]);
+void mw_mldsa_caddq_portable(int32_t a[256]);
+
 #if defined(__x86_64__)
 void mw_keccakx4_f1600_avx2(uint64_t s[100]);
+/* src/crypto/mlkem_avx2.c, mldsa_avx2.c (target("avx2") only). */
+void mw_mlkem_ntt_avx2(int16_t f[256]);
+void mw_mlkem_invntt_avx2(int16_t f[256]);
+void mw_mlkem_basemul_acc_avx2(int16_t r[256], const int16_t *a, const int16_t *b, unsigned k);
+void mw_mldsa_ntt_avx2(int32_t a[256]);
+void mw_mldsa_invntt_avx2(int32_t a[256]);
+void mw_mldsa_pointwise_avx2(int32_t r[256], const int32_t a[256], const int32_t b[256]);
+void mw_mldsa_pointwise_acc_avx2(int32_t r[256], const int32_t a[256], const int32_t b[256]);
+void mw_mldsa_reduce_avx2(int32_t a[256]);
+void mw_mldsa_caddq_avx2(int32_t a[256]);
 #endif
 
 #endif

@@ -136,7 +136,7 @@ static inline int32_t freeze(int32_t a)
 
 /* zeta^brv8(m) * 2^32 mod q, centred, m = 0..255 (FIPS 204 Appendix B,
  * Montgomery form). */
-static const int32_t ZETAS[N] = {
+const int32_t mw_mldsa_zetas[N] = {
     -4186625, 25847,    -2608894, -518909,  237124,   -777960,  -876248,  466468,   1826347,
     2353451,  -359251,  -2091905, 3119733,  -2884855, 3111497,  2680103,  2725464,  1024112,
     -1079900, 3585928,  -549488,  -1119584, 2619752,  -2108549, -2118186, -3859737, -1399561,
@@ -171,12 +171,13 @@ static const int32_t ZETAS[N] = {
 /* NTT, FIPS 204 Algorithm 41 (Cooley-Tukey butterflies, in place). Input
  * |a| < q (or small multiples); each layer adds less than q in absolute value,
  * so the output is bounded by |input| + 8q. */
-static void poly_ntt(poly *a)
+void mw_mldsa_ntt_portable(int32_t c[N])
 {
+    poly *a = (poly *)c;
     unsigned m = 0;
     for (unsigned len = 128; len >= 1; len >>= 1) {
         for (unsigned start = 0; start < N; start += 2 * len) {
-            int32_t z = ZETAS[++m];
+            int32_t z = mw_mldsa_zetas[++m];
             for (unsigned j = start; j < start + len; j++) {
                 int32_t t = mont_reduce((int64_t)z * a->c[j + len]);
                 a->c[j + len] = a->c[j] - t;
@@ -190,13 +191,14 @@ static void poly_ntt(poly *a)
  * multiplication by 2^32 / 256 (f = 41978 = 2^64 / 256 mod q, reduced once):
  * the output is the inverse transform times 2^32, so pointwise Montgomery
  * products come out exact. Input |a| < 2^31 / 256; output |a| < q. */
-static void poly_invntt_tomont(poly *a)
+void mw_mldsa_invntt_portable(int32_t c[N])
 {
+    poly *a = (poly *)c;
     const int32_t f = 41978;
     unsigned m = N;
     for (unsigned len = 1; len < N; len <<= 1) {
         for (unsigned start = 0; start < N; start += 2 * len) {
-            int32_t z = -ZETAS[--m];
+            int32_t z = -mw_mldsa_zetas[--m];
             for (unsigned j = start; j < start + len; j++) {
                 int32_t t = a->c[j];
                 a->c[j] = t + a->c[j + len];
@@ -209,28 +211,60 @@ static void poly_invntt_tomont(poly *a)
 }
 
 /* r = a o b / 2^32 (pointwise Montgomery product, FIPS 204 Algorithm 45). */
-static void poly_pointwise(poly *r, const poly *a, const poly *b)
+void mw_mldsa_pointwise_portable(int32_t r[N], const int32_t a[N], const int32_t b[N])
 {
     for (unsigned j = 0; j < N; j++)
-        r->c[j] = mont_reduce((int64_t)a->c[j] * b->c[j]);
+        r[j] = mont_reduce((int64_t)a[j] * b[j]);
+}
+
+void mw_mldsa_pointwise_acc_portable(int32_t r[N], const int32_t a[N], const int32_t b[N])
+{
+    for (unsigned j = 0; j < N; j++)
+        r[j] += mont_reduce((int64_t)a[j] * b[j]);
+}
+
+void mw_mldsa_reduce_portable(int32_t a[N])
+{
+    for (unsigned j = 0; j < N; j++)
+        a[j] = reduce32(a[j]);
+}
+
+void mw_mldsa_caddq_portable(int32_t a[N])
+{
+    for (unsigned j = 0; j < N; j++)
+        a[j] = caddq(a[j]);
+}
+
+/* The functions above through the table in use (crypto/dispatch.h): the
+ * portable ones or their AVX2 versions, with the same results. */
+static void poly_ntt(poly *a)
+{
+    mw_crypto_impl()->mldsa_ntt(a->c);
+}
+
+static void poly_invntt_tomont(poly *a)
+{
+    mw_crypto_impl()->mldsa_invntt(a->c);
+}
+
+static void poly_pointwise(poly *r, const poly *a, const poly *b)
+{
+    mw_crypto_impl()->mldsa_pointwise(r->c, a->c, b->c);
 }
 
 static void poly_pointwise_acc(poly *r, const poly *a, const poly *b)
 {
-    for (unsigned j = 0; j < N; j++)
-        r->c[j] += mont_reduce((int64_t)a->c[j] * b->c[j]);
+    mw_crypto_impl()->mldsa_pointwise_acc(r->c, a->c, b->c);
 }
 
 static void poly_reduce(poly *a)
 {
-    for (unsigned j = 0; j < N; j++)
-        a->c[j] = reduce32(a->c[j]);
+    mw_crypto_impl()->mldsa_reduce(a->c);
 }
 
 static void poly_caddq(poly *a)
 {
-    for (unsigned j = 0; j < N; j++)
-        a->c[j] = caddq(a->c[j]);
+    mw_crypto_impl()->mldsa_caddq(a->c);
 }
 
 /* 0 if every |a_j| < bound, else -1 (FIPS 204 section 2.3, infinity norm),

@@ -96,7 +96,7 @@ int mw_mlkem_param_from_name(const char *name, mw_mlkem_param_t *out)
 
 /* zeta^BitRev7(i) * 2^16 mod q, centered, i = 0..127, zeta = 17
  * (FIPS 203 section 4.3, Appendix A). */
-static const int16_t zetas[128] = {
+const int16_t mw_mlkem_zetas[128] = {
     -1044, -758,  -359,  -1517, 1493,  1422,  287,   202,   -171,  622,   1577,  182,   962,
     -1202, -1474, 1468,  573,   -1325, 264,   383,   -829,  1458,  -1602, -130,  -681,  1017,
     732,   608,   -1542, 411,   -205,  -1571, 1223,  652,   -552,  1015,  -1293, 1491,  -282,
@@ -111,7 +111,7 @@ static const int16_t zetas[128] = {
 
 /* gamma_i = zeta^(2 BitRev7(i) + 1) * 2^16 mod q, centered: the moduli
  * X^2 - gamma_i of BaseCaseMultiply (Algorithm 11, line 2; Appendix A). */
-static const int16_t gammas[128] = {
+const int16_t mw_mlkem_gammas[128] = {
     -1103, 1103,  430,   -430,  555,   -555,  843,  -843,  -1251, 1251,  871,   -871,  1550,
     -1550, 105,   -105,  422,   -422,  587,   -587, 177,   -177,  -235,  235,   -291,  291,
     -460,  460,   1574,  -1574, 1653,  -1653, -246, 246,   778,   -778,  1159,  -1159, -147,
@@ -127,12 +127,13 @@ static const int16_t gammas[128] = {
 /* NTT, FIPS 203 Algorithm 9. Input |f| < q; output in [-(q-1)/2, (q-1)/2].
  * Each layer adds at most q to a coefficient's magnitude (fqmul returns
  * |t| < q), so after 7 layers |f| < 8q < 2^15: one Barrett pass at the end. */
-static void ntt(poly *f)
+void mw_mlkem_ntt_portable(int16_t c[MLKEM_N])
 {
+    poly *f = (poly *)c;
     unsigned i = 1;
     for (unsigned len = 128; len >= 2; len >>= 1) {
         for (unsigned start = 0; start < MLKEM_N; start += 2 * len) {
-            const int16_t zeta = zetas[i++];
+            const int16_t zeta = mw_mlkem_zetas[i++];
             for (unsigned j = start; j < start + len; j++) {
                 int16_t t = fqmul(zeta, f->c[j + len]);
                 f->c[j + len] = (int16_t)(f->c[j] - t);
@@ -147,12 +148,13 @@ static void ntt(poly *f)
 /* NTT^-1, FIPS 203 Algorithm 10, times R = 2^16: the final scaling by
  * INVNTT_F = R^2/128 multiplies by 128^-1 (line 14) and by R, cancelling
  * the R^-1 that basemul_acc leaves. Input |f| < q; output |f| < q. */
-static void invntt(poly *f)
+void mw_mlkem_invntt_portable(int16_t c[MLKEM_N])
 {
+    poly *f = (poly *)c;
     unsigned i = 127;
     for (unsigned len = 2; len <= 128; len <<= 1) {
         for (unsigned start = 0; start < MLKEM_N; start += 2 * len) {
-            const int16_t zeta = zetas[i--];
+            const int16_t zeta = mw_mlkem_zetas[i--];
             for (unsigned j = start; j < start + len; j++) {
                 int16_t t = f->c[j];
                 f->c[j] = barrett_reduce((int16_t)(t + f->c[j + len]));
@@ -169,19 +171,39 @@ static void invntt(poly *f)
  * |b| <= (q-1)/2. Per coefficient and term the 32-bit sum is at most q^2
  * in magnitude (a1*b1 is reduced first, then times gamma), so for k <= 4
  * the total stays below q * 2^15 and one Montgomery reduction suffices. */
-static void basemul_acc(poly *r, const poly *a, const poly *b, unsigned k)
+void mw_mlkem_basemul_acc_portable(int16_t rc[MLKEM_N], const int16_t *ac, const int16_t *bc,
+                                   unsigned k)
 {
+    poly *r = (poly *)rc;
+    const poly *a = (const poly *)ac, *b = (const poly *)bc;
     for (unsigned i = 0; i < MLKEM_N / 2; i++) {
         int32_t c0 = 0, c1 = 0;
         for (unsigned j = 0; j < k; j++) {
             int32_t a0 = a[j].c[2 * i], a1 = a[j].c[2 * i + 1];
             int32_t b0 = b[j].c[2 * i], b1 = b[j].c[2 * i + 1];
-            c0 += a0 * b0 + (int32_t)montgomery_reduce(a1 * b1) * gammas[i];
+            c0 += a0 * b0 + (int32_t)montgomery_reduce(a1 * b1) * mw_mlkem_gammas[i];
             c1 += a0 * b1 + a1 * b0;
         }
         r->c[2 * i] = montgomery_reduce(c0);
         r->c[2 * i + 1] = montgomery_reduce(c1);
     }
+}
+
+/* The NTT, NTT^-1 and basemul of the table in use (crypto/dispatch.h): the
+ * portable functions above or their AVX2 versions, with the same results. */
+static void ntt(poly *f)
+{
+    mw_crypto_impl()->mlkem_ntt(f->c);
+}
+
+static void invntt(poly *f)
+{
+    mw_crypto_impl()->mlkem_invntt(f->c);
+}
+
+static void basemul_acc(poly *r, const poly *a, const poly *b, unsigned k)
+{
+    mw_crypto_impl()->mlkem_basemul_acc(r->c, a->c, b->c, k);
 }
 
 /* ------------------------------------------------------------------ */

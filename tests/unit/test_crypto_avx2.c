@@ -4,8 +4,11 @@
  * (valid and modified ciphertext) and ML-DSA keygen / hedged signing /
  * verification (valid and modified signature) run once with the portable
  * table forced and once with the AVX2 table, and every output byte is
- * compared. Also the 4-way Keccak permutation against mw_keccak_f1600. The
- * seeds come from SHAKE256 of a counter, so a failure is reproducible. */
+ * compared. Also the 4-way Keccak permutation against mw_keccak_f1600, and
+ * the NTT / NTT^-1 / basemul (ML-KEM) and NTT / NTT^-1 / pointwise /
+ * reductions (ML-DSA) of both tables on random inputs and on the extreme
+ * values of their documented input ranges (crypto/dispatch.h). The seeds
+ * come from SHAKE256 of a counter, so a failure is reproducible. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +21,20 @@
 #include "crypto/dispatch.h"
 #include "mwrasp/pqc.h"
 
+/* 1000 seeds per set; 100 in sanitizer builds (-DMW_SANITIZE=ON: ASan +
+ * UBSan make the 1000-seed run take ~3 min), so that `make test` stays fast. */
+#if defined(__SANITIZE_ADDRESS__) || defined(MW_SANITIZE)
+#define SEEDS 100
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SEEDS 100
+#endif
+#endif
+#ifndef SEEDS
 #define SEEDS 1000
+#endif
+/* Random inputs per arithmetic function (NTT, NTT^-1, basemul, pointwise). */
+#define ARITH_RUNS (4 * SEEDS)
 
 static int have_avx2(void)
 {
@@ -54,6 +70,153 @@ static void test_keccakx4(void **state)
             for (unsigned i = 0; i < 25; i++)
                 assert_true(s[4 * i + j] == ref[j][i]);
         }
+    }
+}
+
+/* A value in [lo, hi] for input pattern `pat` (run number mod 4): 0 uniform,
+ * 1 all hi, 2 all lo, 3 a mix of lo, hi, 0, -1, 1 and uniform values. */
+static int64_t pick(const uint8_t *r, unsigned pat, int64_t lo, int64_t hi)
+{
+    uint64_t u = 0;
+    for (int b = 0; b < 8; b++)
+        u = u << 8 | r[b];
+    const int64_t uni = lo + (int64_t)(u % (uint64_t)(hi - lo + 1));
+    switch (pat) {
+    case 1:
+        return hi;
+    case 2:
+        return lo;
+    case 3: {
+        const int64_t v[6] = {lo, hi, 0, lo < 0 ? -1 : lo, 1, uni};
+        return v[(u >> 60) % 6];
+    }
+    default:
+        return uni;
+    }
+}
+
+static void fill16(int16_t *f, size_t n, const char *label, unsigned run, int64_t lo, int64_t hi)
+{
+    static uint8_t r[8 * 256 * 4];
+    prng(r, 8 * n, label, run);
+    for (size_t i = 0; i < n; i++)
+        f[i] = (int16_t)pick(r + 8 * i, run % 4, lo, hi);
+}
+
+static void fill32(int32_t *f, size_t n, const char *label, unsigned run, int64_t lo, int64_t hi)
+{
+    static uint8_t r[8 * 256 * 4];
+    prng(r, 8 * n, label, run);
+    for (size_t i = 0; i < n; i++)
+        f[i] = (int32_t)pick(r + 8 * i, run % 4, lo, hi);
+}
+
+#define KQ 3329
+#define DQ 8380417
+
+/* ML-KEM NTT (input |f| < q), NTT^-1 (|f| < q) and basemul (|a| < q,
+ * |b| <= (q-1)/2, k = 1..4), the ranges of crypto/dispatch.h, through both
+ * tables: same coefficients. */
+static void test_mlkem_arith(void **state)
+{
+    (void)state;
+    if (!have_avx2())
+        return;
+    const mw_crypto_impl_t *pt = mw_crypto_impl_force(1), *av = mw_crypto_impl_force(0);
+    int16_t x[256], y[256], a[4 * 256], b[4 * 256];
+    for (unsigned run = 0; run < ARITH_RUNS; run++) {
+        fill16(x, 256, "kem-ntt", run, -(KQ - 1), KQ - 1);
+        memcpy(y, x, sizeof x);
+        pt->mlkem_ntt(x);
+        av->mlkem_ntt(y);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-KEM NTT differs, run %u", run);
+        fill16(x, 256, "kem-invntt", run, -(KQ - 1), KQ - 1);
+        memcpy(y, x, sizeof x);
+        pt->mlkem_invntt(x);
+        av->mlkem_invntt(y);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-KEM NTT^-1 differs, run %u", run);
+        const unsigned k = 1 + run % 4;
+        fill16(a, 256 * k, "kem-bm-a", run, -(KQ - 1), KQ - 1);
+        fill16(b, 256 * k, "kem-bm-b", run, -(KQ - 1) / 2, (KQ - 1) / 2);
+        pt->mlkem_basemul_acc(x, a, b, k);
+        av->mlkem_basemul_acc(y, a, b, k);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-KEM basemul differs, run %u, k = %u", run, k);
+    }
+    /* The NTT round trip through the AVX2 functions: NTT^-1(NTT(f)) = f R
+     * (the R^-1 of basemul is missing), i.e. fqmul(result, 1) = f mod q. */
+    for (unsigned run = 0; run < 16; run++) {
+        fill16(x, 256, "kem-rt", run, -(KQ - 1), KQ - 1);
+        memcpy(y, x, sizeof x);
+        av->mlkem_ntt(y);
+        av->mlkem_invntt(y);
+        for (unsigned i = 0; i < 256; i++) {
+            int32_t v = ((int32_t)y[i] * 169) % KQ; /* R^-1 = 169 mod q */
+            assert_int_equal(((v - x[i]) % KQ + KQ) % KQ, 0);
+        }
+    }
+}
+
+/* ML-DSA NTT (|a| < q), NTT^-1 (|a| < 2^31 / 256), pointwise (|a b| <
+ * 2^31 q: a any int32 but INT32_MIN with |b| < q, or both |.| <= 9q),
+ * pointwise_acc, reduce32 (a <= 2^31 - 2^22 - 1) and caddq (any). */
+static void test_mldsa_arith(void **state)
+{
+    (void)state;
+    if (!have_avx2())
+        return;
+    const mw_crypto_impl_t *pt = mw_crypto_impl_force(1), *av = mw_crypto_impl_force(0);
+    int32_t x[256], y[256], a[256], b[256];
+    const int64_t imax = INT32_MAX, imin = INT32_MIN, nq = 9 * (int64_t)DQ;
+    for (unsigned run = 0; run < ARITH_RUNS; run++) {
+        fill32(x, 256, "dsa-ntt", run, -(DQ - 1), DQ - 1);
+        memcpy(y, x, sizeof x);
+        pt->mldsa_ntt(x);
+        av->mldsa_ntt(y);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-DSA NTT differs, run %u", run);
+        fill32(x, 256, "dsa-invntt", run, -((1 << 23) - 1), (1 << 23) - 1);
+        memcpy(y, x, sizeof x);
+        pt->mldsa_invntt(x);
+        av->mldsa_invntt(y);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-DSA NTT^-1 differs, run %u", run);
+        if (run % 2) {
+            fill32(a, 256, "dsa-pw-a", run, imin + 1, imax);
+            fill32(b, 256, "dsa-pw-b", run / 2, -(DQ - 1), DQ - 1);
+        } else {
+            fill32(a, 256, "dsa-pw-a", run, -nq, nq);
+            fill32(b, 256, "dsa-pw-b", run / 2, -nq, nq);
+        }
+        pt->mldsa_pointwise(x, a, b);
+        av->mldsa_pointwise(y, a, b);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-DSA pointwise differs, run %u", run);
+        fill32(x, 256, "dsa-acc", run, -(1 << 30), 1 << 30);
+        memcpy(y, x, sizeof x);
+        pt->mldsa_pointwise_acc(x, a, b);
+        av->mldsa_pointwise_acc(y, a, b);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-DSA pointwise_acc differs, run %u", run);
+        memcpy(y, b, sizeof b); /* r aliasing an input, as verification does */
+        av->mldsa_pointwise(y, a, y);
+        pt->mldsa_pointwise(x, a, b);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-DSA pointwise in place differs, run %u", run);
+        fill32(x, 256, "dsa-red", run, imin, imax - (1 << 22));
+        memcpy(y, x, sizeof x);
+        pt->mldsa_reduce(x);
+        av->mldsa_reduce(y);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-DSA reduce32 differs, run %u", run);
+        fill32(x, 256, "dsa-caddq", run, imin, imax);
+        memcpy(y, x, sizeof x);
+        pt->mldsa_caddq(x);
+        av->mldsa_caddq(y);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-DSA caddq differs, run %u", run);
     }
 }
 
@@ -152,8 +315,8 @@ static void test_mldsa_same_bytes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_keccakx4),
-        cmocka_unit_test(test_mlkem_same_bytes),
+        cmocka_unit_test(test_keccakx4),         cmocka_unit_test(test_mlkem_arith),
+        cmocka_unit_test(test_mldsa_arith),      cmocka_unit_test(test_mlkem_same_bytes),
         cmocka_unit_test(test_mldsa_same_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
