@@ -20,6 +20,10 @@
 #   (e) ML-KEM / ML-DSA operations per second and cycles, against
 #       @noble/post-quantum in the same run: bench/bench_pqc.sh (BENCH_PQC=0
 #       skips it; BENCH_PQC_SECONDS per operation, default 0.5)
+#   (f) quantum exposure scanner: MB/s and sessions/s of `mwrasp exposure
+#       scan` over the shared captures (>= BENCH_EXPOSURE_SECONDS, default 10,
+#       of CPU time) against tshark on the same files: bench/bench_exposure.sh
+#       (BENCH_EXPOSURE=0 skips it; skipped without the shared data)
 #
 # Knobs (environment): BENCH_TCP_EVENTS (2000000), BENCH_HTTP_EVENTS (1000000),
 # BENCH_LAT_RATE (100000), BENCH_LAT_SECONDS (10), BENCH_LAT_LOW_RATE (10000,
@@ -218,6 +222,15 @@ if [ "${BENCH_PQC:-1}" != 0 ]; then
     { echo; cat "$W/pqc.md"; } | tee -a "$OUT"
   else
     say "PQC benchmark failed"
+  fi
+fi
+# ---- (f) quantum exposure scanner --------------------------------------------
+if [ "${BENCH_EXPOSURE:-1}" != 0 ]; then
+  say "exposure: bench/bench_exposure.sh"
+  if MW_BIN="$BIN" timeout "$PHASE_TIMEOUT" bash bench/bench_exposure.sh > "$W/exposure.md"; then
+    { echo; cat "$W/exposure.md"; } | tee -a "$OUT"
+  else
+    say "exposure benchmark failed"
   fi
 fi
 say "report written to $OUT"

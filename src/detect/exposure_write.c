@@ -17,6 +17,69 @@
 
 /* ---- JSON lines ----------------------------------------------------------- */
 
+/* Output buffer: appends go to buf, flushed to the FILE when full (one
+ * fwrite per session in practice). */
+struct ob {
+    FILE *f;
+    size_t n;
+    char buf[8192];
+};
+
+static void ob_flush(struct ob *o)
+{
+    if (o->n)
+        fwrite(o->buf, 1, o->n, o->f);
+    o->n = 0;
+}
+
+static void ob_put(struct ob *o, const char *p, size_t len)
+{
+    while (len) {
+        if (o->n == sizeof o->buf)
+            ob_flush(o);
+        size_t k = sizeof o->buf - o->n;
+        if (k > len)
+            k = len;
+        memcpy(o->buf + o->n, p, k);
+        o->n += k;
+        p += k;
+        len -= k;
+    }
+}
+
+static void ob_s(struct ob *o, const char *s)
+{
+    ob_put(o, s, strlen(s));
+}
+
+static void ob_c(struct ob *o, char c)
+{
+    if (o->n == sizeof o->buf)
+        ob_flush(o);
+    o->buf[o->n++] = c;
+}
+
+static void ob_u64(struct ob *o, uint64_t v)
+{
+    char b[24];
+    int i = (int)sizeof b;
+    do {
+        b[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    ob_put(o, b + i, sizeof b - (size_t)i);
+}
+
+static void ob_i(struct ob *o, int v)
+{
+    if (v < 0) {
+        ob_c(o, '-');
+        ob_u64(o, (uint64_t)(-(int64_t)v));
+    } else {
+        ob_u64(o, (uint64_t)v);
+    }
+}
+
 /* Length of the valid UTF-8 sequence at p (RFC 3629 4), 0 if invalid. */
 static size_t utf8_len(const unsigned char *p, size_t left)
 {
@@ -39,7 +102,7 @@ static size_t utf8_len(const unsigned char *p, size_t left)
     }
     if (n > left)
         return 0;
-    unsigned cp = c & (0x7f >> n);
+    unsigned cp = c & (0x7fu >> n);
     for (size_t i = 1; i < n; i++) {
         if ((p[i] & 0xc0) != 0x80)
             return 0;
@@ -51,83 +114,116 @@ static size_t utf8_len(const unsigned char *p, size_t left)
 }
 
 /* A JSON string (RFC 8259 7); invalid UTF-8 bytes become U+FFFD. */
-static void jstr(FILE *o, const char *s)
+static void jstr(struct ob *o, const char *s)
 {
+    static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s;
     size_t left = strlen(s);
-    fputc('"', o);
+    ob_c(o, '"');
     while (left) {
+        /* the plain run first */
+        size_t k = 0;
+        while (k < left && p[k] >= 0x20 && p[k] < 0x7f && p[k] != '"' && p[k] != '\\')
+            k++;
+        ob_put(o, (const char *)p, k);
+        p += k;
+        left -= k;
+        if (!left)
+            break;
         unsigned c = *p;
+        size_t n = 1;
         if (c == '"' || c == '\\') {
-            fputc('\\', o);
-            fputc((int)c, o);
+            ob_c(o, '\\');
+            ob_c(o, (char)c);
         } else if (c < 0x20 || c == 0x7f) {
-            fprintf(o, "\\u%04x", c);
-        } else if (c >= 0x80) {
-            size_t n = utf8_len(p, left);
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            ob_put(o, e, 6);
+        } else {
+            n = utf8_len(p, left);
             if (!n) {
-                fputs("\\ufffd", o);
+                ob_s(o, "\\ufffd");
                 n = 1;
             } else {
-                fwrite(p, 1, n, o);
+                ob_put(o, (const char *)p, n);
             }
-            p += n;
-            left -= n;
-            continue;
-        } else {
-            fputc((int)c, o);
         }
-        p++;
-        left--;
+        p += n;
+        left -= n;
     }
-    fputc('"', o);
+    ob_c(o, '"');
 }
 
-static void jstr_or_null(FILE *o, const char *s)
+static void jstr_or_null(struct ob *o, const char *s)
 {
     if (s && s[0])
         jstr(o, s);
     else
-        fputs("null", o);
+        ob_s(o, "null");
 }
 
-static void jkey(FILE *o, const char *k)
+static void jkey(struct ob *o, const char *k)
 {
-    fprintf(o, ",\"%s\":", k);
+    ob_c(o, ',');
+    ob_c(o, '"');
+    ob_s(o, k);
+    ob_s(o, "\":");
 }
 
-static void jhex(FILE *o, int32_t v)
+static void jhex(struct ob *o, int32_t v)
 {
-    if (v >= 0)
-        fprintf(o, "\"0x%04x\"", (unsigned)v & 0xffff);
-    else
-        fputs("null", o);
+    static const char hex[] = "0123456789abcdef";
+    if (v < 0) {
+        ob_s(o, "null");
+        return;
+    }
+    unsigned x = (unsigned)v & 0xffff;
+    char b[8] = {'"',         '0', 'x', hex[x >> 12], hex[(x >> 8) & 15], hex[(x >> 4) & 15],
+                 hex[x & 15], '"'};
+    ob_put(o, b, 8);
 }
 
-/* RFC 3339 UTC with nanoseconds, or null. */
-static void jtime(FILE *o, uint64_t ns)
+/* RFC 3339 UTC with nanoseconds, or null. The formatted second is cached. */
+static void jtime(struct ob *o, uint64_t ns)
 {
+    static _Thread_local time_t last_t = -1;
+    static _Thread_local char last_b[40];
     if (!ns) {
-        fputs("null", o);
+        ob_s(o, "null");
         return;
     }
     time_t t = (time_t)(ns / 1000000000ull);
-    struct tm tm;
-    char b[40];
-    if (!gmtime_r(&t, &tm) || !strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm)) {
-        fputs("null", o);
-        return;
+    if (t != last_t) {
+        struct tm tm;
+        if (!gmtime_r(&t, &tm) || !strftime(last_b, sizeof last_b, "%Y-%m-%dT%H:%M:%S", &tm)) {
+            ob_s(o, "null");
+            return;
+        }
+        last_t = t;
     }
-    fprintf(o, "\"%s.%09" PRIu64 "Z\"", b, (uint64_t)(ns % 1000000000ull));
+    char frac[11];
+    uint64_t f = ns % 1000000000ull;
+    frac[0] = '.';
+    for (int i = 9; i >= 1; i--) {
+        frac[i] = (char)('0' + f % 10);
+        f /= 10;
+    }
+    frac[10] = 'Z';
+    ob_c(o, '"');
+    ob_s(o, last_b);
+    ob_put(o, frac, sizeof frac);
+    ob_c(o, '"');
 }
 
-int mw_expo_write_json(FILE *o, const char *label, const mw_expo_session_t *s)
+int mw_expo_write_json(FILE *f, const char *label, const mw_expo_session_t *s)
 {
-    if (!o || !s)
+    if (!f || !s)
         return MW_EINVAL;
+    struct ob ob, *o = &ob;
     char cl[MW_ENDPOINT_STRLEN], sv[MW_ENDPOINT_STRLEN];
     const char *gname = NULL, *sname = NULL;
-    fputs("{\"file\":", o);
+    ob.f = f;
+    ob.n = 0;
+    ob_s(o, "{\"file\":");
     jstr(o, label ? label : "");
     jkey(o, "protocol");
     jstr(o, mw_expo_proto_name(s->proto));
@@ -138,10 +234,7 @@ int mw_expo_write_json(FILE *o, const char *label, const mw_expo_session_t *s)
     jkey(o, "version");
     jstr_or_null(o, s->version);
     jkey(o, "version_code");
-    if (s->version_code)
-        fprintf(o, "\"0x%04x\"", s->version_code);
-    else
-        fputs("null", o);
+    jhex(o, s->version_code ? (int32_t)s->version_code : -1);
     jkey(o, "selected_group");
     jhex(o, s->selected_group);
     jkey(o, "selected_group_name");
@@ -149,7 +242,7 @@ int mw_expo_write_json(FILE *o, const char *label, const mw_expo_session_t *s)
         mw_expo_tls_group_class((uint16_t)s->selected_group, &gname);
         jstr_or_null(o, gname);
     } else {
-        fputs("null", o);
+        ob_s(o, "null");
     }
     jkey(o, "selected_kex");
     jstr_or_null(o, s->selected_kex);
@@ -168,12 +261,12 @@ int mw_expo_write_json(FILE *o, const char *label, const mw_expo_session_t *s)
         mw_expo_tls_suite_kex((uint16_t)s->cipher_suite, &sname);
         jstr_or_null(o, sname);
     } else {
-        fputs("null", o);
+        ob_s(o, "null");
     }
     jkey(o, "hrr_group");
     jhex(o, s->hrr_group);
     jkey(o, "dh_bits");
-    fprintf(o, "%d", s->dh_bits);
+    ob_i(o, s->dh_bits);
     jkey(o, "host_key_alg");
     jstr_or_null(o, s->host_key_alg);
     jkey(o, "client_banner");
@@ -181,27 +274,34 @@ int mw_expo_write_json(FILE *o, const char *label, const mw_expo_session_t *s)
     jkey(o, "server_banner");
     jstr_or_null(o, s->server_banner);
     jkey(o, "client_offered_pq");
-    fputs(s->client_offered_pq ? "true" : "false", o);
-    fprintf(o,
-            ",\"bytes_c2s\":%" PRIu64 ",\"bytes_s2c\":%" PRIu64 ",\"bytes\":%" PRIu64
-            ",\"exposed_bytes\":%" PRIu64,
-            s->bytes_c2s, s->bytes_s2c, s->bytes_c2s + s->bytes_s2c, s->exposed_bytes);
+    ob_s(o, s->client_offered_pq ? "true" : "false");
+    jkey(o, "bytes_c2s");
+    ob_u64(o, s->bytes_c2s);
+    jkey(o, "bytes_s2c");
+    ob_u64(o, s->bytes_s2c);
+    jkey(o, "bytes");
+    ob_u64(o, s->bytes_c2s + s->bytes_s2c);
+    jkey(o, "exposed_bytes");
+    ob_u64(o, s->exposed_bytes);
     jkey(o, "first_ts");
     jtime(o, s->first_ns);
     jkey(o, "last_ts");
     jtime(o, s->last_ns);
-    fputs(",\"certificates\":[", o);
+    ob_s(o, ",\"certificates\":[");
     for (unsigned i = 0; i < s->n_certs && i < MW_EXPO_MAX_CERTS; i++) {
         const mw_expo_cert_t *c = &s->certs[i];
-        fputs(i ? ",{\"sig_alg\":" : "{\"sig_alg\":", o);
+        ob_s(o, i ? ",{\"sig_alg\":" : "{\"sig_alg\":");
         jstr_or_null(o, c->sig_alg);
-        fputs(",\"key_alg\":", o);
+        ob_s(o, ",\"key_alg\":");
         jstr_or_null(o, c->key_alg);
-        fprintf(o, ",\"key_bits\":%d,\"pq_signature\":%s}", c->key_bits,
-                c->pq_signature ? "true" : "false");
+        ob_s(o, ",\"key_bits\":");
+        ob_i(o, c->key_bits);
+        ob_s(o, ",\"pq_signature\":");
+        ob_s(o, c->pq_signature ? "true}" : "false}");
     }
-    fputs("]}\n", o);
-    return ferror(o) ? MW_EIO : MW_OK;
+    ob_s(o, "]}\n");
+    ob_flush(o);
+    return ferror(f) ? MW_EIO : MW_OK;
 }
 
 /* ---- table ---------------------------------------------------------------- */
