@@ -353,6 +353,8 @@ static int pf_exact_insert(struct sg_prefilter *pf, uint32_t slot, const struct 
         .slot = slot, .len = v->len, .rule = rule, .used = 1, .hash = h, .s = v->s};
     pf->htn++;
     pf->slots[slot].nexact++;
+    if (v->len > pf->slots[slot].exact_maxlen)
+        pf->slots[slot].exact_maxlen = v->len;
     return 0;
 }
 

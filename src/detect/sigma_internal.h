@@ -197,6 +197,7 @@ struct sg_pf_other {
 };
 struct sg_pf_slot {
     uint32_t nexact; /* exact entries for this slot */
+    uint32_t exact_maxlen; /* the longest of them: a longer value has none */
     uint32_t nother, cap;
     struct sg_pf_other *other;
     /* Hyperscan (sigma_hs.c), built after loading when the slot has at

@@ -982,7 +982,7 @@ static void prefilter(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
             continue;
         const struct sg_pf_slot *ps = &pf->slots[s];
         struct sg_slotval *sv = &sc->slots[s];
-        if (ps->nexact) {
+        if (ps->nexact && sv->len <= ps->exact_maxlen) { /* else no entry has its length */
             if (!sv->lower)
                 sv->lower = lowered(sc, sv->val, sv->len);
             uint64_t h = sg_hash64(sv->lower, sv->len);

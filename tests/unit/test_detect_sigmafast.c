@@ -418,6 +418,35 @@ static void test_glob_literals(void **st)
     mw_sigma_ruleset_free(rs);
 }
 
+/* ---- exact prefilter entries: longer field values skip the lookup ------- */
+
+static void test_exact_maxlen(void **st)
+{
+    (void)st;
+    mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
+    assert_non_null(rs);
+    static const char *const rules[] = {
+        "title: E1\nid: e1\nlogsource: {product: t}\ndetection:\n"
+        "  s:\n    OriginalFileName: [cmd.exe, psexec.c]\n  condition: s\n",
+        "title: E2\nid: e2\nlogsource: {product: t}\ndetection:\n"
+        "  s:\n    OriginalFileName: 'rundll32.exe'\n  condition: s\n",
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        assert_int_equal(mw_sigma_add_string(rs, rules[i], strlen(rules[i]), "e.yml"), 0);
+    int32_t slot = sg_fields_find(&rs->fields, "OriginalFileName", 16);
+    assert_true(slot >= 0);
+    assert_int_equal(rs->pf.slots[slot].exact_maxlen, 12); /* rundll32.exe */
+    static const struct {
+        const char *v, *want;
+    } ev[] = {
+        {"CMD.EXE", "e1,"},    {"cmd.exe ", ""},    {"RunDll32.exe", "e2,"},
+        {"rundll32.exe2", ""}, {"psexec.c", "e1,"}, {"a much longer value than any rule", ""},
+    };
+    for (size_t e = 0; e < sizeof ev / sizeof ev[0]; e++)
+        assert_string_equal(ids(rs, mkev("{}", "OriginalFileName", ev[e].v, NULL)), ev[e].want);
+    mw_sigma_ruleset_free(rs);
+}
+
 int main(void)
 {
     sg_hs_min_anchors = 1; /* small rulesets get Hyperscan databases too */
@@ -431,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_fid_threshold),
         cmocka_unit_test(test_found_contains),
         cmocka_unit_test(test_glob_literals),
+        cmocka_unit_test(test_exact_maxlen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
