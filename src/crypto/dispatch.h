@@ -27,6 +27,12 @@ typedef struct {
     /* r = sum_{j<k} a[j] o b[j] times R^-1 (Algorithms 11, 12): a and b hold
      * k polynomials one after the other, |a| < q, |b| <= (q-1)/2, k <= 4. */
     void (*mlkem_basemul_acc)(int16_t r[256], const int16_t *a, const int16_t *b, unsigned k);
+    /* r = freeze(a + b), r = freeze(a - b) (in [0, q); a +- b must fit in
+     * int16_t; r may be a or b), r = freeze(r), r = r R mod q in (-q, q). */
+    void (*mlkem_add_freeze)(int16_t r[256], const int16_t a[256], const int16_t b[256]);
+    void (*mlkem_sub_freeze)(int16_t r[256], const int16_t a[256], const int16_t b[256]);
+    void (*mlkem_freeze)(int16_t r[256]);
+    void (*mlkem_tomont)(int16_t r[256]);
     /* ML-DSA (FIPS 204) on 256 int32_t coefficients, natural order; same
      * results as the portable functions of mldsa.c. NTT, Algorithm 41:
      * output bounded by |input| + 8q. */
@@ -75,6 +81,10 @@ extern const int32_t mw_mldsa_zetas[256];
 void mw_mlkem_ntt_portable(int16_t f[256]);
 void mw_mlkem_invntt_portable(int16_t f[256]);
 void mw_mlkem_basemul_acc_portable(int16_t r[256], const int16_t *a, const int16_t *b, unsigned k);
+void mw_mlkem_add_freeze_portable(int16_t r[256], const int16_t a[256], const int16_t b[256]);
+void mw_mlkem_sub_freeze_portable(int16_t r[256], const int16_t a[256], const int16_t b[256]);
+void mw_mlkem_freeze_portable(int16_t r[256]);
+void mw_mlkem_tomont_portable(int16_t r[256]);
 void mw_mldsa_ntt_portable(int32_t a[256]);
 void mw_mldsa_invntt_portable(int32_t a[256]);
 void mw_mldsa_pointwise_portable(int32_t r[256], const int32_t a[256], const int32_t b[256]);
@@ -88,6 +98,10 @@ void mw_keccakx4_f1600_avx2(uint64_t s[100]);
 void mw_mlkem_ntt_avx2(int16_t f[256]);
 void mw_mlkem_invntt_avx2(int16_t f[256]);
 void mw_mlkem_basemul_acc_avx2(int16_t r[256], const int16_t *a, const int16_t *b, unsigned k);
+void mw_mlkem_add_freeze_avx2(int16_t r[256], const int16_t a[256], const int16_t b[256]);
+void mw_mlkem_sub_freeze_avx2(int16_t r[256], const int16_t a[256], const int16_t b[256]);
+void mw_mlkem_freeze_avx2(int16_t r[256]);
+void mw_mlkem_tomont_avx2(int16_t r[256]);
 void mw_mldsa_ntt_avx2(int32_t a[256]);
 void mw_mldsa_invntt_avx2(int32_t a[256]);
 void mw_mldsa_pointwise_avx2(int32_t r[256], const int32_t a[256], const int32_t b[256]);

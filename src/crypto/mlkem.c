@@ -189,6 +189,35 @@ void mw_mlkem_basemul_acc_portable(int16_t rc[MLKEM_N], const int16_t *ac, const
     }
 }
 
+/* Coefficient-wise helpers (crypto/dispatch.h), any int16_t inputs whose
+ * sum / difference fits in int16_t: r = freeze(a + b), r = freeze(a - b),
+ * r = freeze(r), r = fqmul(r, R^2) (= r R mod q, in (-q, q)). */
+void mw_mlkem_add_freeze_portable(int16_t r[MLKEM_N], const int16_t a[MLKEM_N],
+                                  const int16_t b[MLKEM_N])
+{
+    for (unsigned i = 0; i < MLKEM_N; i++)
+        r[i] = freeze((int16_t)(a[i] + b[i]));
+}
+
+void mw_mlkem_sub_freeze_portable(int16_t r[MLKEM_N], const int16_t a[MLKEM_N],
+                                  const int16_t b[MLKEM_N])
+{
+    for (unsigned i = 0; i < MLKEM_N; i++)
+        r[i] = freeze((int16_t)(a[i] - b[i]));
+}
+
+void mw_mlkem_freeze_portable(int16_t r[MLKEM_N])
+{
+    for (unsigned i = 0; i < MLKEM_N; i++)
+        r[i] = freeze(r[i]);
+}
+
+void mw_mlkem_tomont_portable(int16_t r[MLKEM_N])
+{
+    for (unsigned i = 0; i < MLKEM_N; i++)
+        r[i] = fqmul(r[i], MONT_R2);
+}
+
 /* The NTT, NTT^-1 and basemul of the table in use (crypto/dispatch.h): the
  * portable functions above or their AVX2 versions, with the same results. */
 static void ntt(poly *f)
@@ -456,6 +485,7 @@ static void kpke_keygen(const params *P, uint8_t *ek, uint8_t *dk, const uint8_t
     poly *noise[2 * MLKEM_MAXK];
     unsigned eta[2 * MLKEM_MAXK];
     const unsigned k = P->k;
+    const mw_crypto_impl_t *impl = mw_crypto_impl();
 
     memcpy(in, d, 32);
     in[32] = (uint8_t)k; /* line 1: G(d || k) */
@@ -477,14 +507,13 @@ static void kpke_keygen(const params *P, uint8_t *ek, uint8_t *dk, const uint8_t
     }
     for (unsigned i = 0; i < k; i++) {
         basemul_acc(&t, &A[k * i], s, k); /* line 18: t^ = A^ o s^ + e^ */
-        for (unsigned c = 0; c < MLKEM_N; c++)
-            t.c[c] = freeze((int16_t)(fqmul(t.c[c], MONT_R2) + e[i].c[c]));
+        impl->mlkem_tomont(t.c);
+        impl->mlkem_add_freeze(t.c, t.c, e[i].c);
         encode12(ek + 384 * i, &t); /* line 19 */
     }
     memcpy(ek + 384 * k, rho, 32);
     for (unsigned i = 0; i < k; i++) { /* line 20 */
-        for (unsigned c = 0; c < MLKEM_N; c++)
-            s[i].c[c] = freeze(s[i].c[c]);
+        impl->mlkem_freeze(s[i].c);
         encode12(dk + 384 * i, &s[i]);
     }
     explicit_bzero(in, sizeof in);
@@ -503,6 +532,7 @@ static void kpke_encrypt(const params *P, uint8_t *c, const uint8_t *ek, const u
     poly *noise[2 * MLKEM_MAXK + 1];
     unsigned eta[2 * MLKEM_MAXK + 1];
     const unsigned k = P->k;
+    const mw_crypto_impl_t *impl = mw_crypto_impl();
     const uint8_t *rho = ek + 384 * k; /* line 3 */
 
     for (unsigned i = 0; i < k; i++) /* line 2 */
@@ -522,15 +552,14 @@ static void kpke_encrypt(const params *P, uint8_t *c, const uint8_t *ek, const u
     for (unsigned i = 0; i < k; i++) {
         basemul_acc(&u, &A[k * i], y, k);
         invntt(&u); /* line 19: u = NTT^-1(A^T o y^) + e1 */
-        for (unsigned c2 = 0; c2 < MLKEM_N; c2++)
-            u.c[c2] = freeze((int16_t)(u.c[c2] + e1[i].c[c2]));
+        impl->mlkem_add_freeze(u.c, u.c, e1[i].c);
         compress_encode(c + 32 * P->du * i, &u, P->du); /* line 22 */
     }
     basemul_acc(&v, that, y, k);
     invntt(&v); /* lines 20-21: v = NTT^-1(t^T o y^) + e2 + mu */
     poly_from_msg(&u, m);
-    for (unsigned c2 = 0; c2 < MLKEM_N; c2++)
-        v.c[c2] = freeze((int16_t)(v.c[c2] + e2.c[c2] + u.c[c2]));
+    impl->mlkem_add_freeze(v.c, v.c, e2.c); /* same residue, same [0, q) value */
+    impl->mlkem_add_freeze(v.c, v.c, u.c);
     compress_encode(c + 32 * P->du * k, &v, P->dv); /* line 23 */
 
     explicit_bzero(y, sizeof y);
@@ -553,8 +582,7 @@ static void kpke_decrypt(const params *P, uint8_t m[32], const uint8_t *dk, cons
     decode_decompress(&v, c + 32 * P->du * k, P->dv); /* line 4 */
     basemul_acc(&w, s, u, k);
     invntt(&w); /* line 6: w = v' - NTT^-1(s^T o NTT(u')) */
-    for (unsigned i = 0; i < MLKEM_N; i++)
-        w.c[i] = freeze((int16_t)(v.c[i] - w.c[i]));
+    mw_crypto_impl()->mlkem_sub_freeze(w.c, v.c, w.c);
     poly_to_msg(m, &w); /* line 7 */
     explicit_bzero(s, sizeof s);
     explicit_bzero(&w, sizeof w);

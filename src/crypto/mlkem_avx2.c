@@ -263,4 +263,41 @@ AVX2 void mw_mlkem_basemul_acc_avx2(int16_t r[MLKEM_N], const int16_t *a, const 
     }
 }
 
+/* freeze of mlkem_arith.h: Barrett, then + q where negative (mask). */
+AVX2_INLINE __m256i freeze16(__m256i a)
+{
+    a = barrett16(a);
+    return _mm256_add_epi16(a,
+                            _mm256_and_si256(_mm256_srai_epi16(a, 15), _mm256_set1_epi16(MLKEM_Q)));
+}
+
+/* r = freeze(a + b), freeze(a - b), freeze(r), fqmul(r, R^2): same results
+ * as the mw_mlkem_*_portable helpers of mlkem.c. */
+AVX2 void mw_mlkem_add_freeze_avx2(int16_t r[MLKEM_N], const int16_t a[MLKEM_N],
+                                   const int16_t b[MLKEM_N])
+{
+    for (unsigned i = 0; i < MLKEM_N; i += 16)
+        ST(r + i, freeze16(_mm256_add_epi16(LD(a + i), LD(b + i))));
+}
+
+AVX2 void mw_mlkem_sub_freeze_avx2(int16_t r[MLKEM_N], const int16_t a[MLKEM_N],
+                                   const int16_t b[MLKEM_N])
+{
+    for (unsigned i = 0; i < MLKEM_N; i += 16)
+        ST(r + i, freeze16(_mm256_sub_epi16(LD(a + i), LD(b + i))));
+}
+
+AVX2 void mw_mlkem_freeze_avx2(int16_t r[MLKEM_N])
+{
+    for (unsigned i = 0; i < MLKEM_N; i += 16)
+        ST(r + i, freeze16(LD(r + i)));
+}
+
+AVX2 void mw_mlkem_tomont_avx2(int16_t r[MLKEM_N])
+{
+    const __m256i f = _mm256_set1_epi16(MONT_R2), fq = qinv16(f);
+    for (unsigned i = 0; i < MLKEM_N; i += 16)
+        ST(r + i, fqmul16(LD(r + i), f, fq));
+}
+
 #endif

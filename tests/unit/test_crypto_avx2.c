@@ -145,6 +145,33 @@ static void test_mlkem_arith(void **state)
         if (memcmp(x, y, sizeof x) != 0)
             fail_msg("ML-KEM basemul differs, run %u, k = %u", run, k);
     }
+    /* freeze(a + b), freeze(a - b) (a +- b fits in int16_t), freeze(r) and
+     * r R (any int16_t) */
+    for (unsigned run = 0; run < ARITH_RUNS; run++) {
+        fill16(a, 256, "kem-add-a", run, -16384, 16383);
+        fill16(b, 256, "kem-add-b", run, -16384, 16383);
+        pt->mlkem_add_freeze(x, a, b);
+        av->mlkem_add_freeze(y, a, b);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-KEM add_freeze differs, run %u", run);
+        pt->mlkem_sub_freeze(x, a, b);
+        memcpy(y, b, sizeof y);
+        av->mlkem_sub_freeze(y, a, y); /* r aliasing b, as decryption does */
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-KEM sub_freeze differs, run %u", run);
+        fill16(x, 256, "kem-freeze", run, INT16_MIN, INT16_MAX);
+        memcpy(y, x, sizeof x);
+        pt->mlkem_freeze(x);
+        av->mlkem_freeze(y);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-KEM freeze differs, run %u", run);
+        fill16(x, 256, "kem-tomont", run, INT16_MIN, INT16_MAX);
+        memcpy(y, x, sizeof x);
+        pt->mlkem_tomont(x);
+        av->mlkem_tomont(y);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-KEM tomont differs, run %u", run);
+    }
     /* The NTT round trip through the AVX2 functions: NTT^-1(NTT(f)) = f R
      * (the R^-1 of basemul is missing), i.e. fqmul(result, 1) = f mod q. */
     for (unsigned run = 0; run < 16; run++) {
