@@ -38,6 +38,9 @@ static const mw_crypto_impl_t impl_portable = {
     .mldsa_pointwise_acc = mw_mldsa_pointwise_acc_portable,
     .mldsa_reduce = mw_mldsa_reduce_portable,
     .mldsa_caddq = mw_mldsa_caddq_portable,
+    .mldsa_decompose = mw_mldsa_decompose_portable,
+    .mldsa_make_hint = mw_mldsa_make_hint_portable,
+    .mldsa_norm_mask = mw_mldsa_norm_mask_portable,
 };
 
 #if defined(__x86_64__)
@@ -57,6 +60,9 @@ static const mw_crypto_impl_t impl_avx2 = {
     .mldsa_pointwise_acc = mw_mldsa_pointwise_acc_avx2,
     .mldsa_reduce = mw_mldsa_reduce_avx2,
     .mldsa_caddq = mw_mldsa_caddq_avx2,
+    .mldsa_decompose = mw_mldsa_decompose_avx2,
+    .mldsa_make_hint = mw_mldsa_make_hint_avx2,
+    .mldsa_norm_mask = mw_mldsa_norm_mask_avx2,
 };
 #endif
 

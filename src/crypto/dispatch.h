@@ -46,6 +46,17 @@ typedef struct {
     /* a = reduce32(a) (a <= 2^31 - 2^22 - 1) and a = caddq(a). */
     void (*mldsa_reduce)(int32_t a[256]);
     void (*mldsa_caddq)(int32_t a[256]);
+    /* Decompose (Algorithm 36) of a[j] in [0, q): a1 = HighBits, a0 =
+     * LowBits; gamma2 = (q-1)/88 or (q-1)/32. */
+    void (*mldsa_decompose)(int32_t a1[256], int32_t a0[256], const int32_t a[256], int32_t gamma2);
+    /* MakeHint (Algorithm 39) of signing: h[j] = HighBits(r[j]) on input,
+     * 1 where HighBits(freeze(r[j] + z[j])) differs, else 0, on output;
+     * r in [0, q), |z| < q. */
+    void (*mldsa_make_hint)(int32_t h[256], const int32_t r[256], const int32_t z[256],
+                            int32_t gamma2);
+    /* 0 if every |a[j]| < bound, else -1 (no branch); a reduced by reduce32,
+     * bound <= (q-1)/8. */
+    int32_t (*mldsa_norm_mask)(const int32_t a[256], int32_t bound);
 } mw_crypto_impl_t;
 
 /* The implementation in use (selected on the first call, thread-safe). */
@@ -91,6 +102,11 @@ void mw_mldsa_pointwise_portable(int32_t r[256], const int32_t a[256], const int
 void mw_mldsa_pointwise_acc_portable(int32_t r[256], const int32_t a[256], const int32_t b[256]);
 void mw_mldsa_reduce_portable(int32_t a[256]);
 void mw_mldsa_caddq_portable(int32_t a[256]);
+void mw_mldsa_decompose_portable(int32_t a1[256], int32_t a0[256], const int32_t a[256],
+                                 int32_t gamma2);
+void mw_mldsa_make_hint_portable(int32_t h[256], const int32_t r[256], const int32_t z[256],
+                                 int32_t gamma2);
+int32_t mw_mldsa_norm_mask_portable(const int32_t a[256], int32_t bound);
 
 #if defined(__x86_64__)
 void mw_keccakx4_f1600_avx2(uint64_t s[100]);
@@ -108,6 +124,11 @@ void mw_mldsa_pointwise_avx2(int32_t r[256], const int32_t a[256], const int32_t
 void mw_mldsa_pointwise_acc_avx2(int32_t r[256], const int32_t a[256], const int32_t b[256]);
 void mw_mldsa_reduce_avx2(int32_t a[256]);
 void mw_mldsa_caddq_avx2(int32_t a[256]);
+void mw_mldsa_decompose_avx2(int32_t a1[256], int32_t a0[256], const int32_t a[256],
+                             int32_t gamma2);
+void mw_mldsa_make_hint_avx2(int32_t h[256], const int32_t r[256], const int32_t z[256],
+                             int32_t gamma2);
+int32_t mw_mldsa_norm_mask_avx2(const int32_t a[256], int32_t bound);
 #endif
 
 #endif

@@ -270,15 +270,20 @@ static void poly_caddq(poly *a)
 /* 0 if every |a_j| < bound, else -1 (FIPS 204 section 2.3, infinity norm),
  * without a branch on the coefficients. Input reduced by reduce32 and
  * bound <= (q-1)/8, so each residue class has one small representative. */
-static int32_t poly_norm_mask(const poly *a, int32_t bound)
+int32_t mw_mldsa_norm_mask_portable(const int32_t a[N], int32_t bound)
 {
     int32_t bad = 0;
     for (unsigned j = 0; j < N; j++) {
-        int32_t t = a->c[j] >> 31;
-        t = a->c[j] - (t & (2 * a->c[j])); /* |a_j| */
+        int32_t t = a[j] >> 31;
+        t = a[j] - (t & (2 * a[j])); /* |a_j| */
         bad |= (bound - 1 - t) >> 31; /* -1 if |a_j| >= bound */
     }
     return bad;
+}
+
+static int32_t poly_norm_mask(const poly *a, int32_t bound)
+{
+    return mw_crypto_impl()->mldsa_norm_mask(a->c, bound);
 }
 
 /* ------------------------------------------------------------------ */
@@ -312,6 +317,28 @@ static inline int32_t decompose(int32_t gamma2, int32_t a, int32_t *a0)
     r0 -= (((Q - 1) / 2 - r0) >> 31) & Q;
     *a0 = r0;
     return a1;
+}
+
+/* Decompose of 256 coefficients in [0, q): a1[j] = HighBits, a0[j] =
+ * LowBits (crypto/dispatch.h). */
+void mw_mldsa_decompose_portable(int32_t a1[N], int32_t a0[N], const int32_t a[N], int32_t gamma2)
+{
+    for (unsigned j = 0; j < N; j++)
+        a1[j] = decompose(gamma2, a[j], &a0[j]);
+}
+
+/* MakeHint (Algorithm 39) as used by signing: h[j] holds HighBits(r) on
+ * input and becomes 1 where HighBits(freeze(r[j] + z[j])) differs from it,
+ * else 0 (masks, no branch). */
+void mw_mldsa_make_hint_portable(int32_t h[N], const int32_t r[N], const int32_t z[N],
+                                 int32_t gamma2)
+{
+    for (unsigned j = 0; j < N; j++) {
+        int32_t lo;
+        int32_t hb = decompose(gamma2, freeze(r[j] + z[j]), &lo);
+        uint32_t x = (uint32_t)(hb ^ h[j]);
+        h[j] = (int32_t)((x | (0u - x)) >> 31);
+    }
 }
 
 /* UseHint, Algorithm 40 (verification: public data, branches allowed). */
@@ -814,6 +841,7 @@ static int sign_mu(const params *P, uint8_t *sig, const uint8_t *sk, const uint8
     const int32_t gamma1 = (int32_t)1 << P->gamma1_bits;
     const int32_t gamma2 = P->gamma2;
     const int32_t beta = (int32_t)P->beta;
+    const mw_crypto_impl_t *impl = mw_crypto_impl();
 
     sk_decode(P, sk, ws.s1, ws.s2, ws.t0);
     for (unsigned i = 0; i < P->l; i++)
@@ -843,11 +871,9 @@ static int sign_mu(const params *P, uint8_t *sig, const uint8_t *sk, const uint8
             poly_reduce(&ws.w[i]);
             poly_invntt_tomont(&ws.w[i]);
             poly_caddq(&ws.w[i]);
-            /* w1 = HighBits(w) */
-            for (unsigned j = 0; j < N; j++) {
-                int32_t a0;
-                ws.w1[i].c[j] = decompose(gamma2, ws.w[i].c[j], &a0);
-            }
+            /* w1 = HighBits(w) (h[i] takes the unused LowBits until it is
+             * computed below) */
+            impl->mldsa_decompose(ws.w1[i].c, ws.h[i].c, ws.w[i].c, gamma2);
         }
         /* c~ = H(mu || w1Encode(w1), lambda/4) */
         w1_encode(P, ws.w1buf, ws.w1);
@@ -875,8 +901,7 @@ static int sign_mu(const params *P, uint8_t *sig, const uint8_t *sk, const uint8
                 ws.tmp.c[j] = freeze(ws.w[i].c[j] - ws.tmp.c[j]); /* w - c s2 in [0, q) */
             poly r0; /* stack copy kept small: wiped below */
             poly *u = &ws.h[i];
-            for (unsigned j = 0; j < N; j++)
-                u->c[j] = decompose(gamma2, ws.tmp.c[j], &r0.c[j]); /* HighBits(w - c s2) */
+            impl->mldsa_decompose(u->c, r0.c, ws.tmp.c, gamma2); /* HighBits(w - c s2) */
             bad |= poly_norm_mask(&r0, gamma2 - beta);
             /* ct0; ||ct0|| < gamma2 */
             poly_pointwise(&r0, &ws.cp, &ws.t0[i]);
@@ -885,12 +910,7 @@ static int sign_mu(const params *P, uint8_t *sig, const uint8_t *sk, const uint8
             bad |= poly_norm_mask(&r0, gamma2);
             /* h = MakeHint(-ct0, w - c s2 + ct0), Algorithm 39:
              * HighBits(w - c s2 + ct0) != HighBits(w - c s2), as 0/1 masks */
-            for (unsigned j = 0; j < N; j++) {
-                int32_t lo;
-                int32_t hb = decompose(gamma2, freeze(ws.tmp.c[j] + r0.c[j]), &lo);
-                uint32_t x = (uint32_t)(hb ^ u->c[j]);
-                u->c[j] = (int32_t)((x | (0u - x)) >> 31);
-            }
+            impl->mldsa_make_hint(u->c, ws.tmp.c, r0.c, gamma2);
             explicit_bzero(&r0, sizeof r0);
         }
         /* number of 1s in h <= omega */

@@ -223,4 +223,73 @@ AVX2 void mw_mldsa_caddq_avx2(int32_t a[N])
     }
 }
 
+/* Decompose (Algorithm 36) of 8 lanes in [0, q), the arithmetic of
+ * decompose() in mldsa.c step by step (multiplications by constants, shifts
+ * and masks); returns a1, sets *a0. */
+AVX2_INLINE __m256i decompose8(__m256i a, __m256i *a0, int32_t gamma2)
+{
+    __m256i a1 = _mm256_srai_epi32(_mm256_add_epi32(a, _mm256_set1_epi32(127)), 7);
+    if (gamma2 == (Q - 1) / 32) { /* CT: branch on the parameter set only */
+        a1 = _mm256_mullo_epi32(a1, _mm256_set1_epi32(1025));
+        a1 = _mm256_srai_epi32(_mm256_add_epi32(a1, _mm256_set1_epi32(1 << 21)), 22);
+        a1 = _mm256_and_si256(a1, _mm256_set1_epi32(15));
+    } else {
+        a1 = _mm256_mullo_epi32(a1, _mm256_set1_epi32(11275));
+        a1 = _mm256_srai_epi32(_mm256_add_epi32(a1, _mm256_set1_epi32(1 << 23)), 24);
+        /* a1 = 44 -> 0: a1 ^= ((43 - a1) >> 31) & a1 */
+        __m256i m = _mm256_srai_epi32(_mm256_sub_epi32(_mm256_set1_epi32(43), a1), 31);
+        a1 = _mm256_xor_si256(a1, _mm256_and_si256(m, a1));
+    }
+    __m256i r0 = _mm256_sub_epi32(a, _mm256_mullo_epi32(a1, _mm256_set1_epi32(2 * gamma2)));
+    __m256i m = _mm256_srai_epi32(_mm256_sub_epi32(_mm256_set1_epi32((Q - 1) / 2), r0), 31);
+    *a0 = _mm256_sub_epi32(r0, _mm256_and_si256(m, _mm256_set1_epi32(Q)));
+    return a1;
+}
+
+AVX2 void mw_mldsa_decompose_avx2(int32_t a1[N], int32_t a0[N], const int32_t a[N], int32_t gamma2)
+{
+    for (unsigned j = 0; j < N; j += 8) {
+        __m256i lo;
+        ST(a1 + j, decompose8(LD(a + j), &lo, gamma2));
+        ST(a0 + j, lo);
+    }
+}
+
+/* MakeHint of signing (mw_mldsa_make_hint_portable): h = 1 where
+ * HighBits(freeze(r + z)) != h, else 0. */
+AVX2 void mw_mldsa_make_hint_avx2(int32_t h[N], const int32_t r[N], const int32_t z[N],
+                                  int32_t gamma2)
+{
+    const __m256i q = _mm256_set1_epi32(Q), half = _mm256_set1_epi32(1 << 22);
+    const __m256i zero = _mm256_setzero_si256();
+    for (unsigned j = 0; j < N; j += 8) {
+        __m256i x = _mm256_add_epi32(LD(r + j), LD(z + j)), lo;
+        /* freeze = caddq(reduce32(x)) */
+        __m256i t = _mm256_srai_epi32(_mm256_add_epi32(x, half), 23);
+        x = _mm256_sub_epi32(x, _mm256_mullo_epi32(t, q));
+        x = _mm256_add_epi32(x, _mm256_and_si256(_mm256_srai_epi32(x, 31), q));
+        __m256i d = _mm256_xor_si256(decompose8(x, &lo, gamma2), LD(h + j));
+        ST(h + j, _mm256_srli_epi32(_mm256_or_si256(d, _mm256_sub_epi32(zero, d)), 31));
+    }
+}
+
+/* 0 if every |a_j| < bound, else -1: the OR of (bound - 1 - |a_j|) >> 31
+ * over all lanes, folded without a branch. */
+AVX2 int32_t mw_mldsa_norm_mask_avx2(const int32_t a[N], int32_t bound)
+{
+    const __m256i b1 = _mm256_set1_epi32(bound - 1);
+    __m256i bad = _mm256_setzero_si256();
+    for (unsigned j = 0; j < N; j += 8) {
+        __m256i x = LD(a + j);
+        __m256i t = _mm256_sub_epi32(
+            x, _mm256_and_si256(_mm256_srai_epi32(x, 31), _mm256_add_epi32(x, x))); /* |a_j| */
+        bad = _mm256_or_si256(bad, _mm256_srai_epi32(_mm256_sub_epi32(b1, t), 31));
+    }
+    /* lanes are 0 or -1: fold to one 32-bit lane */
+    __m128i v = _mm_or_si128(_mm256_castsi256_si128(bad), _mm256_extracti128_si256(bad, 1));
+    v = _mm_or_si128(v, _mm_shuffle_epi32(v, 0x4e));
+    v = _mm_or_si128(v, _mm_shuffle_epi32(v, 0xb1));
+    return _mm_cvtsi128_si32(v);
+}
+
 #endif

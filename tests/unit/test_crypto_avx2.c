@@ -197,6 +197,7 @@ static void test_mldsa_arith(void **state)
     const mw_crypto_impl_t *pt = mw_crypto_impl_force(1), *av = mw_crypto_impl_force(0);
     int32_t x[256], y[256], a[256], b[256];
     const int64_t imax = INT32_MAX, imin = INT32_MIN, nq = 9 * (int64_t)DQ;
+    unsigned norm_out[2] = {0, 0};
     for (unsigned run = 0; run < ARITH_RUNS; run++) {
         fill32(x, 256, "dsa-ntt", run, -(DQ - 1), DQ - 1);
         memcpy(y, x, sizeof x);
@@ -238,6 +239,34 @@ static void test_mldsa_arith(void **state)
         av->mldsa_reduce(y);
         if (memcmp(x, y, sizeof x) != 0)
             fail_msg("ML-DSA reduce32 differs, run %u", run);
+        /* Decompose and MakeHint for both gamma2, a and r in [0, q), z in
+         * (-q, q); the norm check on reduce32 outputs around the bounds. */
+        const int32_t g2 = run % 2 ? (DQ - 1) / 32 : (DQ - 1) / 88;
+        int32_t x0[256], y0[256];
+        fill32(a, 256, "dsa-dec", run, 0, DQ - 1);
+        pt->mldsa_decompose(x, x0, a, g2);
+        av->mldsa_decompose(y, y0, a, g2);
+        if (memcmp(x, y, sizeof x) != 0 || memcmp(x0, y0, sizeof x0) != 0)
+            fail_msg("ML-DSA decompose differs, run %u", run);
+        fill32(b, 256, "dsa-hint", run, -(DQ - 1), DQ - 1);
+        memcpy(y, x, sizeof x);
+        pt->mldsa_make_hint(x, a, b, g2);
+        av->mldsa_make_hint(y, a, b, g2);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-DSA make_hint differs, run %u", run);
+        /* norm check: inside the bound (+-(bound - 1) at the extremes), then
+         * one coefficient at +-bound or +-(bound - 1) somewhere */
+        const int32_t bound = run % 3 == 0 ? (DQ - 1) / 8 : (run % 3 == 1 ? g2 : 1 << 17);
+        fill32(a, 256, "dsa-norm", run, -(bound - 1), bound - 1);
+        if (run % 2) {
+            uint8_t r[2];
+            prng(r, sizeof r, "dsa-norm-pos", run);
+            a[r[0]] = (r[1] & 1 ? bound : bound - 1) * (r[1] & 2 ? -1 : 1);
+        }
+        const int32_t mp = pt->mldsa_norm_mask(a, bound), ma = av->mldsa_norm_mask(a, bound);
+        if (mp != ma)
+            fail_msg("ML-DSA norm_mask differs, run %u", run);
+        norm_out[mp == 0]++;
         fill32(x, 256, "dsa-caddq", run, imin, imax);
         memcpy(y, x, sizeof x);
         pt->mldsa_caddq(x);
@@ -245,6 +274,7 @@ static void test_mldsa_arith(void **state)
         if (memcmp(x, y, sizeof x) != 0)
             fail_msg("ML-DSA caddq differs, run %u", run);
     }
+    assert_true(norm_out[0] > ARITH_RUNS / 8 && norm_out[1] > ARITH_RUNS / 8); /* both outcomes */
 }
 
 struct kem_out {
