@@ -105,18 +105,30 @@ const mw_crypto_impl_t *mw_crypto_impl_force(int portable)
     return p;
 }
 
+/* Little-endian 64-bit lanes (FIPS 202 section B.1): a plain copy on
+ * little-endian machines (the byte loops cost ~10 % of bench_pqc). */
 static inline uint64_t load64_le(const uint8_t *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+#else
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--)
         v = (v << 8) | p[i];
     return v;
+#endif
 }
 
 static inline void store64_le(uint8_t *p, uint64_t v)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, sizeof v);
+#else
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(v >> (8 * i));
+#endif
 }
 
 /* SPONGE[Keccak-f[1600], pad10*1, r] absorbing phase (FIPS 202 Algorithm 8
