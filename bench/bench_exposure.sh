@@ -43,8 +43,11 @@ if p.returncode != 0:
     sys.exit("bench_exposure: mwrasp failed: " + p.stderr.decode()[-500:])
 per_pass = max(cpu / 5, 1e-4)
 reps = max(1, int(secs / per_pass) + 1)
-with open(os.devnull, "w") as null:
+for _ in range(4):  # until the run lasts >= secs of CPU time
     p, cpu, wall = run([mwrasp, "exposure", "scan", "--stats", "--repeat", str(reps)] + files)
+    if cpu >= secs:
+        break
+    reps = int(reps * secs / max(cpu, 1e-3) * 1.1) + 1
 stats = p.stderr.decode()
 sessions = 0
 for line in stats.splitlines():
@@ -70,6 +73,10 @@ if tshark:
         twall += w
         lines += len([l for l in p.stdout.decode(errors="replace").splitlines() if l.strip()])
     th = dict(mbs=size / 1e6 / tcpu, cpu=tcpu, wall=twall, lines=lines)
+    # tshark's start-up dominates on small files: its rate on the largest one too
+    big = max(files, key=os.path.getsize)
+    _, bc, bw = run([tshark, "-n", "-r", big, "-Y", "tls.handshake", "-T", "fields"] + fields)
+    th_big = dict(file=big, size=os.path.getsize(big), cpu=bc, wall=bw)
 
 print("### (f) Exposure scanner (`mwrasp exposure scan`, issue 5)\n")
 print("%d shared captures, %.2f MB per pass; one thread; CPU time (user + sys).\n" % (len(files), size / 1e6))
@@ -80,8 +87,12 @@ print("| mwrasp exposure scan --json | %d | %.2f | %.2f | %.0f | %.0f |" % (
 if th:
     print("| tshark -Y tls.handshake -T fields (per file) | 1 | %.2f | %.2f | %.1f | - (%d handshake lines) |" % (
         th["cpu"], th["wall"], th["mbs"], th["lines"]))
-    print("\nRatio (MB/s, CPU): **%.0fx** tshark (target >= 20x). Per core: %.2f GB/s (target >= 1 GB/s)." % (
-        ours["mbs"] / th["mbs"], ours["mbs"] / 1000))
+    print("| tshark, largest capture only (%s, %.2f MB) | 1 | %.2f | %.2f | %.1f | - |" % (
+        th_big["file"], th_big["size"] / 1e6, th_big["cpu"], th_big["wall"],
+        th_big["size"] / 1e6 / th_big["cpu"]))
+    print("\nRatio (MB/s, CPU): **%.0fx** tshark over the same files (%.0fx its rate on the largest file alone;"
+          " target >= 20x). Per core: %.2f GB/s (target >= 1 GB/s)." % (
+        ours["mbs"] / th["mbs"], ours["mbs"] / (th_big["size"] / 1e6 / th_big["cpu"]), ours["mbs"] / 1000))
 else:
     print("\ntshark not installed (scripts/install-deps.sh): no baseline. Per core: %.2f GB/s (target >= 1 GB/s)." % (ours["mbs"] / 1000))
 PY
