@@ -5,11 +5,13 @@
  * least one to hold) whose values are all literals can hold only if one of
  * its literals occurs, ASCII-caseless, in the field's text. exact,
  * startswith, endswith and contains all imply that, cased or not, and so do
- * |all conditions (their first group needs a matching value). On a hit the
- * anchor is still confirmed by the evaluator (fcond_match), so the set of
- * candidate rules is the same as with the one-by-one check. Anchors with
- * other values (globs, null, re, numbers, ...) or literals shorter than
- * SG_HS_MIN_LIT stay on the one-by-one check. */
+ * |all conditions (their first group needs a matching value); a glob's
+ * literal is its longest run of literal bytes, which any text it matches
+ * holds. On a hit the anchor is still confirmed by the evaluator
+ * (fcond_match, after the scan), so the set of candidate rules is the same
+ * as with the one-by-one check. Anchors with other values (null, re,
+ * numbers, ...) or literals shorter than SG_HS_MIN_LIT stay on the
+ * one-by-one check. */
 #include <hs/hs.h>
 #include <stdlib.h>
 #include <string.h>
