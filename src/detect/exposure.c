@@ -108,12 +108,7 @@ static struct flowst *flowst_get(mw_flow_t *f, int udp)
         st->c[CAND_QUIC] = cand_new(CAND_QUIC);
         if (!st->c[CAND_QUIC])
             goto fail;
-    } else {
-        st->c[CAND_TLS] = cand_new(CAND_TLS);
-        st->c[CAND_SSH] = cand_new(CAND_SSH);
-        if (!st->c[CAND_TLS] || !st->c[CAND_SSH])
-            goto fail;
-    }
+    } /* TCP: the candidates come with the first bytes (on_tcp) */
     f->user = st;
     return st;
 fail:
@@ -165,7 +160,21 @@ static int on_tcp(void *ctx, mw_flow_t *f, int dir, const uint8_t *data, size_t 
         return 1; /* out of memory: the flow is only counted */
     if (st->none)
         return 1;
-    if (!st->started[dir]) {
+    if (!st->started[0] && !st->started[1]) {
+        /* the first bytes of the flow: only the parsers they allow */
+        int k = sniff(data, len);
+        st->started[dir] = 1;
+        if (k != CAND_SSH && !(st->c[CAND_TLS] = cand_new(CAND_TLS)))
+            k = -2;
+        if (k != CAND_TLS && k != -2 && !(st->c[CAND_SSH] = cand_new(CAND_SSH)))
+            k = -2;
+        if (k == -2) { /* out of memory: the flow is only counted */
+            kill_cand(sc, st, CAND_TLS);
+            kill_cand(sc, st, CAND_SSH);
+            st->none = 1;
+            return 1;
+        }
+    } else if (!st->started[dir]) {
         st->started[dir] = 1;
         int k = sniff(data, len);
         if (k == CAND_SSH && st->c[CAND_TLS])
