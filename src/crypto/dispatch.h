@@ -33,6 +33,10 @@ typedef struct {
     void (*mlkem_sub_freeze)(int16_t r[256], const int16_t a[256], const int16_t b[256]);
     void (*mlkem_freeze)(int16_t r[256]);
     void (*mlkem_tomont)(int16_t r[256]);
+    /* SampleNTT (Algorithm 7) lines 5-16 on the XOF bytes buf[0..len): the
+     * 12-bit values < q, in order, appended to a[j..] until a holds 256;
+     * returns the new count. Branches on the (public) bytes. */
+    unsigned (*mlkem_rej_uniform)(int16_t a[256], unsigned j, const uint8_t *buf, size_t len);
     /* ML-DSA (FIPS 204) on 256 int32_t coefficients, natural order; same
      * results as the portable functions of mldsa.c. NTT, Algorithm 41:
      * output bounded by |input| + 8q. */
@@ -96,6 +100,7 @@ void mw_mlkem_add_freeze_portable(int16_t r[256], const int16_t a[256], const in
 void mw_mlkem_sub_freeze_portable(int16_t r[256], const int16_t a[256], const int16_t b[256]);
 void mw_mlkem_freeze_portable(int16_t r[256]);
 void mw_mlkem_tomont_portable(int16_t r[256]);
+unsigned mw_mlkem_rej_uniform_portable(int16_t a[256], unsigned j, const uint8_t *buf, size_t len);
 void mw_mldsa_ntt_portable(int32_t a[256]);
 void mw_mldsa_invntt_portable(int32_t a[256]);
 void mw_mldsa_pointwise_portable(int32_t r[256], const int32_t a[256], const int32_t b[256]);
@@ -118,6 +123,7 @@ void mw_mlkem_add_freeze_avx2(int16_t r[256], const int16_t a[256], const int16_
 void mw_mlkem_sub_freeze_avx2(int16_t r[256], const int16_t a[256], const int16_t b[256]);
 void mw_mlkem_freeze_avx2(int16_t r[256]);
 void mw_mlkem_tomont_avx2(int16_t r[256]);
+unsigned mw_mlkem_rej_uniform_avx2(int16_t a[256], unsigned j, const uint8_t *buf, size_t len);
 void mw_mldsa_ntt_avx2(int32_t a[256]);
 void mw_mldsa_invntt_avx2(int32_t a[256]);
 void mw_mldsa_pointwise_avx2(int32_t r[256], const int32_t a[256], const int32_t b[256]);

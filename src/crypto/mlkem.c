@@ -324,17 +324,23 @@ static void poly_to_msg(uint8_t m[32], const poly *f)
 /* Lines 5-16 of SampleNTT (Algorithm 7): rejection sampling of the XOF
  * bytes buf[0..len) (len a multiple of 3) into a->c[j..]; returns the new
  * count j. The branches depend only on the public seed rho. */
-static unsigned rej_uniform(poly *a, unsigned j, const uint8_t *buf, size_t len)
+unsigned mw_mlkem_rej_uniform_portable(int16_t a[MLKEM_N], unsigned j, const uint8_t *buf,
+                                       size_t len)
 {
     for (size_t pos = 0; pos + 3 <= len && j < MLKEM_N; pos += 3) {
         uint16_t d1 = (uint16_t)(buf[pos] | ((buf[pos + 1] & 0x0f) << 8));
         uint16_t d2 = (uint16_t)((buf[pos + 1] >> 4) | (buf[pos + 2] << 4));
         if (d1 < MLKEM_Q)
-            a->c[j++] = (int16_t)d1;
+            a[j++] = (int16_t)d1;
         if (d2 < MLKEM_Q && j < MLKEM_N)
-            a->c[j++] = (int16_t)d2;
+            a[j++] = (int16_t)d2;
     }
     return j;
+}
+
+static unsigned rej_uniform(poly *a, unsigned j, const uint8_t *buf, size_t len)
+{
+    return mw_crypto_impl()->mlkem_rej_uniform(a->c, j, buf, len);
 }
 
 /* SampleNTT(rho || x[e] || y[e]) (Algorithm 7, XOF = SHAKE128) into a[e]

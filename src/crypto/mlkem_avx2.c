@@ -300,4 +300,36 @@ AVX2 void mw_mlkem_tomont_avx2(int16_t r[MLKEM_N])
         ST(r + i, fqmul16(LD(r + i), f, fq));
 }
 
+/* SampleNTT lines 5-16 (mw_mlkem_rej_uniform_portable): 24 bytes give 16
+ * candidates d1, d2, ... at a time. The bytes are spread so that 16-bit lane
+ * 2m holds bytes 3m, 3m+1 (d1 = the low 12 bits) and lane 2m+1 bytes 3m+1,
+ * 3m+2 (d2 = the high 12 bits); the accepted ones (< q) are appended in
+ * order from the compare mask. Branches on public XOF bytes only (rho is
+ * public). The last bytes (less than 32 left) go through the scalar loop. */
+AVX2 unsigned mw_mlkem_rej_uniform_avx2(int16_t a[MLKEM_N], unsigned j, const uint8_t *buf,
+                                        size_t len)
+{
+    const __m256i ctl = _mm256_setr_epi8(0, 1, 1, 2, 3, 4, 4, 5, 6, 7, 7, 8, 9, 10, 10, 11, /* */
+                                         4, 5, 5, 6, 7, 8, 8, 9, 10, 11, 11, 12, 13, 14, 14, 15);
+    const __m256i m12 = _mm256_set1_epi16(0x0fff), qv = _mm256_set1_epi16(MLKEM_Q);
+    _Alignas(32) int16_t v[16];
+    size_t pos = 0;
+    while (j < MLKEM_N && pos + 32 <= len) {
+        /* lane 0 = bytes 0..15, lane 1 = bytes 8..23 of the 24 */
+        __m256i b = _mm256_permute4x64_epi64(LD(buf + pos), 0x94);
+        b = _mm256_shuffle_epi8(b, ctl);
+        b = _mm256_blend_epi16(_mm256_and_si256(b, m12), _mm256_srli_epi16(b, 4), 0xaa);
+        _mm256_store_si256((__m256i *)v, b);
+        unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_cmpgt_epi16(qv, b)) & 0x55555555u;
+        while (m != 0 && j < MLKEM_N) {
+            a[j++] = v[__builtin_ctz(m) >> 1];
+            m &= m - 1;
+        }
+        pos += 24;
+    }
+    if (j < MLKEM_N)
+        j = mw_mlkem_rej_uniform_portable(a, j, buf + pos, len - pos);
+    return j;
+}
+
 #endif

@@ -172,6 +172,30 @@ static void test_mlkem_arith(void **state)
         if (memcmp(x, y, sizeof x) != 0)
             fail_msg("ML-KEM tomont differs, run %u", run);
     }
+    /* SampleNTT's rejection loop: lengths 0..600 (the callers pass 504 and
+     * 168), any start count, bytes uniform or biased to >= q (0xff: every
+     * value rejected), both tables fill the same values and return the same
+     * count. */
+    static uint8_t buf[600];
+    for (unsigned run = 0; run < ARITH_RUNS; run++) {
+        uint8_t p[4];
+        prng(p, sizeof p, "kem-rej-p", run);
+        const size_t len = run % 3 == 0 ? 504 : (run % 3 == 1 ? 168 : (p[0] | p[1] << 8) % 601);
+        const unsigned j0 = run % 2 ? 0 : p[2] + (p[3] & 1); /* 0..256 */
+        prng(buf, sizeof buf, "kem-rej", run);
+        if (run % 4 == 3) /* many values >= q */
+            for (size_t i = 0; i < sizeof buf; i++)
+                buf[i] |= (uint8_t)(buf[(i * 7) % sizeof buf] & 0xc0);
+        memset(x, 0x55, sizeof x);
+        memset(y, 0x55, sizeof y);
+        const unsigned jp = pt->mlkem_rej_uniform(x, j0, buf, len);
+        const unsigned ja = av->mlkem_rej_uniform(y, j0, buf, len);
+        assert_int_equal(jp, ja);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-KEM rej_uniform differs, run %u (len %zu, j %u)", run, len, j0);
+    }
+    memset(buf, 0xff, sizeof buf);
+    assert_int_equal(av->mlkem_rej_uniform(x, 7, buf, 504), 7);
     /* The NTT round trip through the AVX2 functions: NTT^-1(NTT(f)) = f R
      * (the R^-1 of basemul is missing), i.e. fqmul(result, 1) = f mod q. */
     for (unsigned run = 0; run < 16; run++) {
