@@ -42,6 +42,7 @@ static const mw_crypto_impl_t impl_portable = {
     .mldsa_decompose = mw_mldsa_decompose_portable,
     .mldsa_make_hint = mw_mldsa_make_hint_portable,
     .mldsa_norm_mask = mw_mldsa_norm_mask_portable,
+    .mldsa_rej_uniform = mw_mldsa_rej_uniform_portable,
 };
 
 #if defined(__x86_64__)
@@ -65,6 +66,7 @@ static const mw_crypto_impl_t impl_avx2 = {
     .mldsa_decompose = mw_mldsa_decompose_avx2,
     .mldsa_make_hint = mw_mldsa_make_hint_avx2,
     .mldsa_norm_mask = mw_mldsa_norm_mask_avx2,
+    .mldsa_rej_uniform = mw_mldsa_rej_uniform_avx2,
 };
 #endif
 

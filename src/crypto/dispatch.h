@@ -61,6 +61,10 @@ typedef struct {
     /* 0 if every |a[j]| < bound, else -1 (no branch); a reduced by reduce32,
      * bound <= (q-1)/8. */
     int32_t (*mldsa_norm_mask)(const int32_t a[256], int32_t bound);
+    /* RejNTTPoly (Algorithm 30) lines 4-11 on the XOF bytes buf[0..len):
+     * CoeffFromThreeBytes values < q appended to a[j..] until a holds 256;
+     * returns the new count. Branches on the (public) bytes. */
+    unsigned (*mldsa_rej_uniform)(int32_t a[256], unsigned j, const uint8_t *buf, size_t len);
 } mw_crypto_impl_t;
 
 /* The implementation in use (selected on the first call, thread-safe). */
@@ -112,6 +116,7 @@ void mw_mldsa_decompose_portable(int32_t a1[256], int32_t a0[256], const int32_t
 void mw_mldsa_make_hint_portable(int32_t h[256], const int32_t r[256], const int32_t z[256],
                                  int32_t gamma2);
 int32_t mw_mldsa_norm_mask_portable(const int32_t a[256], int32_t bound);
+unsigned mw_mldsa_rej_uniform_portable(int32_t a[256], unsigned j, const uint8_t *buf, size_t len);
 
 #if defined(__x86_64__)
 void mw_keccakx4_f1600_avx2(uint64_t s[100]);
@@ -135,6 +140,7 @@ void mw_mldsa_decompose_avx2(int32_t a1[256], int32_t a0[256], const int32_t a[2
 void mw_mldsa_make_hint_avx2(int32_t h[256], const int32_t r[256], const int32_t z[256],
                              int32_t gamma2);
 int32_t mw_mldsa_norm_mask_avx2(const int32_t a[256], int32_t bound);
+unsigned mw_mldsa_rej_uniform_avx2(int32_t a[256], unsigned j, const uint8_t *buf, size_t len);
 #endif
 
 #endif

@@ -433,6 +433,20 @@ static void unpack_simple(poly *a, const uint8_t *in, unsigned bits)
  * into a[e] for e < n <= 4, the four SHAKE128 sponges side by side
  * (crypto/dispatch.h; unused lanes hash a copy of entry 0 and are ignored).
  * CT: branches on public data (rho is part of the public key). */
+/* RejNTTPoly (Algorithm 30) lines 4-11 on the XOF bytes buf[0..len): the
+ * values of CoeffFromThreeBytes (Algorithm 14) below q, in order, appended to
+ * a[j..] until a holds 256; returns the new count (crypto/dispatch.h). */
+unsigned mw_mldsa_rej_uniform_portable(int32_t a[N], unsigned j, const uint8_t *buf, size_t len)
+{
+    for (size_t pos = 0; pos + 3 <= len && j < N; pos += 3) {
+        const uint8_t *t = buf + pos;
+        uint32_t z = t[0] | (uint32_t)t[1] << 8 | (uint32_t)(t[2] & 0x7f) << 16;
+        if (z < Q)
+            a[j++] = (int32_t)z;
+    }
+    return j;
+}
+
 static void rej_ntt_poly_x4(poly *const a[4], const uint8_t rho[32], const uint8_t s[4],
                             const uint8_t r[4], unsigned n)
 {
@@ -441,6 +455,7 @@ static void rej_ntt_poly_x4(poly *const a[4], const uint8_t rho[32], const uint8
     mw_keccakx4_t k;
     unsigned cnt[4] = {N, N, N, N};
     size_t len = sizeof buf[0];
+    const mw_crypto_impl_t *impl = mw_crypto_impl();
     for (unsigned e = 0; e < 4; e++) {
         memcpy(seed[e], rho, 32);
         seed[e][32] = s[e < n ? e : 0];
@@ -453,15 +468,8 @@ static void rej_ntt_poly_x4(poly *const a[4], const uint8_t rho[32], const uint8
     mw_shakex4_absorb_once(&k, 168, in, sizeof seed[0]);
     mw_shakex4_squeezeblocks(&k, 168, out, 5);
     while (cnt[0] < N || cnt[1] < N || cnt[2] < N || cnt[3] < N) {
-        for (unsigned e = 0; e < n; e++) {
-            for (size_t pos = 0; pos + 3 <= len && cnt[e] < N; pos += 3) {
-                /* CoeffFromThreeBytes, Algorithm 14 */
-                const uint8_t *t = buf[e] + pos;
-                uint32_t z = t[0] | (uint32_t)t[1] << 8 | (uint32_t)(t[2] & 0x7f) << 16;
-                if (z < Q)
-                    a[e]->c[cnt[e]++] = (int32_t)z;
-            }
-        }
+        for (unsigned e = 0; e < n; e++)
+            cnt[e] = impl->mldsa_rej_uniform(a[e]->c, cnt[e], buf[e], len);
         if (cnt[0] < N || cnt[1] < N || cnt[2] < N || cnt[3] < N) {
             mw_shakex4_squeezeblocks(&k, 168, out, 1);
             len = 168;

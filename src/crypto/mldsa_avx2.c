@@ -292,4 +292,33 @@ AVX2 int32_t mw_mldsa_norm_mask_avx2(const int32_t a[N], int32_t bound)
     return _mm_cvtsi128_si32(v);
 }
 
+/* RejNTTPoly lines 4-11 (mw_mldsa_rej_uniform_portable): 24 bytes give 8
+ * candidates at a time, 32-bit lane m holding bytes 3m, 3m+1, 3m+2 with the
+ * top bit cleared (CoeffFromThreeBytes, Algorithm 14); the accepted ones
+ * (< q) are appended in order from the compare mask. Branches on public XOF
+ * bytes only (rho is public). Less than 32 bytes left: the scalar loop. */
+AVX2 unsigned mw_mldsa_rej_uniform_avx2(int32_t a[N], unsigned j, const uint8_t *buf, size_t len)
+{
+    const __m256i ctl = _mm256_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1, /* */
+                                         4, 5, 6, -1, 7, 8, 9, -1, 10, 11, 12, -1, 13, 14, 15, -1);
+    const __m256i m23 = _mm256_set1_epi32(0x7fffff), qv = _mm256_set1_epi32(Q);
+    _Alignas(32) int32_t v[8];
+    size_t pos = 0;
+    while (j < N && pos + 32 <= len) {
+        /* lane 0 = bytes 0..15, lane 1 = bytes 8..23 of the 24 */
+        __m256i b = _mm256_permute4x64_epi64(LD(buf + pos), 0x94);
+        b = _mm256_and_si256(_mm256_shuffle_epi8(b, ctl), m23);
+        _mm256_store_si256((__m256i *)v, b);
+        unsigned m = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(qv, b)));
+        while (m != 0 && j < N) {
+            a[j++] = v[__builtin_ctz(m)];
+            m &= m - 1;
+        }
+        pos += 24;
+    }
+    if (j < N)
+        j = mw_mldsa_rej_uniform_portable(a, j, buf + pos, len - pos);
+    return j;
+}
+
 #endif

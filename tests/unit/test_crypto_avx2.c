@@ -299,6 +299,28 @@ static void test_mldsa_arith(void **state)
             fail_msg("ML-DSA caddq differs, run %u", run);
     }
     assert_true(norm_out[0] > ARITH_RUNS / 8 && norm_out[1] > ARITH_RUNS / 8); /* both outcomes */
+    /* RejNTTPoly's loop: lengths 0..900 (the callers pass 840 and 168), any
+     * start count, bytes uniform or with the top bits set (more rejections) */
+    static uint8_t buf[900];
+    for (unsigned run = 0; run < ARITH_RUNS; run++) {
+        uint8_t p[4];
+        prng(p, sizeof p, "dsa-rej-p", run);
+        const size_t len = run % 3 == 0 ? 840 : (run % 3 == 1 ? 168 : (p[0] | p[1] << 8) % 901);
+        const unsigned j0 = run % 2 ? 0 : p[2] + (p[3] & 1);
+        prng(buf, sizeof buf, "dsa-rej", run);
+        if (run % 4 == 3)
+            for (size_t i = 2; i < sizeof buf; i += 3)
+                buf[i] |= 0x7f;
+        memset(x, 0x55, sizeof x);
+        memset(y, 0x55, sizeof y);
+        const unsigned jp = pt->mldsa_rej_uniform(x, j0, buf, len);
+        const unsigned ja = av->mldsa_rej_uniform(y, j0, buf, len);
+        assert_int_equal(jp, ja);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-DSA rej_uniform differs, run %u (len %zu, j %u)", run, len, j0);
+    }
+    memset(buf, 0xff, sizeof buf);
+    assert_int_equal(av->mldsa_rej_uniform(x, 9, buf, 840), 9);
 }
 
 struct kem_out {
