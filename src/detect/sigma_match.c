@@ -581,11 +581,13 @@ static int kw_hit(unsigned int id, unsigned long long from, unsigned long long t
 }
 
 /* Keywords: every field value of the event, or its raw text if it has no
- * fields. Made once per event: the fields are lowercased one after the
- * other into the scratch buffer, and that run of text is scanned once with
- * the keyword database. Text between the fields (other lowercased copies,
- * NULs) can only add hits, never hide one: a keyword literal the scan does
- * not report is in no field. */
+ * fields. Made once per event: the fields are copied one after the other,
+ * NUL-separated, into free scratch space, and that run of text is scanned
+ * once with the (ASCII-caseless) keyword database; the space is then given
+ * back. Text between the fields can only add hits, never hide one: a
+ * keyword literal the scan does not report is in no field. The fields are
+ * lowercased later, one by one, when a value is compared with them (a plain
+ * copy is cheaper than a lowercase one, and most events have no keyword). */
 static void kw_fields(mw_sigma_scratch_t *sc)
 {
     if (sc->kw_gen == sc->gen)
@@ -601,16 +603,21 @@ static void kw_fields(mw_sigma_scratch_t *sc)
         sc->kwf[n++] = (struct sg_slotval){.val = ev->fields[i].val, .len = ev->fields[i].val_len};
     sc->nkwf = n;
     sc->kw_gen = sc->gen;
-    size_t start = sc->bufused;
-    for (uint32_t f = 0; f < n; f++)
-        sv_lower(sc, &sc->kwf[f]);
     const struct sg_prefilter *pf = sc->pf;
     if (sc->use_hs && pf->kw_db) {
         uint32_t w0 = pf->kw_base >> 6, w1 = (pf->kw_base + pf->kw_nlit + 63) >> 6;
         memset(sc->lbits + w0, 0, (size_t)(w1 - w0) * sizeof(*sc->lbits));
-        size_t len = sc->bufused - start;
-        if (len == 0 || (len <= UINT32_MAX && hs_scan(pf->kw_db, sc->buf + start, (unsigned)len, 0,
-                                                      sc->hs, kw_hit, sc) == HS_SUCCESS))
+        /* buf has room for every field + NUL after bufused (scratch_prepare
+         * counted the lowercase copies the fields may still need) */
+        char *d = sc->buf + sc->bufused;
+        size_t len = 0;
+        for (uint32_t f = 0; f < n; f++) {
+            memcpy(d + len, sc->kwf[f].val, sc->kwf[f].len);
+            len += sc->kwf[f].len;
+            d[len++] = '\0';
+        }
+        if (len <= UINT32_MAX &&
+            hs_scan(pf->kw_db, d, (unsigned)len, 0, sc->hs, kw_hit, sc) == HS_SUCCESS)
             sc->kwlit_gen = sc->gen;
     }
 }

@@ -447,6 +447,45 @@ static void test_exact_maxlen(void **st)
     mw_sigma_ruleset_free(rs);
 }
 
+/* ---- keyword scan over a plain copy of the fields ------------------------- */
+
+/* The keyword database scans the fields' original bytes (caseless): a
+ * keyword in any case in one field matches, split across two fields it
+ * does not; an event without fields is searched in its raw text; many
+ * events through one scratch reuse its buffer. Hand-worked. */
+static void test_keyword_copy(void **st)
+{
+    (void)st;
+    mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
+    assert_non_null(rs);
+    const char *rule = "title: K\nid: k1\nlogsource: {product: t}\ndetection:\n"
+                       "  keywords:\n    - 'sekurlsa::'\n    - 'Invoke-Mimikatz'\n"
+                       "  condition: keywords\n";
+    assert_int_equal(mw_sigma_add_string(rs, rule, strlen(rule), "k.yml"), 0);
+    assert_non_null(rs->pf.kw_db);
+    assert_string_equal(ids(rs, mkev("{}", "a", "x", "b", "run SEKURLSA::logonpasswords", NULL)),
+                        "k1,");
+    assert_string_equal(ids(rs, mkev("{}", "a", "invoke-", "b", "mimikatz", NULL)), "");
+    assert_string_equal(ids(rs, mkev("raw text with INVOKE-MIMIKATZ in it", NULL)), "k1,");
+    assert_string_equal(ids(rs, mkev("raw text with invoke mimikatz", NULL)), "");
+    mw_sigma_scratch_t *sc = NULL;
+    assert_int_equal(mw_sigma_scratch_new(rs, &sc), 0);
+    for (int i = 0; i < 50; i++) {
+        char big[600];
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        if (i % 2)
+            memcpy(big + 300 + i, "sekurlsa::", 10);
+        mw_event_t *ev = mkev("{}", "f1", big, "f2", "short", "f3", "", NULL);
+        struct hits h = {0};
+        assert_int_equal(mw_sigma_match(rs, sc, ev, collect, &h), 0);
+        assert_int_equal(h.n, i % 2);
+        mw_event_free(ev);
+    }
+    mw_sigma_scratch_free(sc);
+    mw_sigma_ruleset_free(rs);
+}
+
 int main(void)
 {
     sg_hs_min_anchors = 1; /* small rulesets get Hyperscan databases too */
@@ -461,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_found_contains),
         cmocka_unit_test(test_glob_literals),
         cmocka_unit_test(test_exact_maxlen),
+        cmocka_unit_test(test_keyword_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
