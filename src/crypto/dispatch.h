@@ -35,7 +35,8 @@ typedef struct {
     void (*mlkem_tomont)(int16_t r[256]);
     /* SampleNTT (Algorithm 7) lines 5-16 on the XOF bytes buf[0..len): the
      * 12-bit values < q, in order, appended to a[j..] until a holds 256;
-     * returns the new count. Branches on the (public) bytes. */
+     * returns the new count. Entries from the returned count on may be
+     * overwritten with candidates. Branches on the (public) bytes. */
     unsigned (*mlkem_rej_uniform)(int16_t a[256], unsigned j, const uint8_t *buf, size_t len);
     /* ML-DSA (FIPS 204) on 256 int32_t coefficients, natural order; same
      * results as the portable functions of mldsa.c. NTT, Algorithm 41:
@@ -63,7 +64,8 @@ typedef struct {
     int32_t (*mldsa_norm_mask)(const int32_t a[256], int32_t bound);
     /* RejNTTPoly (Algorithm 30) lines 4-11 on the XOF bytes buf[0..len):
      * CoeffFromThreeBytes values < q appended to a[j..] until a holds 256;
-     * returns the new count. Branches on the (public) bytes. */
+     * returns the new count. Entries from the returned count on may be
+     * overwritten with candidates. Branches on the (public) bytes. */
     unsigned (*mldsa_rej_uniform)(int32_t a[256], unsigned j, const uint8_t *buf, size_t len);
 } mw_crypto_impl_t;
 
@@ -120,6 +122,8 @@ unsigned mw_mldsa_rej_uniform_portable(int32_t a[256], unsigned j, const uint8_t
 
 #if defined(__x86_64__)
 void mw_keccakx4_f1600_avx2(uint64_t s[100]);
+/* Positions of the set bits of m, ascending, padded with 0 (mlkem_avx2.c). */
+extern const uint8_t mw_rej_idx[256][8];
 /* src/crypto/mlkem_avx2.c, mldsa_avx2.c (target("avx2") only). */
 void mw_mlkem_ntt_avx2(int16_t f[256]);
 void mw_mlkem_invntt_avx2(int16_t f[256]);

@@ -17,6 +17,7 @@
 
 #include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "crypto/dispatch.h"
 
@@ -292,28 +293,40 @@ AVX2 int32_t mw_mldsa_norm_mask_avx2(const int32_t a[N], int32_t bound)
     return _mm_cvtsi128_si32(v);
 }
 
+/* Number of set bits of an 8-bit mask (no popcnt instruction needed). */
+static inline unsigned popcount8(unsigned m)
+{
+    m = m - ((m >> 1) & 0x55);
+    m = (m & 0x33) + ((m >> 2) & 0x33);
+    return (m + (m >> 4)) & 0x0f;
+}
+
 /* RejNTTPoly lines 4-11 (mw_mldsa_rej_uniform_portable): 24 bytes give 8
  * candidates at a time, 32-bit lane m holding bytes 3m, 3m+1, 3m+2 with the
  * top bit cleared (CoeffFromThreeBytes, Algorithm 14); the accepted ones
- * (< q) are appended in order from the compare mask. Branches on public XOF
- * bytes only (rho is public). Less than 32 bytes left: the scalar loop. */
+ * (< q) are moved to the front with vpermd (mw_rej_idx, mlkem_avx2.c) and
+ * stored at a + j, in order; a[j + count .. j + 7] get candidates that later
+ * values overwrite (only a[0..return) is defined). Branches and the table
+ * index depend on public XOF bytes only (rho is public). When fewer than 8
+ * places or 32 bytes are left, the scalar loop finishes. */
 AVX2 unsigned mw_mldsa_rej_uniform_avx2(int32_t a[N], unsigned j, const uint8_t *buf, size_t len)
 {
     const __m256i ctl = _mm256_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1, /* */
                                          4, 5, 6, -1, 7, 8, 9, -1, 10, 11, 12, -1, 13, 14, 15, -1);
     const __m256i m23 = _mm256_set1_epi32(0x7fffff), qv = _mm256_set1_epi32(Q);
-    _Alignas(32) int32_t v[8];
     size_t pos = 0;
-    while (j < N && pos + 32 <= len) {
+    /* each step stores 8 values at a + j */
+    while (j <= N - 8 && pos + 32 <= len) {
         /* lane 0 = bytes 0..15, lane 1 = bytes 8..23 of the 24 */
         __m256i b = _mm256_permute4x64_epi64(LD(buf + pos), 0x94);
         b = _mm256_and_si256(_mm256_shuffle_epi8(b, ctl), m23);
-        _mm256_store_si256((__m256i *)v, b);
-        unsigned m = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(qv, b)));
-        while (m != 0 && j < N) {
-            a[j++] = v[__builtin_ctz(m)];
-            m &= m - 1;
-        }
+        const unsigned m =
+            (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(qv, b)));
+        int64_t idx;
+        memcpy(&idx, mw_rej_idx[m], sizeof idx);
+        const __m256i p = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(idx));
+        ST(a + j, _mm256_permutevar8x32_epi32(b, p));
+        j += popcount8(m);
         pos += 24;
     }
     if (j < N)
