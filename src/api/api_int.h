@@ -115,4 +115,58 @@ void mw_api_intake_result_clear(struct mw_api_intake_result *r);
  * compares both paths; not changed at run time otherwise. */
 extern int mw_api_fast_arrays;
 
+/* ---- ratelimit.c: token buckets (issue 6 item 2) ---------------------------
+ * Rates are tokens per minute; a request takes one token. See ratelimit.c
+ * for the exact integer refill. */
+
+#define MW_RATE_MICRO 1000000ULL /* micro-tokens per request */
+#define MW_RATE_MAX_PER_MIN 100000000u
+#define MW_RATE_MAX_BURST 100000000u
+#define MW_RATE_SHARDS 16 /* power of two */
+#define MW_RATE_ID_MAX 128 /* longer ids are shortened with a keyed hash */
+
+struct mw_rate_spec {
+    uint32_t per_min; /* 0 = unlimited ("off") */
+    uint32_t burst; /* bucket size, 1..MW_RATE_MAX_BURST */
+};
+
+/* Parses "N/min burst M", "N/s burst M", "N/min" (burst N) or "off".
+ * N/min at most MW_RATE_MAX_PER_MIN, M at most MW_RATE_MAX_BURST, both >= 1.
+ * MW_EINVAL otherwise (out untouched). */
+MW_WUR int mw_rate_parse(const char *text, struct mw_rate_spec *out);
+
+enum mw_rate_kind {
+    MW_RATE_ADDRESS = 0, /* per client address (every request) */
+    MW_RATE_KEY, /* per API key id / JWT sub / client certificate */
+    MW_RATE__KINDS
+};
+
+typedef struct mw_ratelimit mw_ratelimit_t;
+
+/* A table of at most max_clients buckets (>= 1), in MW_RATE_SHARDS shards
+ * with their own locks; the least recently used bucket of a full shard is
+ * evicted. MW_EINVAL, MW_ENOMEM, MW_EIO (no randomness for the hash key). */
+MW_WUR int mw_ratelimit_new(uint32_t max_clients, mw_ratelimit_t **out);
+void mw_ratelimit_free(mw_ratelimit_t *rl); /* accepts NULL */
+
+/* Takes one token from the bucket of (kind, id) at now_ns (a monotonic
+ * clock, mw_now_mono_ns()). A new bucket starts full (spec->burst tokens).
+ * Returns 1 if the request may go on, 0 if it is over the limit: then
+ * *retry_after_s (if not NULL) is the whole number of seconds, rounded up,
+ * after which one token will be there (1..86400). spec->per_min 0, a NULL
+ * table, or an allocation failure: 1 (fail open). Thread-safe. */
+int mw_ratelimit_take(mw_ratelimit_t *rl, enum mw_rate_kind kind, const char *id,
+                      const struct mw_rate_spec *spec, uint64_t now_ns, uint32_t *retry_after_s);
+
+struct mw_ratelimit_stats {
+    uint64_t tracked; /* buckets in the table now */
+    uint64_t evicted; /* buckets evicted to make room */
+    uint64_t limited[MW_RATE__KINDS]; /* requests refused, by kind */
+    uint64_t allowed[MW_RATE__KINDS];
+};
+void mw_ratelimit_stats(mw_ratelimit_t *rl, struct mw_ratelimit_stats *st);
+
+/* SipHash-2-4 of data under the key (k0, k1). */
+uint64_t mw_siphash24(uint64_t k0, uint64_t k1, const void *data, size_t len);
+
 #endif
