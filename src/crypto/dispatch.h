@@ -38,6 +38,9 @@ typedef struct {
      * returns the new count. Entries from the returned count on may be
      * overwritten with candidates. Branches on the (public) bytes. */
     unsigned (*mlkem_rej_uniform)(int16_t a[256], unsigned j, const uint8_t *buf, size_t len);
+    /* SamplePolyCBD_eta (Algorithm 8) of the 64 eta bytes buf, eta = 2 or
+     * 3: coefficients in [-eta, eta]. No branch on the (secret) bytes. */
+    void (*mlkem_cbd)(int16_t f[256], const uint8_t *buf, unsigned eta);
     /* ML-DSA (FIPS 204) on 256 int32_t coefficients, natural order; same
      * results as the portable functions of mldsa.c. NTT, Algorithm 41:
      * output bounded by |input| + 8q. */
@@ -107,6 +110,7 @@ void mw_mlkem_sub_freeze_portable(int16_t r[256], const int16_t a[256], const in
 void mw_mlkem_freeze_portable(int16_t r[256]);
 void mw_mlkem_tomont_portable(int16_t r[256]);
 unsigned mw_mlkem_rej_uniform_portable(int16_t a[256], unsigned j, const uint8_t *buf, size_t len);
+void mw_mlkem_cbd_portable(int16_t f[256], const uint8_t *buf, unsigned eta);
 void mw_mldsa_ntt_portable(int32_t a[256]);
 void mw_mldsa_invntt_portable(int32_t a[256]);
 void mw_mldsa_pointwise_portable(int32_t r[256], const int32_t a[256], const int32_t b[256]);
@@ -133,6 +137,7 @@ void mw_mlkem_sub_freeze_avx2(int16_t r[256], const int16_t a[256], const int16_
 void mw_mlkem_freeze_avx2(int16_t r[256]);
 void mw_mlkem_tomont_avx2(int16_t r[256]);
 unsigned mw_mlkem_rej_uniform_avx2(int16_t a[256], unsigned j, const uint8_t *buf, size_t len);
+void mw_mlkem_cbd_avx2(int16_t f[256], const uint8_t *buf, unsigned eta);
 void mw_mldsa_ntt_avx2(int32_t a[256]);
 void mw_mldsa_invntt_avx2(int32_t a[256]);
 void mw_mldsa_pointwise_avx2(int32_t r[256], const int32_t a[256], const int32_t b[256]);

@@ -396,8 +396,9 @@ static void gen_matrix(poly *A, const uint8_t rho[32], unsigned k, int transpose
 /* SamplePolyCBD_eta (Algorithm 8) of the 64 eta bytes buf. Coefficients in
  * [-eta, eta]; no branch on the secret bits: each coefficient is a
  * difference of two bit counts. */
-static void cbd(poly *f, const uint8_t *buf, unsigned eta)
+void mw_mlkem_cbd_portable(int16_t c[MLKEM_N], const uint8_t *buf, unsigned eta)
 {
+    poly *f = (poly *)c;
     if (eta == 2) {
         for (unsigned i = 0; i < MLKEM_N / 8; i++) {
             uint32_t t = (uint32_t)buf[4 * i] | (uint32_t)buf[4 * i + 1] << 8 |
@@ -423,6 +424,11 @@ static void cbd(poly *f, const uint8_t *buf, unsigned eta)
             }
         }
     }
+}
+
+static void cbd(poly *f, const uint8_t *buf, unsigned eta)
+{
+    mw_crypto_impl()->mlkem_cbd(f->c, buf, eta);
 }
 
 /* f[e] = SamplePolyCBD_eta[e](PRF_eta[e](s, nonce0 + e)) for e < n

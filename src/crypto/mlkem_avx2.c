@@ -702,4 +702,40 @@ AVX2 unsigned mw_mlkem_rej_uniform_avx2(int16_t a[MLKEM_N], unsigned j, const ui
     return j;
 }
 
+/* SamplePolyCBD_2 (Algorithm 8, eta = 2) on 32 bytes = 64 coefficients at a
+ * time, the arithmetic of mw_mlkem_cbd_portable: d = (t & 0x55..) +
+ * ((t >> 1) & 0x55..) makes each 2-bit field the sum of two bits; in each
+ * nibble, (field 0) - (field 1) is a coefficient (low nibble of byte b:
+ * coefficient 2b, high nibble: 2b + 1). Bytes are interleaved back into that
+ * order and widened to 16 bits. eta = 3 uses the portable function. No
+ * branch or index on the bytes (constant time). */
+AVX2 void mw_mlkem_cbd_avx2(int16_t f[MLKEM_N], const uint8_t *buf, unsigned eta)
+{
+    if (eta != 2) { /* CT: branch on the parameter set only */
+        mw_mlkem_cbd_portable(f, buf, eta);
+        return;
+    }
+    const __m256i m55 = _mm256_set1_epi8(0x55), m0f = _mm256_set1_epi8(0x0f);
+    const __m256i m03 = _mm256_set1_epi8(0x03);
+    for (unsigned i = 0; i < 4; i++) {
+        const __m256i t = LD(buf + 32 * i);
+        const __m256i d = _mm256_add_epi8(_mm256_and_si256(t, m55),
+                                          _mm256_and_si256(_mm256_srli_epi16(t, 1), m55));
+        const __m256i lo = _mm256_and_si256(d, m0f); /* coefficients 2b */
+        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(d, 4), m0f); /* 2b + 1 */
+        const __m256i c0 = _mm256_sub_epi8(_mm256_and_si256(lo, m03),
+                                           _mm256_and_si256(_mm256_srli_epi16(lo, 2), m03));
+        const __m256i c1 = _mm256_sub_epi8(_mm256_and_si256(hi, m03),
+                                           _mm256_and_si256(_mm256_srli_epi16(hi, 2), m03));
+        /* per 128-bit lane: unpacklo = bytes 0..7 (coefficients 0..15 of the
+         * lane's 32), unpackhi = bytes 8..15 */
+        const __m256i u0 = _mm256_unpacklo_epi8(c0, c1), u1 = _mm256_unpackhi_epi8(c0, c1);
+        int16_t *o = f + 64 * i;
+        ST(o, _mm256_cvtepi8_epi16(_mm256_castsi256_si128(u0)));
+        ST(o + 16, _mm256_cvtepi8_epi16(_mm256_castsi256_si128(u1)));
+        ST(o + 32, _mm256_cvtepi8_epi16(_mm256_extracti128_si256(u0, 1)));
+        ST(o + 48, _mm256_cvtepi8_epi16(_mm256_extracti128_si256(u1, 1)));
+    }
+}
+
 #endif

@@ -196,6 +196,19 @@ static void test_mlkem_arith(void **state)
     }
     memset(buf, 0xff, sizeof buf);
     assert_int_equal(av->mlkem_rej_uniform(x, 7, buf, 504), 7);
+    /* SamplePolyCBD_eta, eta = 2 and 3, random bytes and all-0 / all-1 */
+    for (unsigned run = 0; run < ARITH_RUNS; run++) {
+        const unsigned eta = 2 + run % 2;
+        prng(buf, 64 * eta, "kem-cbd", run);
+        if (run % 8 == 2 || run % 8 == 3)
+            memset(buf, run % 8 == 2 ? 0x00 : 0xff, 64 * eta);
+        if (run % 8 == 4 || run % 8 == 5) /* eta ones then eta zeros: +eta or -eta */
+            memset(buf, run % 8 == 4 ? 0x33 : 0xcc, 64 * eta);
+        pt->mlkem_cbd(x, buf, eta);
+        av->mlkem_cbd(y, buf, eta);
+        if (memcmp(x, y, sizeof x) != 0)
+            fail_msg("ML-KEM cbd differs, run %u, eta %u", run, eta);
+    }
     /* The NTT round trip through the AVX2 functions: NTT^-1(NTT(f)) = f R
      * (the R^-1 of basemul is missing), i.e. fqmul(result, 1) = f mod q. */
     for (unsigned run = 0; run < 16; run++) {
