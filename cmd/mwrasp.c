@@ -4,6 +4,7 @@
  *   mwrasp replay FILE [--url URL] [--batch N]
  *   mwrasp threats [--url URL] [--severity N] [--status S] [--host H] [--limit N] [--json]
  *   mwrasp status [--url URL]
+ *   mwrasp apikey create|list|revoke ...  (cmd/mwrasp_apikey.c)
  *   mwrasp sigma eval|check ...  (offline, cmd/mwrasp_sigma.c)
  *   mwrasp exposure scan FILE... (offline, cmd/mwrasp_exposure.c)
  *
@@ -31,6 +32,30 @@
 #define RESP_MAX (16u << 20)
 
 /* ---- shared helpers ------------------------------------------------------ */
+
+/* The API key or JWT sent as "Authorization: Bearer ..." (--api-key KEY, any
+ * position, else $MWRASP_API_KEY); NULL = none. */
+static const char *api_key;
+
+/* Takes --api-key KEY / --api-key=KEY out of argv (so that the subcommands
+ * never see it); returns the new argc, or -1 if KEY is missing. */
+static int take_api_key(int argc, char **argv)
+{
+    int o = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--api-key") == 0) {
+            if (i + 1 >= argc)
+                return -1;
+            api_key = argv[++i];
+        } else if (strncmp(argv[i], "--api-key=", 10) == 0) {
+            api_key = argv[i] + 10;
+        } else {
+            argv[o++] = argv[i];
+        }
+    }
+    argv[o] = NULL;
+    return o;
+}
 
 static const char *pick_url(const char *flag)
 {
@@ -83,14 +108,36 @@ static int call(const char *base, const char *method, const char *path, const ch
 {
     char err[256];
     char *url = join_url(base, path);
+    char *hdrs = NULL;
     int rc;
 
     if (url == NULL) {
         fprintf(stderr, "mwrasp: out of memory\n");
         return -1;
     }
+    if (api_key && api_key[0]) {
+        if (strpbrk(api_key, "\r\n") != NULL || strlen(api_key) > 16384) {
+            fprintf(stderr, "mwrasp: the API key is not a single line of at most 16 KiB\n");
+            free(url);
+            return -1;
+        }
+        size_t hl = headers ? strlen(headers) : 0, kl = strlen(api_key);
+        hdrs = malloc(hl + kl + 32);
+        if (hdrs == NULL) {
+            fprintf(stderr, "mwrasp: out of memory\n");
+            free(url);
+            return -1;
+        }
+        snprintf(hdrs, hl + kl + 32, "%sAuthorization: Bearer %s\r\n", headers ? headers : "",
+                 api_key);
+        headers = hdrs;
+    }
     rc = mw_http_request(url, method, headers, body, blen, REQ_TIMEOUT_MS, RESP_MAX, r, err,
                          sizeof(err));
+    if (hdrs) {
+        memset(hdrs, 0, strlen(hdrs));
+        free(hdrs);
+    }
     free(url);
     if (rc != 0) {
         fprintf(stderr, "mwrasp: cannot reach the daemon at %s: %s\n", base, err);
@@ -628,11 +675,19 @@ static void usage(FILE *fp)
     for (const struct subcmd *s = subcmds; s->name; s++)
         fprintf(fp, "  %-10s %s\n", s->name, s->summary);
     fprintf(fp, "\n'mwrasp COMMAND --help' describes each one. The daemon address is\n"
-                "--url URL, else $MWRASP_URL, else " DEFAULT_URL ".\n");
+                "--url URL, else $MWRASP_URL, else " DEFAULT_URL ".\n"
+                "Credentials: --api-key KEY (an API key or a JWT), else $MWRASP_API_KEY.\n");
 }
 
 int main(int argc, char **argv)
 {
+    argc = take_api_key(argc, argv);
+    if (argc < 0) {
+        fprintf(stderr, "mwrasp: --api-key needs a value\n");
+        return EXIT_USAGE;
+    }
+    if (api_key == NULL)
+        api_key = getenv("MWRASP_API_KEY");
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

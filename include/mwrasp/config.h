@@ -39,6 +39,16 @@ struct mw_config {
     uint32_t exposure_min_exposed_bytes; /* exposed bytes that make a service a threat */
     char exposure_service_tags[4096]; /* list: "ADDR:PORT=tag,tag;SNI=tag" */
     int64_t exposure_report_interval_ns; /* how often live results become threats */
+    /* api.* authentication (issue 6, src/api/auth.c) */
+    char api_auth[16]; /* "required" or "off" (loopback only) */
+    char api_metrics_public[8]; /* "auto" (public on loopback), "yes", "no" */
+    char api_admin_key_file[MW_CONFIG_STR_MAX]; /* first admin key written here ("" = not) */
+    char api_jwt_hs256_secret_file[MW_CONFIG_STR_MAX]; /* HS256 secret ("" = HS256 off) */
+    char api_jwt_ed25519_public_key[MW_CONFIG_STR_MAX]; /* PEM file ("" = EdDSA off) */
+    char api_jwt_issuer[256]; /* required iss ("" = not checked) */
+    char api_jwt_audience[256]; /* required in aud ("" = not checked) */
+    char api_jwt_role_claim[64]; /* claim naming the role */
+    int64_t api_jwt_leeway_ns; /* clock skew allowed on exp / nbf */
 };
 
 /* MW_OPT_LIST: a string; in YAML either a scalar or a sequence of scalars,

@@ -141,4 +141,55 @@ typedef struct mw_agent_rec {
 MW_WUR int mw_store_put_agent(mw_store_t *s, const mw_agent_rec_t *a);
 MW_WUR int mw_store_list_agents(mw_store_t *s, mw_agent_rec_t **out, size_t *n);
 
+/* ---- API keys (schema 4; src/api/auth.c owns their format) ----
+ * Only the SHA3-256 hash of a key is stored. Strings are NUL-terminated and
+ * cut to their buffers. */
+#define MW_APIKEY_ID_MAX 16
+#define MW_APIKEY_NAME_MAX 64
+#define MW_APIKEYS_MAX 10000 /* cap on mw_store_list_apikeys */
+typedef struct mw_apikey_rec {
+    char id[MW_APIKEY_ID_MAX + 1];
+    char name[MW_APIKEY_NAME_MAX + 1];
+    char role[16];
+    uint8_t hash[32];
+    int64_t created_ns;
+    int64_t last_used_ns; /* 0 = never */
+    int64_t revoked_ns; /* 0 = valid */
+} mw_apikey_rec_t;
+/* Inserts a new key; MW_EEXIST if the id is taken, MW_EINVAL if id is empty. */
+MW_WUR int mw_store_put_apikey(mw_store_t *s, const mw_apikey_rec_t *k);
+/* Every key (revoked ones too), oldest first, at most MW_APIKEYS_MAX.
+ * *out malloc'd (caller frees), *n entries. */
+MW_WUR int mw_store_list_apikeys(mw_store_t *s, mw_apikey_rec_t **out, size_t *n);
+/* Marks a key revoked at ns; MW_ENOTFOUND if no such key or already revoked. */
+MW_WUR int mw_store_revoke_apikey(mw_store_t *s, const char *id, int64_t ns);
+/* Sets last_used (only ever forward). */
+MW_WUR int mw_store_touch_apikey(mw_store_t *s, const char *id, int64_t ns);
+
+/* ---- audit log (schema 4) ----
+ * One row per state-changing API call. */
+#define MW_AUDIT_LIMIT_MAX 1000
+typedef struct mw_audit_rec {
+    uint64_t id; /* set by mw_store_put_audit */
+    int64_t ts_ns;
+    char actor[128]; /* API key id, JWT sub, or "anonymous" */
+    char role[16];
+    char method[8];
+    char path[256];
+    char target[64]; /* the id acted on ("" = none) */
+    char summary[256];
+    char client[64]; /* client address */
+    int status; /* HTTP status answered */
+} mw_audit_rec_t;
+MW_WUR int mw_store_put_audit(mw_store_t *s, mw_audit_rec_t *r);
+struct mw_audit_query {
+    int64_t since_ns; /* 0 = any; else ts >= since */
+    const char *actor; /* NULL = any; exact match */
+    uint64_t cursor; /* 0 = from newest; else rows with id < cursor */
+    uint32_t limit; /* 1..MW_AUDIT_LIMIT_MAX */
+};
+/* Newest first. *out malloc'd (caller frees); *next_cursor 0 on the last page. */
+MW_WUR int mw_store_list_audit(mw_store_t *s, const struct mw_audit_query *q, mw_audit_rec_t **out,
+                               size_t *n, uint64_t *next_cursor);
+
 #endif

@@ -115,6 +115,134 @@ void mw_api_intake_result_clear(struct mw_api_intake_result *r);
  * compares both paths; not changed at run time otherwise. */
 extern int mw_api_fast_arrays;
 
+/* ---- auth.c: API keys, JWT bearer tokens, roles ---------------------------
+ * Roles: viewer (read) < analyst (acknowledge, resolve, respond, canaries)
+ * < admin (config, agents, keys, audit). ingest is beside them: it may only
+ * post events (routes declaring MW_ROLE_INGEST), which analyst and admin may
+ * also do. MW_ROLE_NONE on a route = public. */
+enum mw_api_role {
+    MW_ROLE_NONE = 0,
+    MW_ROLE_INGEST,
+    MW_ROLE_VIEWER,
+    MW_ROLE_ANALYST,
+    MW_ROLE_ADMIN,
+    MW_ROLE__COUNT
+};
+const char *mw_api_role_name(enum mw_api_role r); /* "none", "ingest", "viewer", ... */
+/* MW_EINVAL unless s is "ingest", "viewer", "analyst" or "admin". */
+MW_WUR int mw_api_role_parse(const char *s, enum mw_api_role *out);
+/* 1 if a caller of role `have` may use a route that requires `need`. */
+int mw_api_role_allows(enum mw_api_role have, enum mw_api_role need);
+
+enum mw_api_auth_kind {
+    MW_AUTH_ANON = 0, /* no credentials (public routes) */
+    MW_AUTH_APIKEY,
+    MW_AUTH_JWT,
+    MW_AUTH_OFF, /* api.auth: off (loopback only): admin for everyone */
+    MW_AUTH_CERT, /* TLS client certificate (mTLS), filled by the TLS code */
+};
+
+/* Who is calling: handed to every route handler, the audit log and the
+ * rate limiter (the "admit" hook in server.c). */
+struct mw_api_identity {
+    enum mw_api_auth_kind kind;
+    enum mw_api_role role; /* MW_ROLE_NONE when anonymous */
+    char subject[128]; /* "key:<id>", "jwt:<sub>", "cert:<cn>", "anonymous", "local" */
+    char key_id[24]; /* API key id (MW_AUTH_APIKEY) or "" */
+    char client[64]; /* client address */
+};
+
+/* Why credentials were refused: labels of mwrasp_api_auth_failures_total. */
+enum mw_auth_fail {
+    MW_AUTHF_MISSING = 0,
+    MW_AUTHF_MALFORMED, /* not a key, bad base64url / JSON / structure */
+    MW_AUTHF_TOO_LARGE,
+    MW_AUTHF_UNKNOWN_KEY,
+    MW_AUTHF_REVOKED,
+    MW_AUTHF_BAD_SIGNATURE, /* wrong key secret or JWT signature */
+    MW_AUTHF_ALG, /* alg none, unknown, or not configured (algorithm confusion) */
+    MW_AUTHF_EXPIRED,
+    MW_AUTHF_NOT_YET_VALID,
+    MW_AUTHF_ISSUER,
+    MW_AUTHF_AUDIENCE,
+    MW_AUTHF_ROLE, /* no or unknown role claim */
+    MW_AUTHF_FORBIDDEN, /* authenticated, role too low (403) */
+    MW_AUTHF__COUNT
+};
+const char *mw_auth_fail_name(enum mw_auth_fail f);
+
+/* RFC 4648 section 5 base64url without padding (as JWS, RFC 7515 section 2).
+ * encode: writes 4*ceil(n/3) minus padding chars + NUL; returns length or
+ * MW_ETOOBIG if dstlen is too small. decode: strict (no '=', no whitespace,
+ * unused trailing bits must be zero); returns the decoded length, MW_EINVAL
+ * on bad input, MW_ETOOBIG if it does not fit. */
+MW_WUR int mw_b64url_encode(const uint8_t *src, size_t n, char *dst, size_t dstlen);
+MW_WUR int mw_b64url_decode(const char *src, size_t n, uint8_t *dst, size_t dstlen);
+
+/* API key text: "mwk_" + 12 hex id + "_" + base64url of 32 random bytes. */
+#define MW_APIKEY_PREFIX "mwk_"
+#define MW_APIKEY_IDLEN 12
+#define MW_APIKEY_TEXTLEN (4 + MW_APIKEY_IDLEN + 1 + 43)
+/* Splits a key text; 0 and id (NUL-terminated) filled, or MW_EINVAL. */
+MW_WUR int mw_apikey_parse(const char *text, size_t len, char id[MW_APIKEY_IDLEN + 1]);
+/* SHA3-256 of the whole key text (what the store keeps). */
+void mw_apikey_hash(const char *text, size_t len, uint8_t out[32]);
+
+/* JWT verification (RFC 7519 on JWS compact serialization, RFC 7515).
+ * Accepted algs: HS256 (if hs256 set) and EdDSA with Ed25519 (RFC 8037, if
+ * ed25519 set); anything else, "none" included, is MW_AUTHF_ALG: the alg is
+ * chosen by the configured key, never trusted from the token alone. exp is
+ * required; nbf checked if present; iss / aud when configured. */
+#define MW_JWT_MAX 8192 /* longest token accepted */
+struct mw_jwt_config {
+    const uint8_t *hs256_secret; /* NULL: HS256 refused */
+    size_t hs256_len;
+    void *ed25519; /* EVP_PKEY * of an Ed25519 public key; NULL: EdDSA refused */
+    const char *issuer; /* NULL or "": not checked */
+    const char *audience; /* NULL or "": not checked */
+    const char *role_claim; /* e.g. "role" */
+    int64_t leeway_s;
+};
+/* 0 and sub (cut to sublen) / role filled, or MW_EVERIFY with *why set. */
+MW_WUR int mw_jwt_verify(const struct mw_jwt_config *c, const char *token, size_t len,
+                         int64_t now_s, char *sub, size_t sublen, enum mw_api_role *role,
+                         enum mw_auth_fail *why);
+
+/* The daemon's authenticator: API keys (cached in memory from the store,
+ * sorted by id; a lookup is a binary search and a constant-time compare of
+ * the SHA3-256 hashes) and the JWT configuration. Thread-safe. */
+typedef struct mw_api_auth mw_api_auth_t;
+struct mw_config;
+/* Loads keys and JWT keys from cfg; when the store holds no valid admin key,
+ * creates one, prints it once on stdout and writes it to
+ * cfg->api_admin_key_file (mode 0600) when set. MW_ECONFIG (err set) on a
+ * bad setting, MW_EIO, MW_ENOMEM. store may be NULL (keys then live in
+ * memory only: unit tests). */
+MW_WUR int mw_api_auth_new(const struct mw_config *cfg, mw_store_t *store, mw_api_auth_t **out,
+                           char *err, size_t errlen);
+void mw_api_auth_free(mw_api_auth_t *a);
+/* 1 when api.auth is off (every caller is an admin). */
+int mw_api_auth_off(const mw_api_auth_t *a);
+/* Checks the credentials of one request: authorization is the
+ * Authorization header ("Bearer <key or JWT>"), x_api_key the X-API-Key
+ * header (either may be NULL). id->client must be set by the caller; the
+ * rest is filled. 0, or MW_EVERIFY with *why (counted in the metrics). */
+MW_WUR int mw_api_authenticate(mw_api_auth_t *a, const char *authorization, const char *x_api_key,
+                               struct mw_api_identity *id, enum mw_auth_fail *why);
+/* Counts a refusal (used for 403, and by other authenticators). */
+void mw_api_auth_count(mw_api_auth_t *a, enum mw_auth_fail why);
+/* Creates a key: text gets the key (shown once), rec its stored record.
+ * name may be NULL. MW_EINVAL for a bad role/name, MW_ELIMIT when
+ * MW_APIKEYS_MAX keys exist, MW_EIO, MW_ECRYPTO. */
+MW_WUR int mw_api_auth_create_key(mw_api_auth_t *a, enum mw_api_role role, const char *name,
+                                  char text[MW_APIKEY_TEXTLEN + 1], mw_apikey_rec_t *rec);
+/* MW_ENOTFOUND if no such (unrevoked) key. */
+MW_WUR int mw_api_auth_revoke_key(mw_api_auth_t *a, const char *id);
+/* A copy of every key record (hashes zeroed); caller frees *out. */
+MW_WUR int mw_api_auth_list_keys(mw_api_auth_t *a, mw_apikey_rec_t **out, size_t *n);
+/* Prometheus text of mwrasp_api_auth_failures_total; malloc'd, NULL on OOM. */
+char *mw_api_auth_metrics(mw_api_auth_t *a);
+
 /* ---- ratelimit.c: token buckets (issue 6 item 2) ---------------------------
  * Rates are tokens per minute; a request takes one token. See ratelimit.c
  * for the exact integer refill. */

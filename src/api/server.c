@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <civetweb.h>
+#include <openssl/crypto.h>
 
 #include "api/api_int.h"
 #include "mwrasp/api.h"
@@ -36,7 +38,24 @@ struct mw_api {
     int port;
     atomic_int ready;
     int lib_init;
+    mw_api_auth_t *auth; /* API keys, JWT (auth.c) */
+    int metrics_public; /* GET /metrics without credentials */
 };
+
+/* One request as the route table sees it: who calls (auth.c), the {id}
+ * of the path, and what the audit log records for state changes. */
+struct req {
+    struct mw_api_identity who;
+    const char *method;
+    const char *path;
+    const char *idtext; /* the {id} segment, or NULL */
+    char target[64]; /* audit: the id acted on */
+    char summary[256]; /* audit: a short description, filled by the handler */
+};
+
+/* The status of the answer this thread sent last (the audit log reads it:
+ * one request is served start to end by one civetweb thread). */
+static _Thread_local int last_status;
 
 /* ---- answering ---------------------------------------------------------- */
 
@@ -53,6 +72,7 @@ static int send_bytes(struct mg_connection *conn, int status, const char *ctype,
 {
     char cl[32];
 
+    last_status = status;
     count_status(status);
     snprintf(cl, sizeof(cl), "%zu", len);
     mg_response_header_start(conn, status);
@@ -170,7 +190,7 @@ static int body_error(struct mg_connection *conn, int rc, size_t cap)
 
 /* ---- routes ------------------------------------------------------------- */
 
-static int route_events(struct mg_connection *conn, struct mw_api *a)
+static int route_events(struct mg_connection *conn, struct mw_api *a, struct req *q)
 {
     const struct mg_request_info *ri = mg_get_request_info(conn);
     const char *srch = mg_get_header(conn, "X-MWRASP-Source");
@@ -194,6 +214,8 @@ static int route_events(struct mg_connection *conn, struct mw_api *a)
     free(body);
     if (rc != 0)
         return send_error(conn, 500, "internal", "out of memory");
+    snprintf(q->summary, sizeof q->summary, "events: %llu accepted, %llu rejected",
+             (unsigned long long)r.accepted, (unsigned long long)r.rejected);
     rc = send_json(conn, r.status, json_incref(r.body), NULL);
     mw_api_intake_result_clear(&r);
     return rc;
@@ -303,7 +325,8 @@ oom:
     return send_error(conn, 500, "internal", "out of memory");
 }
 
-static int route_threat_patch(struct mg_connection *conn, struct mw_api *a, uint64_t id)
+static int route_threat_patch(struct mg_connection *conn, struct mw_api *a, uint64_t id,
+                              struct req *q)
 {
     char *body = NULL;
     size_t len = 0;
@@ -346,6 +369,7 @@ static int route_threat_patch(struct mg_connection *conn, struct mw_api *a, uint
                        "field 'status' must be one of new, acknowledged, responding, resolved");
         goto out;
     }
+    snprintf(q->summary, sizeof q->summary, "status=%s", mw_threat_status_name(st));
     rc = mw_store_set_threat_status(a->store, id, st);
     if (rc == MW_ENOTFOUND) {
         snprintf(msg, sizeof(msg), "no threat with id %llu", (unsigned long long)id);
@@ -364,18 +388,14 @@ out:
     return answered;
 }
 
-static int route_threat_id(struct mg_connection *conn, struct mw_api *a, const char *method,
-                           const char *idtext)
+/* The {id} of /api/v1/threats/{id}: 0 and *id, or an answered 400. */
+static int threat_id_or_answer(struct mg_connection *conn, struct req *q, uint64_t *id)
 {
-    uint64_t id = 0;
-
-    if (strcmp(method, "GET") != 0 && strcmp(method, "PATCH") != 0)
-        return send_405(conn, "GET, PATCH");
-    if (mw_api_parse_u64(idtext, strlen(idtext), &id) != 0 || id == 0 || id > INT64_MAX)
-        return send_error(conn, 400, "invalid_id", "threat id must be a positive integer");
-    if (strcmp(method, "GET") == 0)
-        return route_threat_get(conn, a, id);
-    return route_threat_patch(conn, a, id);
+    if (mw_api_parse_u64(q->idtext, strlen(q->idtext), id) != 0 || *id == 0 || *id > INT64_MAX) {
+        send_error(conn, 400, "invalid_id", "threat id must be a positive integer");
+        return -1;
+    }
+    return 0;
 }
 
 static int route_openapi(struct mg_connection *conn, struct mw_api *a)
@@ -423,6 +443,20 @@ static int route_prometheus(struct mg_connection *conn, struct mw_api *a)
             extra = both;
         }
         free(expo);
+    }
+    {
+        char *au = mw_api_auth_metrics(a->auth);
+        if (au) {
+            size_t l1 = extra ? strlen(extra) : 0, l2 = strlen(au);
+            char *both = malloc(l1 + l2 + 1);
+            if (both) {
+                memcpy(both, extra ? extra : "", l1);
+                memcpy(both + l1, au, l2 + 1);
+                free(extra);
+                extra = both;
+            }
+            free(au);
+        }
     }
     text = mw_metrics_prometheus(extra);
     free(extra);
@@ -603,52 +637,468 @@ static int route_ready(struct mg_connection *conn, struct mw_api *a)
     return send_json(conn, 200, json_pack("{s:s}", "status", "ready"), NULL);
 }
 
-/* One handler for every path: exact routes, then 404/405. */
+/* ---- API keys and the audit log (admin) -------------------------------- */
+
+static json_t *apikey_json(const mw_apikey_rec_t *k)
+{
+    return json_pack("{s:s, s:s, s:s, s:I, s:o, s:b, s:o}", "id", k->id, "name", k->name, "role",
+                     k->role, "created_ns", (json_int_t)k->created_ns, "last_used_ns",
+                     k->last_used_ns ? json_integer(k->last_used_ns) : json_null(), "revoked",
+                     k->revoked_ns != 0, "revoked_ns",
+                     k->revoked_ns ? json_integer(k->revoked_ns) : json_null());
+}
+
+static int route_apikey_create(struct mg_connection *conn, struct mw_api *a, struct req *q)
+{
+    char *body = NULL, text[MW_APIKEY_TEXTLEN + 1], msg[160];
+    size_t len = 0;
+    json_t *root, *o;
+    json_error_t jerr;
+    const char *role_s, *name = NULL, *key;
+    json_t *val;
+    enum mw_api_role role;
+    mw_apikey_rec_t rec;
+    int rc;
+
+    rc = read_body(conn, MW_API_SMALL_BODY, &body, &len);
+    if (rc != 0)
+        return body_error(conn, rc, MW_API_SMALL_BODY);
+    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(body);
+    if (root == NULL || !json_is_object(root)) {
+        MW_INC(mw_metrics.api_bad_body);
+        json_decref(root);
+        return send_error(conn, 400, "invalid_json", "body must be a JSON object");
+    }
+    json_object_foreach(root, key, val)
+    {
+        if (strcmp(key, "role") != 0 && strcmp(key, "name") != 0) {
+            snprintf(msg, sizeof msg, "unknown field '%.64s' (role, name)", key);
+            json_decref(root);
+            return send_error(conn, 400, "invalid_body", msg);
+        }
+    }
+    role_s = json_string_value(json_object_get(root, "role"));
+    val = json_object_get(root, "name");
+    if (val && !json_is_string(val)) {
+        json_decref(root);
+        return send_error(conn, 400, "invalid_body", "field 'name' must be a string");
+    }
+    name = val ? json_string_value(val) : NULL;
+    if (role_s == NULL || mw_api_role_parse(role_s, &role) != 0) {
+        json_decref(root);
+        return send_error(conn, 400, "invalid_body",
+                          "field 'role' must be one of viewer, ingest, analyst, admin");
+    }
+    rc = mw_api_auth_create_key(a->auth, role, name, text, &rec);
+    json_decref(root);
+    if (rc == MW_EINVAL)
+        return send_error(conn, 400, "invalid_body",
+                          "field 'name': at most 64 bytes, no control characters");
+    if (rc == MW_ELIMIT)
+        return send_error(conn, 409, "limit", "too many API keys: revoke some first");
+    if (rc != 0) {
+        snprintf(msg, sizeof msg, "could not create the key: %s", mw_strerror(rc));
+        return send_error(conn, 500, "internal", msg);
+    }
+    snprintf(q->target, sizeof q->target, "%s", rec.id);
+    snprintf(q->summary, sizeof q->summary, "created %s key '%.64s'", rec.role, rec.name);
+    o = apikey_json(&rec);
+    if (o == NULL || json_object_set_new(o, "key", json_string(text)) != 0) {
+        json_decref(o);
+        o = NULL;
+    }
+    OPENSSL_cleanse(text, sizeof text);
+    return send_json(conn, 201, o, NULL);
+}
+
+static int route_apikey_list(struct mg_connection *conn, struct mw_api *a, struct req *q)
+{
+    mw_apikey_rec_t *v = NULL;
+    size_t n = 0;
+    json_t *arr, *o;
+    (void)q;
+    if (mw_api_auth_list_keys(a->auth, &v, &n) != 0)
+        return send_error(conn, 500, "internal", "out of memory");
+    arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        if (json_array_append_new(arr, apikey_json(&v[i])) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    free(v);
+    o = arr ? json_pack("{s:o}", "keys", arr) : NULL;
+    return send_json(conn, 200, o, NULL);
+}
+
+static int route_apikey_revoke(struct mg_connection *conn, struct mw_api *a, struct req *q)
+{
+    char msg[96];
+    int rc;
+    size_t n = strlen(q->idtext);
+    if (n == 0 || n > MW_APIKEY_IDLEN)
+        return send_error(conn, 404, "not_found", "no such API key");
+    rc = mw_api_auth_revoke_key(a->auth, q->idtext);
+    snprintf(q->summary, sizeof q->summary, "revoked key");
+    if (rc == MW_ENOTFOUND) {
+        snprintf(msg, sizeof msg, "no unrevoked API key with id '%.16s'", q->idtext);
+        return send_error(conn, 404, "not_found", msg);
+    }
+    if (rc != 0)
+        return send_error(conn, 500, "store_error", "could not revoke the key");
+    return send_json(conn, 200, json_pack("{s:s, s:b}", "id", q->idtext, "revoked", 1), NULL);
+}
+
+struct audit_params {
+    struct mw_audit_query q;
+    char actor[128];
+};
+
+static int audit_param(void *ctx, const char *k, const char *v, char *err, size_t errlen)
+{
+    struct audit_params *p = ctx;
+    uint64_t u;
+    if (strcmp(k, "since") == 0 || strcmp(k, "cursor") == 0 || strcmp(k, "limit") == 0) {
+        if (mw_api_parse_u64(v, strlen(v), &u) != 0 || u > INT64_MAX ||
+            (k[0] == 'l' && (u == 0 || u > MW_AUDIT_LIMIT_MAX))) {
+            snprintf(err, errlen, "parameter '%s': %s", k,
+                     k[0] == 'l' ? "must be an integer 1..1000" : "must be a non-negative integer");
+            return -1;
+        }
+        if (k[0] == 's')
+            p->q.since_ns = (int64_t)u;
+        else if (k[0] == 'c')
+            p->q.cursor = u;
+        else
+            p->q.limit = (uint32_t)u;
+        return 0;
+    }
+    if (strcmp(k, "actor") == 0) {
+        if (v[0] == '\0' || strlen(v) >= sizeof p->actor) {
+            snprintf(err, errlen, "parameter 'actor': 1..127 bytes");
+            return -1;
+        }
+        snprintf(p->actor, sizeof p->actor, "%s", v);
+        p->q.actor = p->actor;
+        return 0;
+    }
+    snprintf(err, errlen, "unknown parameter '%.32s' (since, actor, cursor, limit)", k);
+    return -1;
+}
+
+static int route_audit(struct mg_connection *conn, struct mw_api *a, struct req *q)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    struct audit_params p;
+    mw_audit_rec_t *v = NULL;
+    size_t n = 0;
+    uint64_t next = 0;
+    char err[160], cur[24];
+    json_t *arr, *o = NULL;
+    (void)q;
+
+    memset(&p, 0, sizeof p);
+    p.q.limit = MW_API_LIMIT_DEFAULT;
+    if (each_param(ri->query_string, audit_param, &p, err, sizeof err) != 0)
+        return send_error(conn, 400, "invalid_parameter", err);
+    if (a->store == NULL)
+        return send_error(conn, 503, "unavailable", "no store attached");
+    if (mw_store_list_audit(a->store, &p.q, &v, &n, &next) != 0)
+        return send_error(conn, 500, "store_error", "audit query failed");
+    arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        const mw_audit_rec_t *r = &v[i];
+        json_t *e =
+            json_pack("{s:I, s:I, s:o, s:s, s:s, s:o, s:s, s:o, s:s, s:i}", "id", (json_int_t)r->id,
+                      "ts_ns", (json_int_t)r->ts_ns, "actor",
+                      mw_api_string_repaired(r->actor, strlen(r->actor)), "role", r->role, "method",
+                      r->method, "path", mw_api_string_repaired(r->path, strlen(r->path)), "target",
+                      r->target, "summary", mw_api_string_repaired(r->summary, strlen(r->summary)),
+                      "client", r->client, "status", r->status);
+        if (json_array_append_new(arr, e) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    free(v);
+    if (arr) {
+        snprintf(cur, sizeof cur, "%llu", (unsigned long long)next);
+        o = json_pack("{s:o, s:o}", "entries", arr, "next_cursor",
+                      next ? json_string(cur) : json_null());
+    }
+    return send_json(conn, 200, o, NULL);
+}
+
+/* ---- the route table ----------------------------------------------------- */
+
+/* Handlers of the table: the status sent is in last_status. */
+typedef int (*route_fn)(struct mg_connection *conn, struct mw_api *a, struct req *q);
+
+static int h_live(struct mg_connection *conn, struct mw_api *a, struct req *q)
+{
+    (void)a;
+    (void)q;
+    return send_json(conn, 200, json_pack("{s:s}", "status", "ok"), NULL);
+}
+
+static int h_ready(struct mg_connection *conn, struct mw_api *a, struct req *q)
+{
+    (void)q;
+    return route_ready(conn, a);
+}
+
+static int h_prometheus(struct mg_connection *conn, struct mw_api *a, struct req *q)
+{
+    (void)q;
+    return route_prometheus(conn, a);
+}
+
+static int h_metrics_json(struct mg_connection *conn, struct mw_api *a, struct req *q)
+{
+    (void)q;
+    return send_json(
+        conn, 200,
+        mw_api_metrics_json(a->engine != NULL, a->engine ? mw_detect_engine_depth(a->engine) : 0),
+        NULL);
+}
+
+static int h_openapi(struct mg_connection *conn, struct mw_api *a, struct req *q)
+{
+    (void)q;
+    return route_openapi(conn, a);
+}
+
+static int h_exposure(struct mg_connection *conn, struct mw_api *a, struct req *q)
+{
+    (void)q;
+    if (a->exposure == NULL)
+        return send_error(conn, 503, "unavailable", "the exposure scanner is not running");
+    return route_exposure(conn, a);
+}
+
+static int h_exposure_pcap(struct mg_connection *conn, struct mw_api *a, struct req *q)
+{
+    snprintf(q->summary, sizeof q->summary, "capture upload");
+    if (a->exposure == NULL)
+        return send_error(conn, 503, "unavailable", "the exposure scanner is not running");
+    return route_exposure_pcap(conn, a);
+}
+
+static int h_threats(struct mg_connection *conn, struct mw_api *a, struct req *q)
+{
+    (void)q;
+    if (a->store == NULL)
+        return send_error(conn, 503, "unavailable", "no store attached");
+    return route_threat_list(conn, a);
+}
+
+static int h_threat_get(struct mg_connection *conn, struct mw_api *a, struct req *q)
+{
+    uint64_t id = 0;
+    if (a->store == NULL)
+        return send_error(conn, 503, "unavailable", "no store attached");
+    if (threat_id_or_answer(conn, q, &id) != 0)
+        return 400;
+    return route_threat_get(conn, a, id);
+}
+
+static int h_threat_patch(struct mg_connection *conn, struct mw_api *a, struct req *q)
+{
+    uint64_t id = 0;
+    snprintf(q->target, sizeof q->target, "%.63s", q->idtext);
+    if (a->store == NULL)
+        return send_error(conn, 503, "unavailable", "no store attached");
+    if (threat_id_or_answer(conn, q, &id) != 0)
+        return 400;
+    return route_threat_patch(conn, a, id, q);
+}
+
+enum { R_METRICS = 1 }; /* public when api.metrics_public says so, else viewer */
+
+struct route {
+    const char *method;
+    const char *pattern; /* exact, or with one "{id}" segment */
+    enum mw_api_role role; /* MW_ROLE_NONE: public */
+    unsigned flags;
+    route_fn fn;
+};
+
+/* Every route of the API, with the role it needs. docs/api/openapi.yaml
+ * declares the same (x-required-role on each operation);
+ * tests/integration/test_api_roles.sh checks both against the daemon. */
+static const struct route routes[] = {
+    {"GET", "/health/live", MW_ROLE_NONE, 0, h_live},
+    {"GET", "/health/ready", MW_ROLE_NONE, 0, h_ready},
+    {"GET", "/metrics", MW_ROLE_VIEWER, R_METRICS, h_prometheus},
+    {"GET", "/api/v1/openapi.yaml", MW_ROLE_NONE, 0, h_openapi},
+    {"GET", "/api/v1/metrics", MW_ROLE_VIEWER, 0, h_metrics_json},
+    {"POST", "/api/v1/events", MW_ROLE_INGEST, 0, route_events},
+    {"GET", "/api/v1/threats", MW_ROLE_VIEWER, 0, h_threats},
+    {"GET", "/api/v1/threats/{id}", MW_ROLE_VIEWER, 0, h_threat_get},
+    {"PATCH", "/api/v1/threats/{id}", MW_ROLE_ANALYST, 0, h_threat_patch},
+    {"GET", "/api/v1/exposure", MW_ROLE_VIEWER, 0, h_exposure},
+    {"POST", "/api/v1/exposure/pcap", MW_ROLE_ANALYST, 0, h_exposure_pcap},
+    {"POST", "/api/v1/apikeys", MW_ROLE_ADMIN, 0, route_apikey_create},
+    {"GET", "/api/v1/apikeys", MW_ROLE_ADMIN, 0, route_apikey_list},
+    {"DELETE", "/api/v1/apikeys/{id}", MW_ROLE_ADMIN, 0, route_apikey_revoke},
+    {"GET", "/api/v1/audit", MW_ROLE_ADMIN, 0, route_audit},
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+/* Does path match pattern? *idtext gets the {id} segment (in path). */
+static int path_match(const char *pattern, const char *path, const char **idtext)
+{
+    const char *br = strstr(pattern, "{id}");
+    size_t pre, seg;
+    if (br == NULL)
+        return strcmp(pattern, path) == 0;
+    pre = (size_t)(br - pattern);
+    if (strncmp(pattern, path, pre) != 0)
+        return 0;
+    seg = strcspn(path + pre, "/");
+    if (seg == 0 || strcmp(path + pre + seg, br + 4) != 0)
+        return 0;
+    *idtext = path + pre;
+    return 1;
+}
+
+/* The rate limiter's hook: called for every routed request after
+ * authentication, before the handler, with the caller's identity. Returns 0
+ * to go on, or the status it answered (429). */
+static int admit(struct mg_connection *conn, struct mw_api *a, const struct route *r,
+                 const struct req *q)
+{
+    (void)conn;
+    (void)a;
+    (void)r;
+    (void)q;
+    return 0;
+}
+
+/* The audit log: one row per state-changing call that got past
+ * authentication (refusals are in the auth failure counters). */
+static void audit(struct mw_api *a, const struct req *q, int status)
+{
+    mw_audit_rec_t r;
+    struct timespec ts;
+    if (a->store == NULL)
+        return;
+    memset(&r, 0, sizeof r);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    r.ts_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    snprintf(r.actor, sizeof r.actor, "%s", q->who.subject);
+    snprintf(r.role, sizeof r.role, "%s", mw_api_role_name(q->who.role));
+    snprintf(r.method, sizeof r.method, "%s", q->method);
+    snprintf(r.path, sizeof r.path, "%s", q->path);
+    snprintf(r.target, sizeof r.target, "%s", q->target);
+    snprintf(r.summary, sizeof r.summary, "%s", q->summary);
+    snprintf(r.client, sizeof r.client, "%s", q->who.client);
+    r.status = status;
+    if (mw_store_put_audit(a->store, &r) != 0)
+        mw_warn(MOD, "audit log write failed (%s %s by %s)", q->method, q->path, r.actor);
+}
+
+static int send_401(struct mg_connection *conn, enum mw_auth_fail why)
+{
+    static const char body[] = "{\"error\":{\"code\":\"unauthorized\",\"message\":\"%s\"}}";
+    char msg[160], text[256];
+    const char *m;
+    int n;
+    switch (why) {
+    case MW_AUTHF_MISSING:
+        m = "credentials required: Authorization: Bearer <API key or JWT>";
+        break;
+    case MW_AUTHF_EXPIRED:
+        m = "the token has expired";
+        break;
+    case MW_AUTHF_NOT_YET_VALID:
+        m = "the token is not valid yet (nbf)";
+        break;
+    case MW_AUTHF_REVOKED:
+        m = "the API key has been revoked";
+        break;
+    default:
+        m = "invalid credentials";
+    }
+    snprintf(msg, sizeof msg, "%s (%s)", m, mw_auth_fail_name(why));
+    n = snprintf(text, sizeof text, body, msg);
+    count_status(401);
+    last_status = 401;
+    mg_response_header_start(conn, 401);
+    mg_response_header_add(conn, "Content-Type", "application/json", -1);
+    snprintf(msg, sizeof msg, "%d", n);
+    mg_response_header_add(conn, "Content-Length", msg, -1);
+    mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+    /* RFC 6750 section 3 */
+    mg_response_header_add(conn, "WWW-Authenticate",
+                           why == MW_AUTHF_MISSING ? "Bearer realm=\"mwrasp\""
+                                                   : "Bearer realm=\"mwrasp\", "
+                                                     "error=\"invalid_token\"",
+                           -1);
+    mg_response_header_send(conn);
+    mg_write(conn, text, (size_t)n);
+    return 401;
+}
+
+/* One handler for every path: the table, then 404/405, 401/403. */
 static int handler(struct mg_connection *conn, void *cbdata)
 {
     struct mw_api *a = cbdata;
     const struct mg_request_info *ri = mg_get_request_info(conn);
     const char *path = ri->local_uri ? ri->local_uri : "";
     const char *m = ri->request_method ? ri->request_method : "";
-    int get = strcmp(m, "GET") == 0;
+    const struct route *r = NULL;
+    char allow[64] = "";
+    enum mw_auth_fail why = MW_AUTHF_MISSING;
+    enum mw_api_role need;
+    struct req q;
+    int st;
 
     MW_INC(mw_metrics.api_requests);
-    if (strcmp(path, "/health/live") == 0)
-        return get ? send_json(conn, 200, json_pack("{s:s}", "status", "ok"), NULL)
-                   : send_405(conn, "GET");
-    if (strcmp(path, "/health/ready") == 0)
-        return get ? route_ready(conn, a) : send_405(conn, "GET");
-    if (strcmp(path, "/metrics") == 0)
-        return get ? route_prometheus(conn, a) : send_405(conn, "GET");
-    if (strcmp(path, "/api/v1/metrics") == 0)
-        return get ? send_json(
-                         conn, 200,
-                         mw_api_metrics_json(a->engine != NULL,
-                                             a->engine ? mw_detect_engine_depth(a->engine) : 0),
-                         NULL)
-                   : send_405(conn, "GET");
-    if (strcmp(path, "/api/v1/openapi.yaml") == 0)
-        return get ? route_openapi(conn, a) : send_405(conn, "GET");
-    if (strcmp(path, "/api/v1/events") == 0)
-        return strcmp(m, "POST") == 0 ? route_events(conn, a) : send_405(conn, "POST");
-    if (strcmp(path, "/api/v1/exposure") == 0 || strcmp(path, "/api/v1/exposure/pcap") == 0) {
-        int pcap = path[16] == '/';
-        if (strcmp(m, pcap ? "POST" : "GET") != 0)
-            return send_405(conn, pcap ? "POST" : "GET");
-        if (a->exposure == NULL)
-            return send_error(conn, 503, "unavailable", "the exposure scanner is not running");
-        return pcap ? route_exposure_pcap(conn, a) : route_exposure(conn, a);
+    memset(&q, 0, sizeof q);
+    q.method = m;
+    q.path = path;
+    for (size_t i = 0; i < NROUTES; i++) {
+        const char *idt = NULL;
+        if (!path_match(routes[i].pattern, path, &idt))
+            continue;
+        if (strcmp(routes[i].method, m) == 0) {
+            r = &routes[i];
+            q.idtext = idt;
+            break;
+        }
+        size_t al = strlen(allow);
+        snprintf(allow + al, sizeof allow - al, "%s%s", al ? ", " : "", routes[i].method);
     }
-    if (strncmp(path, "/api/v1/threats", 15) == 0) {
-        const char *rest = path + 15;
-        if (a->store == NULL && (rest[0] == '\0' || rest[0] == '/'))
-            return send_error(conn, 503, "unavailable", "no store attached");
-        if (rest[0] == '\0')
-            return get ? route_threat_list(conn, a) : send_405(conn, "GET");
-        if (rest[0] == '/' && rest[1] != '\0' && strchr(rest + 1, '/') == NULL)
-            return route_threat_id(conn, a, m, rest + 1);
+    if (r == NULL)
+        return allow[0] ? send_405(conn, allow)
+                        : send_error(conn, 404, "not_found", "no such route");
+
+    snprintf(q.who.client, sizeof q.who.client, "%s", ri->remote_addr);
+    need = r->role;
+    if ((r->flags & R_METRICS) && a->metrics_public)
+        need = MW_ROLE_NONE;
+    if (need != MW_ROLE_NONE) {
+        if (mw_api_authenticate(a->auth, mg_get_header(conn, "Authorization"),
+                                mg_get_header(conn, "X-API-Key"), &q.who, &why) != 0)
+            return send_401(conn, why);
+        if (!mw_api_role_allows(q.who.role, need)) {
+            char msg[128];
+            mw_api_auth_count(a->auth, MW_AUTHF_FORBIDDEN);
+            snprintf(msg, sizeof msg, "this route needs the %s role; the caller is %s",
+                     mw_api_role_name(need), mw_api_role_name(q.who.role));
+            return send_error(conn, 403, "forbidden", msg);
+        }
     }
-    return send_error(conn, 404, "not_found", "no such route");
+    st = admit(conn, a, r, &q);
+    if (st != 0)
+        return st;
+    last_status = 0;
+    r->fn(conn, a, &q);
+    st = last_status ? last_status : 500;
+    if (strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0)
+        audit(a, &q, st);
+    return st;
 }
 
 /* ---- life --------------------------------------------------------------- */
@@ -658,6 +1108,13 @@ static int log_message_cb(const struct mg_connection *conn, const char *message)
     (void)conn;
     mw_warn(MOD, "civetweb: %s", message);
     return 1;
+}
+
+/* 1 if listen.http (HOST:PORT) binds a loopback address only. */
+static int listen_is_loopback(const char *spec)
+{
+    return strncmp(spec, "127.", 4) == 0 || strncmp(spec, "localhost:", 10) == 0 ||
+           strncmp(spec, "[::1]:", 6) == 0;
 }
 
 /* "127.0.0.1:8080" stays; ":8080" -> "8080"; "localhost:8080" ->
@@ -708,6 +1165,37 @@ int mw_api_start(const struct mw_api_opts *o, mw_api_t **out)
     a->max_body = o->cfg->max_body ? o->cfg->max_body : (16u << 20);
     a->max_line = o->cfg->max_line;
     atomic_init(&a->ready, 0);
+    {
+        const char *mp = o->cfg->api_metrics_public;
+        int loop = listen_is_loopback(o->cfg->http_listen);
+        char err[256] = "";
+        if (strcmp(mp, "auto") == 0 || mp[0] == '\0')
+            a->metrics_public = loop;
+        else if (strcmp(mp, "yes") == 0 || strcmp(mp, "true") == 0)
+            a->metrics_public = 1;
+        else if (strcmp(mp, "no") == 0 || strcmp(mp, "false") == 0)
+            a->metrics_public = 0;
+        else {
+            mw_error(MOD, "api.metrics_public: expected auto, yes or no, got \"%s\"", mp);
+            rc = MW_ECONFIG;
+            goto out;
+        }
+        if (strcmp(o->cfg->api_auth, "off") == 0 && !loop) {
+            mw_error(MOD,
+                     "api.auth: off is only allowed when listen.http is a loopback address "
+                     "(it is %s)",
+                     o->cfg->http_listen);
+            rc = MW_ECONFIG;
+            goto out;
+        }
+        rc = mw_api_auth_new(o->cfg, o->store, &a->auth, err, sizeof err);
+        if (rc != 0) {
+            mw_error(MOD, "%s", err[0] ? err : mw_strerror(rc));
+            goto out;
+        }
+        if (mw_api_auth_off(a->auth))
+            mw_warn(MOD, "api.auth is off: every client of %s is an admin", o->cfg->http_listen);
+    }
     if (o->openapi_path && (a->openapi_path = strdup(o->openapi_path)) == NULL) {
         rc = MW_ENOMEM;
         goto out;
@@ -787,5 +1275,6 @@ void mw_api_stop(mw_api_t *a)
     if (a->lib_init)
         mg_exit_library();
     free(a->openapi_path);
+    mw_api_auth_free(a->auth);
     free(a);
 }

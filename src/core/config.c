@@ -71,6 +71,30 @@ const struct mw_config_opt mw_config_opts[] = {
     OPT("exposure.report_interval", MW_OPT_DURATION, "10s", exposure_report_interval_ns, SEC / 10,
         86400ULL * SEC,
         "How often services seen by live capture are turned into (or update) threats."),
+    OPT("api.auth", MW_OPT_STR, "required", api_auth, 0, 0,
+        "required: every API call but /health/*, /api/v1/openapi.yaml, the dashboard's files "
+        "(and /metrics, see api.metrics_public) needs an API key or a JWT (docs/api.md); off: "
+        "no credentials, everyone is admin (refused unless listen.http is a loopback address)."),
+    OPT("api.metrics_public", MW_OPT_STR, "auto", api_metrics_public, 0, 0,
+        "Whether GET /metrics (Prometheus) is served without credentials: yes, no, or auto "
+        "(yes when listen.http is a loopback address, else a viewer key is needed)."),
+    OPT("api.admin_key_file", MW_OPT_STR, "", api_admin_key_file, 0, 0,
+        "At first start (no admin key in the store) the daemon creates an admin API key, prints "
+        "it once and, if this is set, writes it to this file (mode 0600)."),
+    OPT("api.jwt_hs256_secret_file", MW_OPT_STR, "", api_jwt_hs256_secret_file, 0, 0,
+        "File holding the HS256 secret of JWT bearer tokens (RFC 7519; at least 32 bytes, a "
+        "trailing newline is dropped); empty = HS256 tokens are refused."),
+    OPT("api.jwt_ed25519_public_key", MW_OPT_STR, "", api_jwt_ed25519_public_key, 0, 0,
+        "PEM file with the Ed25519 public key of EdDSA JWT bearer tokens (RFC 8037); empty = "
+        "EdDSA tokens are refused."),
+    OPT("api.jwt_issuer", MW_OPT_STR, "", api_jwt_issuer, 0, 0,
+        "Required `iss` claim of JWTs; empty = not checked."),
+    OPT("api.jwt_audience", MW_OPT_STR, "", api_jwt_audience, 0, 0,
+        "Required `aud` claim of JWTs (a string, or one of an array); empty = not checked."),
+    OPT("api.jwt_role_claim", MW_OPT_STR, "role", api_jwt_role_claim, 0, 0,
+        "JWT claim naming the role (viewer, ingest, analyst, admin)."),
+    OPT("api.jwt_leeway", MW_OPT_DURATION, "30s", api_jwt_leeway_ns, 0, 600ULL * SEC,
+        "Clock skew allowed when checking the `exp` and `nbf` claims of JWTs."),
     {NULL, 0, NULL, 0, 0, 0, 0, NULL},
 };
 

@@ -119,7 +119,32 @@ static const char mig_2[] =
 /* 3: threats keep their rule's tags (MITRE ATT&CK tactics and techniques). */
 static const char mig_3[] = "ALTER TABLE threats ADD COLUMN tags TEXT NOT NULL DEFAULT '';";
 
-const char *const mw_store_migrations[] = {mig_1, mig_2, mig_3};
+/* 4: API keys (only the SHA3-256 of a key is kept; id is the public part
+ * of the key, so a lookup is by id) and the audit log of state-changing API
+ * calls (src/api/auth.c, docs/internals/api.md). */
+static const char mig_4[] = "CREATE TABLE api_keys ("
+                            "  id TEXT PRIMARY KEY,"
+                            "  name TEXT NOT NULL,"
+                            "  role TEXT NOT NULL,"
+                            "  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+                            "  created_ns INTEGER NOT NULL,"
+                            "  last_used_ns INTEGER NOT NULL DEFAULT 0,"
+                            "  revoked_ns INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+                            "CREATE TABLE audit_log ("
+                            "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                            "  ts_ns INTEGER NOT NULL,"
+                            "  actor TEXT NOT NULL,"
+                            "  role TEXT NOT NULL,"
+                            "  method TEXT NOT NULL,"
+                            "  path TEXT NOT NULL,"
+                            "  target TEXT NOT NULL,"
+                            "  summary TEXT NOT NULL,"
+                            "  client TEXT NOT NULL,"
+                            "  status INTEGER NOT NULL);"
+                            "CREATE INDEX audit_log_actor ON audit_log(actor, id);"
+                            "CREATE INDEX audit_log_ts ON audit_log(ts_ns);";
+
+const char *const mw_store_migrations[] = {mig_1, mig_2, mig_3, mig_4};
 const int mw_store_migration_count =
     (int)(sizeof mw_store_migrations / sizeof mw_store_migrations[0]);
 

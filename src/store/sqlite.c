@@ -585,6 +585,29 @@ static int reader_stmt(struct reader *r, int which, sqlite3_stmt **out)
     return 0;
 }
 
+int mw_store_with_writer(mw_store_t *s, int (*fn)(sqlite3 *db, void *ctx), void *ctx)
+{
+    int rc;
+    if (!s || !fn)
+        return MW_EINVAL;
+    pthread_mutex_lock(&s->wmu);
+    rc = fn(s->wdb, ctx);
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
+int mw_store_with_reader(mw_store_t *s, int (*fn)(sqlite3 *db, void *ctx), void *ctx)
+{
+    struct reader *r;
+    int rc;
+    if (!s || !fn)
+        return MW_EINVAL;
+    r = reader_get(s);
+    rc = fn(r->db, ctx);
+    reader_put(s, r);
+    return rc;
+}
+
 /* ---- batch writes ----------------------------------------------------- */
 
 /* True when the calling thread owns the open batch (and so the mutex). */

@@ -31,6 +31,13 @@ MW_WUR int mw_store_sqlite_migrate(sqlite3 *db, const char *const *migrations, i
 struct mw_store;
 void mw_store_sqlite_set_checkpoint(struct mw_store *s, int wake_pages, int hard_pages);
 
+/* Runs fn on the write connection under the writer lock (outside any batch
+ * of another thread: waits for its commit). For the occasional API write
+ * (access.c). Returns what fn returns. */
+MW_WUR int mw_store_with_writer(struct mw_store *s, int (*fn)(sqlite3 *db, void *ctx), void *ctx);
+/* Runs fn on a pooled read connection. Returns what fn returns. */
+MW_WUR int mw_store_with_reader(struct mw_store *s, int (*fn)(sqlite3 *db, void *ctx), void *ctx);
+
 /* Logs sqlite3_errmsg(db) for `what`, bumps mw_metrics.store_errors and
  * returns MW_EIO. */
 int mw_store_sqlite_fail(sqlite3 *db, const char *what);

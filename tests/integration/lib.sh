@@ -58,14 +58,33 @@ threats:
   dedup_window: 60s
 log:
   level: info
+api:
+  admin_key_file: $TMP/admin.key
 YAML
+}
+
+# Credentials (issue 6): at its first start the daemon creates an admin API
+# key and writes it to $TMP/admin.key (api.admin_key_file). start_daemon
+# exports it as API_KEY and MWRASP_API_KEY (the CLI), and writes
+# $TMP/.curlrc with CURL_HOME=$TMP so that every plain `curl` of a test sends
+# it. A request WITHOUT credentials: `curl -q ...` (-q first: no .curlrc).
+use_api_key() {
+  API_KEY=$1
+  MWRASP_API_KEY=$1
+  export API_KEY MWRASP_API_KEY
+  printf 'header = "Authorization: Bearer %s"\n' "$1" >"$TMP/.curlrc"
+  CURL_HOME=$TMP
+  export CURL_HOME
 }
 
 start_daemon() {
   "$MW_BIN/mwraspd" --config "$TMP/mwrasp.yaml" "$@" >>"$TMP/daemon.log" 2>&1 &
   DAEMON_PID=$!
   for _ in $(seq 1 200); do
-    if curl -fsS "$URL/health/ready" >/dev/null 2>&1; then return 0; fi
+    if curl -q -fsS "$URL/health/ready" >/dev/null 2>&1; then
+      if [ -s "$TMP/admin.key" ]; then use_api_key "$(cat "$TMP/admin.key")"; fi
+      return 0
+    fi
     kill -0 "$DAEMON_PID" 2>/dev/null || fail "mwraspd exited during start"
     sleep 0.05
   done

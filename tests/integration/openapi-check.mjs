@@ -17,6 +17,9 @@
 import SwaggerParser from "@apidevtools/swagger-parser";
 
 const [specPath, base, threatIdArg] = process.argv.slice(2);
+// Every call carries the admin key the test harness got (lib.sh: API_KEY);
+// the 401/403 answers are checked by api-roles-check.mjs.
+const auth = process.env.API_KEY ? { Authorization: `Bearer ${process.env.API_KEY}` } : {};
 if (!specPath || !base) {
   console.error("usage: node openapi-check.mjs SPEC BASE_URL [THREAT_ID]");
   process.exit(2);
@@ -105,7 +108,7 @@ async function call(method, tmplPath, realPath, { body, ctype, want2xx, wantErro
   const label = `${method} ${realPath}`;
   let res, text;
   try {
-    const headers = {};
+    const headers = { ...auth };
     if (ctype) headers["Content-Type"] = ctype;
     res = await fetch(base + realPath, { method, headers, body });
     text = await res.text();
@@ -199,7 +202,7 @@ for (const [tmplPath, item] of Object.entries(api.paths))
 const errorSchema = api.components.schemas.Error;
 async function probe(method, path, want, allowWanted) {
   try {
-    const res = await fetch(base + path, { method });
+    const res = await fetch(base + path, { method, headers: auth });
     const json = await res.json();
     const errs = [];
     check(errorSchema, json, "$", errs);

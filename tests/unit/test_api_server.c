@@ -50,6 +50,8 @@ static int group_setup(void **state)
     /* port 0: civetweb 1.15 binds an ephemeral port and reports it */
     snprintf(cfg.http_listen, sizeof(cfg.http_listen), "127.0.0.1:0");
     cfg.api_threads = 2;
+    /* routing, not credentials: those are test_api_auth.c's */
+    snprintf(cfg.api_auth, sizeof(cfg.api_auth), "off");
     struct mw_api_opts o = {.cfg = &cfg, .store = store, .engine = NULL, .openapi_path = yaml};
     if (mw_api_start(&o, &api) != 0)
         return -1;
