@@ -60,6 +60,15 @@ static struct mw_arena_chunk *chunk_new(size_t size)
     return c;
 }
 
+/* The first chunk of an event's arena: allocated with the event, right
+ * after it (mw_event_new). */
+_Static_assert(sizeof(mw_event_t) % _Alignof(struct mw_arena_chunk) == 0,
+               "the first chunk follows the event");
+static struct mw_arena_chunk *first_chunk(mw_event_t *ev)
+{
+    return (struct mw_arena_chunk *)(void *)(ev + 1);
+}
+
 /* Allocates n bytes (8-aligned) from the event arena; NULL past the cap. */
 static void *arena_alloc(mw_event_t *ev, size_t n)
 {
@@ -103,20 +112,24 @@ mw_event_t *mw_event_new(enum mw_source src, const char *raw, size_t raw_len)
 {
     if (raw_len >= MW_EVENT_MAX_BYTES || (unsigned)src >= MW_SRC__COUNT)
         return NULL;
-    mw_event_t *ev = calloc(1, sizeof *ev);
+    /* One allocation for the event and its first arena chunk (sized for
+     * the raw copy plus room for typical fields), which sits right after
+     * the event: mw_event_free frees every chunk but that one. */
+    size_t first = raw_len * 2 + 512;
+    mw_event_t *ev = malloc(sizeof *ev + sizeof(struct mw_arena_chunk) + first);
     if (!ev)
         return NULL;
+    memset(ev, 0, sizeof *ev);
     ev->source = src;
     ev->host = "";
     ev->category = "";
     ev->fields = ev->fields_inline;
     ev->fields_cap = sizeof ev->fields_inline / sizeof ev->fields_inline[0];
-    /* First chunk sized for the raw copy plus room for typical fields. */
-    ev->arena_head = chunk_new(raw_len * 2 + 512);
-    if (!ev->arena_head) {
-        free(ev);
-        return NULL;
-    }
+    struct mw_arena_chunk *c0 = first_chunk(ev);
+    c0->next = NULL;
+    c0->size = first;
+    c0->used = 0;
+    ev->arena_head = c0;
     char *r = mw_event_strdup(ev, raw ? raw : "", raw ? raw_len : 0);
     if (!r) {
         mw_event_free(ev);
@@ -134,10 +147,11 @@ void mw_event_free(mw_event_t *ev)
 {
     if (!ev)
         return;
-    struct mw_arena_chunk *c = ev->arena_head;
+    struct mw_arena_chunk *c = ev->arena_head, *c0 = first_chunk(ev);
     while (c) {
         struct mw_arena_chunk *n = c->next;
-        free(c);
+        if (c != c0) /* the first one is part of ev's allocation */
+            free(c);
         c = n;
     }
     if (ev->fields != ev->fields_inline)
@@ -282,14 +296,28 @@ static uint32_t intern_hash(const char *key, size_t len)
 {
     uint64_t h = g_intern_seed ^ ((uint64_t)len * 0x9E3779B97F4A7C15ULL);
     size_t i = 0;
+    uint64_t w;
     for (; i + 8 <= len; i += 8) {
-        uint64_t w;
         memcpy(&w, key + i, 8);
         h = fmix64(h ^ w);
     }
     if (i < len) {
-        uint64_t w = 0;
-        memcpy(&w, key + i, len - i);
+        /* The tail by fixed-size loads (a variable-length memcpy into w
+         * made the load after it wait on a failed store forward): the
+         * last eight bytes of the key when it has eight, else two
+         * overlapping four-byte loads, else three of its bytes. Equal keys
+         * give equal words; the length is in the seed. */
+        if (len >= 8) {
+            memcpy(&w, key + len - 8, 8);
+        } else if (len >= 4) {
+            uint32_t a, b;
+            memcpy(&a, key, 4);
+            memcpy(&b, key + len - 4, 4);
+            w = (uint64_t)a | (uint64_t)b << 32;
+        } else {
+            const unsigned char *u = (const unsigned char *)key;
+            w = (uint64_t)u[0] | (uint64_t)u[len / 2] << 8 | (uint64_t)u[len - 1] << 16;
+        }
         h = fmix64(h ^ w ^ 0x1);
     }
     return (uint32_t)(h ^ (h >> 32));
