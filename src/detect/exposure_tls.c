@@ -316,15 +316,20 @@ static int describe_cert_x509(const uint8_t *der, size_t len, mw_expo_cert_t *c)
 
 /* Decoding a certificate through OpenSSL 3.0 costs tens of microseconds
  * (its key decoders); servers send the same chain in every handshake. A
- * per-thread direct-mapped cache of certificates seen (slot by hash, DER
- * compared byte for byte) answers the repeats. Bounded: CERT_CACHE slots of
- * at most CERT_CACHE_MAX_DER bytes per thread (2 MiB); longer certificates
- * are not cached. */
+ * per-thread cache of certificates seen (DER compared byte for byte)
+ * answers the repeats. Set-associative: CERT_CACHE_WAYS slots per set, the
+ * set chosen by a hash of the DER, the oldest slot of the set replaced (a
+ * direct-mapped table of the same size lost a few of the shared captures'
+ * 73 certificates to collisions on every pass, each miss a full d2i_X509).
+ * Bounded: CERT_CACHE slots of at most CERT_CACHE_MAX_DER bytes per thread
+ * (2 MiB); longer certificates are not cached. */
 #define CERT_CACHE 512 /* a power of two */
+#define CERT_CACHE_WAYS 8 /* a power of two, divides CERT_CACHE */
 #define CERT_CACHE_MAX_DER 4096
 
 struct cert_cache_ent {
     uint64_t hash;
+    uint64_t stamp; /* last use, for replacement in the set */
     size_t len;
     uint8_t *der;
     int ok;
@@ -337,6 +342,7 @@ struct cert_cache_ent {
  * them). NULL until the thread's first certificate, or if calloc failed. */
 static _Thread_local struct cert_cache_ent *cert_cache;
 static _Thread_local int cert_cache_registered;
+static _Thread_local uint64_t cert_cache_clock;
 static pthread_key_t cert_cache_key;
 static pthread_once_t cert_cache_once = PTHREAD_ONCE_INIT;
 static int cert_cache_key_ok; /* without the key, no cache (it could not be freed) */
@@ -355,12 +361,22 @@ static void cert_cache_key_make(void)
     cert_cache_key_ok = pthread_key_create(&cert_cache_key, cert_cache_release) == 0;
 }
 
-static uint64_t fnv1a(const uint8_t *p, size_t n)
+/* A hash of the DER 8 bytes at a time (the slot is only a hint: a hit
+ * compares every byte). */
+static uint64_t der_hash(const uint8_t *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325u;
-    for (size_t i = 0; i < n; i++)
+    uint64_t h = 0x9e3779b97f4a7c15u ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x100000001b3u;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++)
         h = (h ^ p[i]) * 0x100000001b3u;
-    return h;
+    h ^= h >> 32;
+    return h * 0xff51afd7ed558ccdu;
 }
 
 static int describe_cert(const uint8_t *der, size_t len, mw_expo_cert_t *c)
@@ -379,23 +395,32 @@ static int describe_cert(const uint8_t *der, size_t len, mw_expo_cert_t *c)
     }
     if (!cert_cache)
         return describe_cert_x509(der, len, c);
-    uint64_t h = fnv1a(der, len);
-    struct cert_cache_ent *e = &cert_cache[h & (CERT_CACHE - 1)];
-    if (e->der && e->hash == h && e->len == len && memcmp(e->der, der, len) == 0) {
-        if (e->ok)
-            *c = e->desc;
-        return e->ok;
+    uint64_t h = der_hash(der, len);
+    struct cert_cache_ent *set =
+        &cert_cache[(h >> 32) & (CERT_CACHE - 1) & ~(uint64_t)(CERT_CACHE_WAYS - 1)];
+    struct cert_cache_ent *victim = &set[0];
+    for (unsigned w = 0; w < CERT_CACHE_WAYS; w++) {
+        struct cert_cache_ent *e = &set[w];
+        if (e->der && e->hash == h && e->len == len && memcmp(e->der, der, len) == 0) {
+            e->stamp = ++cert_cache_clock;
+            if (e->ok)
+                *c = e->desc;
+            return e->ok;
+        }
+        if (e->stamp < victim->stamp)
+            victim = e; /* empty slots have stamp 0 and go first */
     }
     int ok = describe_cert_x509(der, len, c);
-    uint8_t *copy = e->der ? e->der : malloc(CERT_CACHE_MAX_DER);
+    uint8_t *copy = victim->der ? victim->der : malloc(CERT_CACHE_MAX_DER);
     if (copy) {
         memcpy(copy, der, len);
-        e->der = copy;
-        e->hash = h;
-        e->len = len;
-        e->ok = ok;
+        victim->der = copy;
+        victim->hash = h;
+        victim->len = len;
+        victim->ok = ok;
+        victim->stamp = ++cert_cache_clock;
         if (ok)
-            e->desc = *c;
+            victim->desc = *c;
     }
     return ok;
 }
