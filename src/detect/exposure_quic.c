@@ -16,11 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 
 #include "detect/exposure_tls_internal.h"
 #include "mwrasp/exposure.h"
@@ -114,13 +111,13 @@ static int varint(const uint8_t *b, size_t n, size_t *off, uint64_t *v)
 
 /* The algorithms, fetched once per process (an implicit fetch at every
  * EVP_*Init costs more than a packet's AES); kept until exit. */
-static EVP_KDF *alg_hkdf;
+static EVP_MD *alg_sha256;
 static EVP_CIPHER *alg_gcm, *alg_ecb;
 static pthread_once_t alg_once = PTHREAD_ONCE_INIT;
 
 static void algs_fetch(void)
 {
-    alg_hkdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+    alg_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     alg_gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
     alg_ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
 }
@@ -128,38 +125,68 @@ static void algs_fetch(void)
 static int algs_ready(void)
 {
     pthread_once(&alg_once, algs_fetch);
-    return alg_hkdf && alg_gcm && alg_ecb;
+    return alg_sha256 && alg_gcm && alg_ecb;
 }
 
 /* ---------------------------------------------------------------- */
 /* Keys (RFC 9001 5.1-5.2, RFC 8446 7.1 HKDF-Expand-Label)            */
 /* ---------------------------------------------------------------- */
 
-static int hkdf(mw_quic_parser_t *p, int mode, const uint8_t *key, size_t keylen,
-                const uint8_t *salt_or_info, size_t silen, uint8_t *out, size_t outlen)
+/* HMAC-SHA256 (RFC 2104, section 2; B = 64, L = 32) over the digest fetched
+ * once: EVP_KDF's HKDF fetched SHA-256 by name at every derivation (its
+ * "digest" parameter), five times per direction of every QUIC flow. The
+ * message is the concatenation of m1 and m2. */
+static int hmac_sha256(EVP_MD_CTX *md, const uint8_t *key, size_t keylen, const uint8_t *m1,
+                       size_t m1len, const uint8_t *m2, size_t m2len, uint8_t out[32])
 {
-    (void)p;
-    if (!algs_ready())
-        return 0;
-    EVP_KDF_CTX *k = EVP_KDF_CTX_new(alg_hkdf);
-    if (!k)
-        return 0;
-    OSSL_PARAM params[5], *q = params;
-    char digest[] = "SHA256";
-    *q++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-    *q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
-    *q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, keylen);
-    *q++ = OSSL_PARAM_construct_octet_string(
-        mode == EVP_KDF_HKDF_MODE_EXTRACT_ONLY ? OSSL_KDF_PARAM_SALT : OSSL_KDF_PARAM_INFO,
-        (void *)salt_or_info, silen);
-    *q = OSSL_PARAM_construct_end();
-    int ok = EVP_KDF_derive(k, out, outlen, params) == 1;
-    EVP_KDF_CTX_free(k);
+    uint8_t k[64] = {0}, pad[64], inner[32];
+    unsigned len = 0;
+    int ok = 1;
+    if (keylen > sizeof k) /* a longer key is hashed first */
+        ok = EVP_DigestInit_ex2(md, alg_sha256, NULL) == 1 &&
+             EVP_DigestUpdate(md, key, keylen) == 1 && EVP_DigestFinal_ex(md, k, &len) == 1;
+    else
+        memcpy(k, key, keylen);
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x36;
+    ok = ok && EVP_DigestInit_ex2(md, alg_sha256, NULL) == 1 &&
+         EVP_DigestUpdate(md, pad, 64) == 1 && EVP_DigestUpdate(md, m1, m1len) == 1 &&
+         EVP_DigestUpdate(md, m2, m2len) == 1 && EVP_DigestFinal_ex(md, inner, &len) == 1 &&
+         len == 32;
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x5c;
+    ok = ok && EVP_DigestInit_ex2(md, alg_sha256, NULL) == 1 &&
+         EVP_DigestUpdate(md, pad, 64) == 1 && EVP_DigestUpdate(md, inner, 32) == 1 &&
+         EVP_DigestFinal_ex(md, out, &len) == 1 && len == 32;
+    OPENSSL_cleanse(k, sizeof k);
+    OPENSSL_cleanse(pad, sizeof pad);
+    OPENSSL_cleanse(inner, sizeof inner);
     return ok;
 }
 
+/* RFC 5869 2.2: PRK = HKDF-Extract(salt, IKM) = HMAC-Hash(salt, IKM). */
+static int hkdf_extract(EVP_MD_CTX *md, const uint8_t *salt, size_t saltlen, const uint8_t *ikm,
+                        size_t ikmlen, uint8_t prk[32])
+{
+    return hmac_sha256(md, salt, saltlen, ikm, ikmlen, NULL, 0, prk);
+}
+
+/* RFC 5869 2.3 for L <= HashLen: OKM = first L octets of
+ * T(1) = HMAC-Hash(PRK, info | 0x01). */
+static int hkdf_expand(EVP_MD_CTX *md, const uint8_t *prk, const uint8_t *info, size_t infolen,
+                       uint8_t *out, size_t outlen)
+{
+    static const uint8_t one = 0x01;
+    uint8_t t[32];
+    if (outlen > sizeof t || !hmac_sha256(md, prk, 32, info, infolen, &one, 1, t))
+        return 0;
+    memcpy(out, t, outlen);
+    OPENSSL_cleanse(t, sizeof t);
+    return 1;
+}
+
 /* HKDF-Expand-Label(secret, label, "", outlen) (RFC 8446 7.1). */
-static int expand_label(mw_quic_parser_t *p, const uint8_t *secret, const char *label, uint8_t *out,
+static int expand_label(EVP_MD_CTX *md, const uint8_t *secret, const char *label, uint8_t *out,
                         size_t outlen)
 {
     uint8_t info[2 + 1 + 255 + 1];
@@ -173,7 +200,7 @@ static int expand_label(mw_quic_parser_t *p, const uint8_t *secret, const char *
     memcpy(info + n + 6, label, ll - 6);
     n += ll;
     info[n++] = 0; /* empty context */
-    return hkdf(p, EVP_KDF_HKDF_MODE_EXPAND_ONLY, secret, 32, info, n, out, outlen);
+    return hkdf_expand(md, secret, info, n, out, outlen);
 }
 
 static int derive_keys(mw_quic_parser_t *p, int dir, uint32_t version)
@@ -185,13 +212,16 @@ static int derive_keys(mw_quic_parser_t *p, int dir, uint32_t version)
     uint8_t initial[32], secret[32];
     int v2 = version == QUIC_V2;
     k->valid = 0;
-    if (!salt || !p->have_dcid)
+    if (!salt || !p->have_dcid || !algs_ready())
         return 0;
-    int ok = hkdf(p, EVP_KDF_HKDF_MODE_EXTRACT_ONLY, p->dcid, p->dcid_len, salt, 20, initial, 32) &&
-             expand_label(p, initial, dir == 0 ? "client in" : "server in", secret, 32) &&
-             expand_label(p, secret, v2 ? "quicv2 key" : "quic key", k->key, 16) &&
-             expand_label(p, secret, v2 ? "quicv2 iv" : "quic iv", k->iv, 12) &&
-             expand_label(p, secret, v2 ? "quicv2 hp" : "quic hp", k->hp, 16);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    /* initial_secret = HKDF-Extract(initial_salt, client_dst_connection_id) */
+    int ok = md && hkdf_extract(md, salt, 20, p->dcid, p->dcid_len, initial) &&
+             expand_label(md, initial, dir == 0 ? "client in" : "server in", secret, 32) &&
+             expand_label(md, secret, v2 ? "quicv2 key" : "quic key", k->key, 16) &&
+             expand_label(md, secret, v2 ? "quicv2 iv" : "quic iv", k->iv, 12) &&
+             expand_label(md, secret, v2 ? "quicv2 hp" : "quic hp", k->hp, 16);
+    EVP_MD_CTX_free(md);
     OPENSSL_cleanse(initial, sizeof initial);
     OPENSSL_cleanse(secret, sizeof secret);
     if (!ok) {
