@@ -157,6 +157,7 @@ let threatId = threatIdArg;
 const listed = await call("GET", "/api/v1/threats", "/api/v1/threats?limit=1", { want2xx: true });
 if (!threatId && listed && listed.json && listed.json.threats.length) threatId = listed.json.threats[0].id;
 const haveThreat = Boolean(threatId);
+let createdKeyId = "0";
 threatId = threatId || "1";
 
 for (const [tmplPath, item] of Object.entries(api.paths)) {
@@ -164,7 +165,8 @@ for (const [tmplPath, item] of Object.entries(api.paths)) {
     const op = item[method];
     if (!op) continue;
     const M = method.toUpperCase();
-    const real = tmplPath.replace("{id}", threatId);
+    // /api/v1/apikeys/{id}: the key POST /api/v1/apikeys made just before
+    const real = tmplPath.replace("{id}", tmplPath.startsWith("/api/v1/apikeys/") ? createdKeyId : threatId);
     if (op.requestBody) {
       for (const [ctype, media] of Object.entries(op.requestBody.content)) {
         const ex = firstExample(media);
@@ -174,7 +176,8 @@ for (const [tmplPath, item] of Object.entries(api.paths)) {
         }
         const body = typeof ex === "string" ? ex : JSON.stringify(ex);
         const isPatchOfMissing = M === "PATCH" && !haveThreat;
-        await call(M, tmplPath, real, { body, ctype, want2xx: !isPatchOfMissing });
+        const r = await call(M, tmplPath, real, { body, ctype, want2xx: !isPatchOfMissing });
+        if (tmplPath === "/api/v1/apikeys" && r && r.json && r.json.id) createdKeyId = r.json.id;
       }
       // bad input must be refused with a listed error status
       await call(M, tmplPath, real, { body: "{not json", ctype: "application/json", wantError: true });
@@ -195,7 +198,7 @@ await call("PATCH", "/api/v1/threats/{id}", `/api/v1/threats/${threatId}`, {
 await call("POST", "/api/v1/events", "/api/v1/events", { body: "[1,2]", ctype: "application/json", wantError: true });
 
 for (const [tmplPath, item] of Object.entries(api.paths))
-  for (const m of ["get", "post", "patch"])
+  for (const m of ["get", "post", "patch", "delete"])
     if (item[m] && !covered.has(`${m.toUpperCase()} ${tmplPath}`)) fail(`${m.toUpperCase()} ${tmplPath} was not exercised`);
 
 // ---- 3. 404 and 405 -----------------------------------------------------
