@@ -6,7 +6,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build demo test test-unit test-asan bench fuzz format format-check clean
+.PHONY: all deps build demo test test-unit test-asan bench fuzz format format-check clean screenshots
 
 all: build
 
@@ -33,6 +33,10 @@ test-asan: deps
 
 bench: build
 	@bash bench/run.sh
+
+# Dashboard screenshots (docs/screenshots/*.png) from a daemon with demo data.
+screenshots: build
+	@BUILD=$(BUILD) bash scripts/screenshots.sh
 
 fuzz: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMW_FUZZ=ON >/dev/null

@@ -183,7 +183,7 @@ int main(int argc, char **argv)
         .store = store,
         .engine = engine,
         .openapi_path = openapi_path(),
-        .web_root = NULL,
+        .web_root = cfg.api_web_root,
         .exposure = expo,
     };
     if (mw_api_start(&ao, &api) != MW_OK) {

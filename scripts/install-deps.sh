@@ -10,6 +10,7 @@ PKGS=(
   clang libclang-rt-14-dev clang-format
   curl bsdutils procps python3 rsyslog valgrind
   openssh-client openssh-server tcpdump tshark iproute2
+  chromium util-linux
   wrk
 )
 

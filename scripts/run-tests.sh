@@ -25,6 +25,12 @@ if command -v npm >/dev/null; then
     echo "== npm ci (tests/integration)"
     (cd tests/integration && npm ci --no-audit --no-fund >/dev/null)
   fi
+  # playwright-core and axe-core of the browser tests (tests/browser/package-lock.json)
+  stamp=tests/browser/node_modules/.package-lock.json
+  if [ ! -f "$stamp" ] || [ tests/browser/package-lock.json -nt "$stamp" ]; then
+    echo "== npm ci (tests/browser)"
+    (cd tests/browser && npm ci --no-audit --no-fund >/dev/null)
+  fi
 fi
 
 echo "== unit + integration tests"

@@ -31,6 +31,7 @@ struct mw_config {
     uint32_t max_line; /* ingest.max_line (bytes) */
     uint32_t max_body; /* api.max_body (bytes) */
     uint32_t api_threads; /* api.threads */
+    char api_web_root[MW_CONFIG_STR_MAX]; /* api.web_root: dashboard files ("" = none) */
     /* exposure.* (issue 5, the daemon side of the exposure scanner) */
     char exposure_interfaces[MW_CONFIG_STR_MAX]; /* list: "eth0,lo" ("" = no live capture) */
     char exposure_bpf[MW_CONFIG_STR_MAX]; /* BPF filter of live captures */

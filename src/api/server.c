@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <civetweb.h>
@@ -1117,6 +1118,30 @@ static int listen_is_loopback(const char *spec)
            strncmp(spec, "[::1]:", 6) == 0;
 }
 
+/* Headers of the dashboard's static files: the page runs only its own
+ * scripts and styles (no inline code: an event text shown in the page can
+ * never run), talks only to this origin (REST and the WebSocket stream),
+ * and cannot be framed. */
+#define WEB_HEADERS                                                                                \
+    "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "           \
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "          \
+    "form-action 'self'\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer"
+
+/* api.web_root is served only when it holds an index.html (else a warning:
+ * the dashboard was not built, run make). */
+static int web_root_usable(const char *root)
+{
+    char path[MW_CONFIG_STR_MAX + 16];
+    if (root == NULL || root[0] == '\0')
+        return 0;
+    snprintf(path, sizeof path, "%s/index.html", root);
+    if (access(path, R_OK) != 0) {
+        mw_warn(MOD, "dashboard not served: %s is missing (api.web_root; make builds it)", path);
+        return 0;
+    }
+    return 1;
+}
+
 /* "127.0.0.1:8080" stays; ":8080" -> "8080"; "localhost:8080" ->
  * "127.0.0.1:8080". MW_EINVAL if it has no port. */
 static int listen_spec(const char *in, char *out, size_t outlen)
@@ -1142,8 +1167,8 @@ int mw_api_start(const struct mw_api_opts *o, mw_api_t **out)
     struct mg_server_port ports[4];
     char listen[MW_CONFIG_STR_MAX + 16];
     char threads[16], timeout[16];
-    const char *opts[16];
-    int k = 0, rc = MW_OK, np;
+    const char *opts[40];
+    int k = 0, rc = MW_OK, np, web;
 
     if (o == NULL || o->cfg == NULL || out == NULL)
         return MW_EINVAL;
@@ -1223,11 +1248,14 @@ int mw_api_start(const struct mw_api_opts *o, mw_api_t **out)
      * connections: 55k events/s with the delay, 92k-140k without it). */
     opts[k++] = "tcp_nodelay";
     opts[k++] = "1";
-    if (o->web_root && o->web_root[0]) {
+    web = web_root_usable(o->web_root);
+    if (web) {
         opts[k++] = "document_root";
         opts[k++] = o->web_root;
         opts[k++] = "enable_directory_listing";
         opts[k++] = "no";
+        opts[k++] = "additional_header";
+        opts[k++] = WEB_HEADERS;
     }
     opts[k] = NULL;
 
@@ -1245,8 +1273,10 @@ int mw_api_start(const struct mw_api_opts *o, mw_api_t **out)
     mg_set_request_handler(a->ctx, "/api", handler, a);
     mg_set_request_handler(a->ctx, "/metrics", handler, a);
     mg_set_request_handler(a->ctx, "/health", handler, a);
-    if (o->web_root == NULL || o->web_root[0] == '\0')
+    if (!web)
         mg_set_request_handler(a->ctx, "/", handler, a);
+    else
+        mw_info(MOD, "dashboard: serving %s at /", o->web_root);
     mw_info(MOD, "HTTP API listening on %s (port %d, %s threads)", listen, a->port, threads);
     *out = a;
     a = NULL;

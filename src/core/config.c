@@ -50,6 +50,9 @@ const struct mw_config_opt mw_config_opts[] = {
     OPT("api.max_body", MW_OPT_SIZE, "16MiB", max_body, 1024, 1u << 30,
         "Largest accepted HTTP request body (bytes)."),
     OPT("api.threads", MW_OPT_U32, "8", api_threads, 1, 256, "HTTP server worker threads."),
+    OPT("api.web_root", MW_OPT_STR, "build/web", api_web_root, 0, 0,
+        "Directory of the dashboard served at / (built by make: web/ plus uPlot, in "
+        "BUILD/web); empty = no dashboard. Static files need no API key; the API does."),
     OPT("exposure.interfaces", MW_OPT_LIST, "", exposure_interfaces, 0, 0,
         "Interfaces captured live by the quantum-exposure scanner (a YAML list, or names "
         "separated by ',' or ';'); empty = no live capture. Needs CAP_NET_RAW: without it the "
