@@ -44,6 +44,7 @@ static const mw_crypto_impl_t impl_portable = {
     .mldsa_make_hint = mw_mldsa_make_hint_portable,
     .mldsa_norm_mask = mw_mldsa_norm_mask_portable,
     .mldsa_rej_uniform = mw_mldsa_rej_uniform_portable,
+    .mldsa_use_hint = mw_mldsa_use_hint_portable,
 };
 
 #if defined(__x86_64__)
@@ -69,6 +70,7 @@ static const mw_crypto_impl_t impl_avx2 = {
     .mldsa_make_hint = mw_mldsa_make_hint_avx2,
     .mldsa_norm_mask = mw_mldsa_norm_mask_avx2,
     .mldsa_rej_uniform = mw_mldsa_rej_uniform_avx2,
+    .mldsa_use_hint = mw_mldsa_use_hint_avx2,
 };
 #endif
 

@@ -70,6 +70,9 @@ typedef struct {
      * returns the new count. Entries from the returned count on may be
      * overwritten with candidates. Branches on the (public) bytes. */
     unsigned (*mldsa_rej_uniform)(int32_t a[256], unsigned j, const uint8_t *buf, size_t len);
+    /* UseHint (Algorithm 40) in place: a[j] in [0, q), h[j] in {0, 1}
+     * (verification: public data). */
+    void (*mldsa_use_hint)(int32_t a[256], const int32_t h[256], int32_t gamma2);
 } mw_crypto_impl_t;
 
 /* The implementation in use (selected on the first call, thread-safe). */
@@ -123,6 +126,7 @@ void mw_mldsa_make_hint_portable(int32_t h[256], const int32_t r[256], const int
                                  int32_t gamma2);
 int32_t mw_mldsa_norm_mask_portable(const int32_t a[256], int32_t bound);
 unsigned mw_mldsa_rej_uniform_portable(int32_t a[256], unsigned j, const uint8_t *buf, size_t len);
+void mw_mldsa_use_hint_portable(int32_t a[256], const int32_t h[256], int32_t gamma2);
 
 #if defined(__x86_64__)
 void mw_keccakx4_f1600_avx2(uint64_t s[100]);
@@ -150,6 +154,7 @@ void mw_mldsa_make_hint_avx2(int32_t h[256], const int32_t r[256], const int32_t
                              int32_t gamma2);
 int32_t mw_mldsa_norm_mask_avx2(const int32_t a[256], int32_t bound);
 unsigned mw_mldsa_rej_uniform_avx2(int32_t a[256], unsigned j, const uint8_t *buf, size_t len);
+void mw_mldsa_use_hint_avx2(int32_t a[256], const int32_t h[256], int32_t gamma2);
 #endif
 
 #endif

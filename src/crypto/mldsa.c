@@ -354,6 +354,14 @@ static int32_t use_hint(int32_t gamma2, int32_t a, int32_t hint)
     return a1 == 0 ? m - 1 : a1 - 1;
 }
 
+/* UseHint of 256 coefficients in [0, q) with hints h[j] in {0, 1}, in place
+ * (crypto/dispatch.h). */
+void mw_mldsa_use_hint_portable(int32_t a[N], const int32_t h[N], int32_t gamma2)
+{
+    for (unsigned j = 0; j < N; j++)
+        a[j] = use_hint(gamma2, a[j], h[j]);
+}
+
 /* ------------------------------------------------------------------ */
 /* Bit packing, FIPS 204 Algorithms 16-19 (little-endian bit order)    */
 /* ------------------------------------------------------------------ */
@@ -1092,8 +1100,7 @@ static int verify_mu(const params *P, const uint8_t *pk, const uint8_t mu[64], c
         poly_invntt_tomont(&ws.w[i]);
         poly_caddq(&ws.w[i]);
         /* w1' = UseHint(h, w'approx) */
-        for (unsigned j = 0; j < N; j++)
-            ws.w[i].c[j] = use_hint(P->gamma2, ws.w[i].c[j], ws.h[i].c[j]);
+        mw_crypto_impl()->mldsa_use_hint(ws.w[i].c, ws.h[i].c, P->gamma2);
     }
     w1_encode(P, ws.w1buf, ws.w);
     mw_shake256_init(&ws.k);

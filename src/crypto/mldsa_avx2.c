@@ -334,4 +334,24 @@ AVX2 unsigned mw_mldsa_rej_uniform_avx2(int32_t a[N], unsigned j, const uint8_t 
     return j;
 }
 
+/* UseHint (Algorithm 40) of 8 lanes, without branches: with (a1, a0) =
+ * Decompose(a) and m = (q-1) / (2 gamma2), the result is a1 where h = 0,
+ * else a1 + 1 (0 instead of m) where a0 > 0, else a1 - 1 (m - 1 instead of
+ * -1); same values as use_hint() of mldsa.c. */
+AVX2 void mw_mldsa_use_hint_avx2(int32_t a[N], const int32_t h[N], int32_t gamma2)
+{
+    const __m256i m = _mm256_set1_epi32((Q - 1) / (2 * gamma2)), one = _mm256_set1_epi32(1);
+    const __m256i zero = _mm256_setzero_si256();
+    for (unsigned j = 0; j < N; j += 8) {
+        __m256i a0;
+        const __m256i a1 = decompose8(LD(a + j), &a0, gamma2);
+        __m256i up = _mm256_add_epi32(a1, one);
+        up = _mm256_andnot_si256(_mm256_cmpeq_epi32(up, m), up);
+        __m256i down = _mm256_sub_epi32(a1, one);
+        down = _mm256_blendv_epi8(down, _mm256_sub_epi32(m, one), _mm256_cmpeq_epi32(a1, zero));
+        const __m256i r = _mm256_blendv_epi8(down, up, _mm256_cmpgt_epi32(a0, zero));
+        ST(a + j, _mm256_blendv_epi8(r, a1, _mm256_cmpeq_epi32(LD(h + j), zero)));
+    }
+}
+
 #endif

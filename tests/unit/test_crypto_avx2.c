@@ -285,6 +285,15 @@ static void test_mldsa_arith(void **state)
         av->mldsa_decompose(y, y0, a, g2);
         if (memcmp(x, y, sizeof x) != 0 || memcmp(x0, y0, sizeof x0) != 0)
             fail_msg("ML-DSA decompose differs, run %u", run);
+        /* UseHint: a in [0, q) (extremes included), hints 0 / 1 */
+        fill32(x, 256, "dsa-usehint-h", run, 0, 1);
+        memcpy(y, a, sizeof y);
+        memcpy(x0, a, sizeof x0);
+        pt->mldsa_use_hint(x0, x, g2);
+        av->mldsa_use_hint(y, x, g2);
+        if (memcmp(x0, y, sizeof y) != 0)
+            fail_msg("ML-DSA use_hint differs, run %u", run);
+        pt->mldsa_decompose(x, x0, a, g2);
         fill32(b, 256, "dsa-hint", run, -(DQ - 1), DQ - 1);
         memcpy(y, x, sizeof x);
         pt->mldsa_make_hint(x, a, b, g2);
