@@ -649,6 +649,7 @@ int mw_cmd_crypto(int argc, char **argv); /* cmd/mwrasp_crypto.c */
 int mw_cmd_keygen(int argc, char **argv); /* cmd/mwrasp_keys.c */
 int mw_cmd_keys(int argc, char **argv); /* cmd/mwrasp_keys.c */
 int mw_cmd_exposure(int argc, char **argv); /* cmd/mwrasp_exposure.c */
+int mw_cmd_apikey(int argc, char **argv); /* cmd/mwrasp_apikey.c */
 
 struct subcmd {
     const char *name;
@@ -660,6 +661,7 @@ static const struct subcmd subcmds[] = {
     {"replay", cmd_replay, "send a file of events to the daemon"},
     {"threats", cmd_threats, "list threats"},
     {"status", cmd_status, "daemon health and key counters"},
+    {"apikey", mw_cmd_apikey, "API keys: apikey create --role ROLE | list | revoke ID (admin)"},
     {"sigma", mw_cmd_sigma, "offline Sigma tools: eval rules over events, check rules"},
     {"crypto", mw_cmd_crypto, "offline crypto tools: run NIST ACVP vectors (crypto acvp PATH)"},
     {"keygen", mw_cmd_keygen, "create a keystore (ML-DSA-87 identity, AES-256-GCM data keys)"},
@@ -688,6 +690,8 @@ int main(int argc, char **argv)
     }
     if (api_key == NULL)
         api_key = getenv("MWRASP_API_KEY");
+    else if (setenv("MWRASP_API_KEY", api_key, 1) != 0) /* for cmd/mwrasp_apikey.c */
+        return EXIT_USAGE;
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -739,6 +739,7 @@ static int route_apikey_revoke(struct mg_connection *conn, struct mw_api *a, str
     size_t n = strlen(q->idtext);
     if (n == 0 || n > MW_APIKEY_IDLEN)
         return send_error(conn, 404, "not_found", "no such API key");
+    snprintf(q->target, sizeof q->target, "%s", q->idtext);
     rc = mw_api_auth_revoke_key(a->auth, q->idtext);
     snprintf(q->summary, sizeof q->summary, "revoked key");
     if (rc == MW_ENOTFOUND) {
