@@ -702,16 +702,56 @@ AVX2 unsigned mw_mlkem_rej_uniform_avx2(int16_t a[MLKEM_N], unsigned j, const ui
     return j;
 }
 
+/* SamplePolyCBD_3 (Algorithm 8, eta = 3) on 24 bytes = 32 coefficients at a
+ * time, the arithmetic of mw_mlkem_cbd_portable: 32-bit lane m holds bytes
+ * 3m .. 3m+2, d = t & 0x249249 + (t >> 1) & .. + (t >> 2) & .. makes each
+ * 3-bit field a sum of three bits, and coefficient 4m + j is field 2j minus
+ * field 2j + 1. The 32 loaded bytes never pass the 192 of buf: after the
+ * first step they start 8 bytes early (bytes used: load offsets 8..31). */
+AVX2_INLINE void cbd3(int16_t f[MLKEM_N], const uint8_t *buf)
+{
+    const __m256i ctl = _mm256_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1, /* */
+                                         4, 5, 6, -1, 7, 8, 9, -1, 10, 11, 12, -1, 13, 14, 15, -1);
+    const __m256i m249 = _mm256_set1_epi32(0x249249), m7 = _mm256_set1_epi32(7);
+    const __m256i m16 = _mm256_set1_epi32(0xffff);
+    for (unsigned s = 0; s < 8; s++) {
+        /* lane 0 = bytes 24s .. 24s+15, lane 1 = bytes 24s+8 .. 24s+23 */
+        __m256i t = s == 0 ? _mm256_permute4x64_epi64(LD(buf), 0x94)
+                           : _mm256_permute4x64_epi64(LD(buf + 24 * s - 8), 0xe9);
+        t = _mm256_shuffle_epi8(t, ctl);
+        __m256i d = _mm256_add_epi32(_mm256_and_si256(t, m249),
+                                     _mm256_and_si256(_mm256_srli_epi32(t, 1), m249));
+        d = _mm256_add_epi32(d, _mm256_and_si256(_mm256_srli_epi32(t, 2), m249));
+#define CBD3_C(j)                                                                                  \
+    _mm256_sub_epi32(_mm256_and_si256(_mm256_srli_epi32(d, 6 * (j)), m7),                          \
+                     _mm256_and_si256(_mm256_srli_epi32(d, 6 * (j) + 3), m7))
+        /* (c0, c1) and (c2, c3) as 16-bit pairs in 32-bit lanes */
+        const __m256i lo =
+            _mm256_or_si256(_mm256_and_si256(CBD3_C(0), m16), _mm256_slli_epi32(CBD3_C(1), 16));
+        const __m256i hi =
+            _mm256_or_si256(_mm256_and_si256(CBD3_C(2), m16), _mm256_slli_epi32(CBD3_C(3), 16));
+#undef CBD3_C
+        /* [m0 m1 | m4 m5] and [m2 m3 | m6 m7], each m = c0 c1 c2 c3 */
+        const __m256i a = _mm256_unpacklo_epi32(lo, hi), b = _mm256_unpackhi_epi32(lo, hi);
+        ST(f + 32 * s, _mm256_permute2x128_si256(a, b, 0x20));
+        ST(f + 32 * s + 16, _mm256_permute2x128_si256(a, b, 0x31));
+    }
+}
+
 /* SamplePolyCBD_2 (Algorithm 8, eta = 2) on 32 bytes = 64 coefficients at a
  * time, the arithmetic of mw_mlkem_cbd_portable: d = (t & 0x55..) +
  * ((t >> 1) & 0x55..) makes each 2-bit field the sum of two bits; in each
  * nibble, (field 0) - (field 1) is a coefficient (low nibble of byte b:
  * coefficient 2b, high nibble: 2b + 1). Bytes are interleaved back into that
- * order and widened to 16 bits. eta = 3 uses the portable function. No
- * branch or index on the bytes (constant time). */
+ * order and widened to 16 bits. eta = 3: cbd3 above. No branch or index on
+ * the bytes (constant time). */
 AVX2 void mw_mlkem_cbd_avx2(int16_t f[MLKEM_N], const uint8_t *buf, unsigned eta)
 {
-    if (eta != 2) { /* CT: branch on the parameter set only */
+    if (eta == 3) { /* CT: branch on the parameter set only */
+        cbd3(f, buf);
+        return;
+    }
+    if (eta != 2) {
         mw_mlkem_cbd_portable(f, buf, eta);
         return;
     }
