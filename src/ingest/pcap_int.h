@@ -73,6 +73,7 @@ struct mw_pcap {
     uint64_t reasm_total; /* held out-of-order bytes (+ charges) of all flows */
     uint64_t now_ns, next_sweep_ns;
     char err[PCAP_ERRBUF_SIZE + 256];
+    void *iobuf; /* stdio buffer of a file opened by pcap.c (open_buffered) */
 };
 
 int mw_pcap_flows_init(mw_pcap_t *p, size_t max_flows);
