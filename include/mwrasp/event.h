@@ -71,6 +71,13 @@ typedef struct mw_event {
     /* arena: private */
     struct mw_arena_chunk *arena_head;
     size_t arena_used_total;
+    /* Fields whose key is a copy in the arena rather than interned (the
+     * intern table full, or a key over 255 bytes), counted by
+     * mw_event_add_field; code that fills fields[] itself must count its
+     * non-interned keys here. While it is 0, equal key pointers mean equal
+     * keys for the life of the process (the Sigma matcher caches field
+     * layouts by them). */
+    uint32_t keys_copied;
 } mw_event_t;
 
 /* Allocates an empty event whose raw copy is raw[0..raw_len). host and

@@ -208,6 +208,7 @@ int mw_event_add_field(mw_event_t *ev, const char *key, size_t klen, const char 
     size_t mark_total = ev->arena_used_total;
     struct mw_arena_chunk *mark_head = ev->arena_head;
     const char *k = mw_intern(key, klen);
+    int copied = !k;
     if (!k) {
         k = mw_event_strdup(ev, key, klen);
         if (!k)
@@ -223,6 +224,7 @@ int mw_event_add_field(mw_event_t *ev, const char *key, size_t klen, const char 
         }
         return MW_ETOOBIG;
     }
+    ev->keys_copied += (uint32_t)copied;
     mw_field_t *f = &ev->fields[ev->nfields++];
     f->key = k;
     f->key_len = (uint32_t)klen;

@@ -42,6 +42,25 @@ struct sg_keycache {
     char copy[SG_KC_KEYMAX];
 };
 
+/* Cache of event layouts: the slots of every field of an event, for the
+ * sequence of its keys. Events of one source and type (Windows: one
+ * Channel and EventID) repeat a few key sequences, and while every key of
+ * an event is interned (mw_event_t.keys_copied == 0) equal pointers are
+ * equal keys for the life of the process, so a layout is recognised by
+ * comparing pointers, without reading the names. Direct-mapped by the
+ * number of fields and two of the keys; events with more than SG_LC_MAXF
+ * fields, or with a copied key, use the name cache above field by field.
+ * Valid for the field table fields.uid, like the name cache. */
+#define SG_LC_SIZE 64 /* indexed by the top six bits of a hash */
+#define SG_LC_MAXF 48
+struct sg_layout {
+    uint32_t nf; /* 0: empty */
+    uint8_t need_ci; /* some field needs the case-insensitive pass */
+    const char *keys[SG_LC_MAXF];
+    int32_t exact[SG_LC_MAXF]; /* sg_fields_find of field i, or -1 */
+    int32_t ci[SG_LC_MAXF]; /* first slot of its case-insensitive group, or -1 */
+};
+
 struct mw_sigma_scratch {
     uint32_t gen;
     uint32_t nslots;
@@ -77,6 +96,7 @@ struct mw_sigma_scratch {
     uint32_t *pend;
     uint32_t npend, pendcap;
     uint64_t kc_uid; /* the fields.uid kc was filled under (+ 1; 0 = none) */
+    struct sg_layout *lc; /* SG_LC_SIZE entries, made on first use; valid with kc */
 };
 
 static int lit_seen(const mw_sigma_scratch_t *sc, uint32_t lit)
@@ -195,6 +215,7 @@ void mw_sigma_scratch_free(mw_sigma_scratch_t *s)
     free(s->gate_gen);
     free(s->gate_val);
     free(s->kc);
+    free(s->lc);
     free(s->pend);
     pcre2_match_data_free(s->md);
     hs_free_scratch(s->hs);
@@ -301,24 +322,64 @@ static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
      * field whose name differs only in ASCII case (Windows schemas spell the
      * same field differently across versions: Sysmon TargetFilename /
      * TargetFileName; docs/sigma-compat.md). Repeated keys: first wins. */
-    int32_t ci[MW_EVENT_MAX_FIELDS];
+    int32_t cibuf[MW_EVENT_MAX_FIELDS];
+    const int32_t *ci = cibuf;
     int need_ci = 0;
     if (sc->kc_uid != rs->fields.uid + 1) {
         if (!sc->kc && !(sc->kc = malloc(SG_KC_SIZE * sizeof(*sc->kc))))
             return MW_ENOMEM;
+        if (!sc->lc && !(sc->lc = malloc(SG_LC_SIZE * sizeof(*sc->lc))))
+            return MW_ENOMEM;
         for (uint32_t i = 0; i < SG_KC_SIZE; i++)
             sc->kc[i].key = NULL;
+        for (uint32_t i = 0; i < SG_LC_SIZE; i++)
+            sc->lc[i].nf = 0;
         sc->kc_uid = rs->fields.uid + 1;
     }
-    for (uint32_t i = 0; i < ev->nfields; i++) {
+    const uint32_t nf = ev->nfields;
+    struct sg_layout *lay = NULL;
+    int hit = 0;
+    if (ev->keys_copied == 0 && nf > 0 && nf <= SG_LC_MAXF) {
+        uintptr_t a = (uintptr_t)ev->fields[nf / 2].key, b = (uintptr_t)ev->fields[nf - 1].key;
+        uint64_t h =
+            ((uint64_t)a ^ (uint64_t)b * 0x9e3779b97f4a7c15ull ^ nf) * 0xff51afd7ed558ccdull;
+        lay = &sc->lc[h >> 58]; /* SG_LC_SIZE == 64 */
+        uint32_t i = 0;
+        if (lay->nf == nf)
+            while (i < nf && lay->keys[i] == ev->fields[i].key)
+                i++;
+        hit = i == nf;
+        if (hit) { /* this layout: the slots without looking at a name */
+            for (i = 0; i < nf; i++) {
+                int32_t s = lay->exact[i];
+                if (s >= 0 && sc->slots[s].gen != sc->gen)
+                    need += slot_set(sc, s, &ev->fields[i]);
+            }
+            need_ci = lay->need_ci;
+            ci = lay->ci;
+            lay = NULL;
+        } else {
+            lay->nf = 0; /* refilled below */
+        }
+    }
+    for (uint32_t i = 0; !hit && i < nf; i++) {
         const mw_field_t *f = &ev->fields[i];
         int32_t s;
         int n;
-        key_slots(rs, sc, f, &s, &ci[i], &n);
+        key_slots(rs, sc, f, &s, &cibuf[i], &n);
         need_ci |= n; /* unknown spelling, or a group with other spellings */
+        if (lay) {
+            lay->keys[i] = f->key;
+            lay->exact[i] = s;
+            lay->ci[i] = cibuf[i];
+        }
         if (s < 0 || sc->slots[s].gen == sc->gen)
             continue; /* unused by any rule, or a repeated key: first wins */
         need += slot_set(sc, s, f);
+    }
+    if (lay) {
+        lay->need_ci = (uint8_t)need_ci;
+        lay->nf = nf;
     }
     for (uint32_t i = 0; need_ci && i < ev->nfields; i++) {
         const mw_field_t *f = &ev->fields[i];

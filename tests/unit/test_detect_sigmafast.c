@@ -486,6 +486,91 @@ static void test_keyword_copy(void **st)
     mw_sigma_ruleset_free(rs);
 }
 
+/* ---- field layouts ---------------------------------------------------------- */
+
+/* The layout cache (scratch_prepare) gives the slots of an event's fields
+ * from the sequence of its key pointers: events of one layout with other
+ * values, the same keys in another order, a repeated key (first wins) and
+ * a case-insensitive spelling, each seen twice so that the second answer
+ * comes from the cache. Expected counts worked out by hand from the two
+ * rules (A contains needle, TargetFilename contains needle). */
+static void test_layout_cache(void **st)
+{
+    (void)st;
+    mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
+    assert_non_null(rs);
+    add_rule_text(rs, "la", "LayA");
+    add_rule_text(rs, "lt", "TargetFilename");
+    mw_sigma_scratch_t *sc = NULL;
+    assert_int_equal(mw_sigma_scratch_new(rs, &sc), 0);
+    struct {
+        mw_event_t *ev;
+        int want;
+    } cases[] = {
+        {mkev("{}", "LayA", "a needle", "LayB", "x", NULL), 1},
+        {mkev("{}", "LayA", "x", "LayB", "needle", NULL), 0}, /* same layout, LayB unused */
+        {mkev("{}", "LayB", "x", "LayA", "NEEDLE", NULL), 1}, /* other order */
+        {mkev("{}", "LayB", "needle", "LayA", "x", NULL), 0},
+        {mkev("{}", "LayA", "x", "LayA", "needle", NULL), 0}, /* repeated: first wins */
+        {mkev("{}", "LayA", "needle", "LayA", "x", NULL), 1},
+        {mkev("{}", "LayA", "x", "TargetFileName", "Needle", NULL), 1}, /* case fallback */
+        {mkev("{}", "LayA", "needle", "TargetFileName", "needle", NULL), 2},
+        {mkev("{}", "LayA", "x", "TargetFileName", "x", NULL), 0},
+        {mkev("{}", "TargetFilename", "x", "TargetFileName", "needle", NULL), 0}, /* exact wins */
+        {mkev("{}", "TargetFileName", "needle", "TargetFilename", "x", NULL), 0},
+        {mkev("{}", "TargetFileName", "x", "TargetFilename", "needle", NULL), 1},
+    };
+    size_t n = sizeof cases / sizeof cases[0];
+    for (int round = 0; round < 3; round++)
+        for (size_t i = 0; i < n; i++)
+            if (fires_with(rs, sc, cases[i].ev) != cases[i].want)
+                fail_msg("round %d case %zu: want %d", round, i, cases[i].want);
+    for (size_t i = 0; i < n; i++)
+        mw_event_free(cases[i].ev);
+    mw_sigma_scratch_free(sc);
+    mw_sigma_ruleset_free(rs);
+}
+
+/* With the intern table full, keys are copies in each event's arena, and a
+ * freed event's address can come back with another key at the same place
+ * (mw_event_t.keys_copied): the layout cache must then not be trusted.
+ * Runs last: it fills the process-wide intern table. */
+static void test_layout_copied_keys(void **st)
+{
+    (void)st;
+    mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
+    assert_non_null(rs);
+    add_rule_text(rs, "q1", "QqOne");
+    const char *r2 = "title: q2\nid: q2\nlogsource: {product: test}\ndetection:\n  sel:\n"
+                     "    QqTwo|contains: other\n  condition: sel\n";
+    assert_int_equal(mw_sigma_add_string(rs, r2, strlen(r2), "q2.yml"), 0);
+    char k[32];
+    for (unsigned i = 0; i <= MW_INTERN_MAX; i++) {
+        snprintf(k, sizeof k, "layout-fill-%u", i);
+        if (!mw_intern(k, strlen(k)))
+            break;
+    }
+    snprintf(k, sizeof k, "QqOne");
+    assert_null(mw_intern(k, strlen(k))); /* full: the keys below are copied */
+    mw_sigma_scratch_t *sc = NULL;
+    assert_int_equal(mw_sigma_scratch_new(rs, &sc), 0);
+    for (int round = 0; round < 4; round++) {
+        mw_event_t *x = mkev("{}", "QqOne", "needle", NULL);
+        assert_int_equal(x->keys_copied, 1);
+        assert_int_equal(fires_with(rs, sc, x), 1);
+        mw_event_free(x);
+        /* often at x's address (not under ASan, which delays reuse) */
+        mw_event_t *y = mkev("{}", "QqTwo", "needle", NULL);
+        assert_int_equal(fires_with(rs, sc, y), 0); /* QqTwo wants "other" */
+        mw_event_free(y);
+        y = mkev("{}", "QqTwo", "other", NULL);
+        assert_int_equal(fires_with(rs, sc, y), 1);
+        mw_event_free(y);
+    }
+    mw_sigma_scratch_free(sc);
+    mw_sigma_ruleset_free(rs);
+}
+
 int main(void)
 {
     sg_hs_min_anchors = 1; /* small rulesets get Hyperscan databases too */
@@ -501,6 +586,8 @@ int main(void)
         cmocka_unit_test(test_glob_literals),
         cmocka_unit_test(test_exact_maxlen),
         cmocka_unit_test(test_keyword_copy),
+        cmocka_unit_test(test_layout_cache),
+        cmocka_unit_test(test_layout_copied_keys), /* last: fills the intern table */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
