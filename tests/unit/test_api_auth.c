@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
@@ -523,6 +524,61 @@ static void test_apikey_lookup(void **state)
     mw_api_auth_free(a);
 }
 
+/* mw_api_authenticate keeps verified JWTs: a repeated token is served from
+ * the cache, and its exp is still enforced there. */
+static void test_jwt_cache(void **state)
+{
+    (void)state;
+    struct mw_config cfg;
+    mw_api_auth_t *a = NULL;
+    char err[256], claims[256], hdr[1024], path[400];
+    const char *t = getenv("MW_TEST_TMP");
+    uint8_t key[64];
+    size_t kl = b64d(HS_K, key, sizeof key);
+    struct mw_api_identity who;
+    enum mw_auth_fail why;
+
+    snprintf(path, sizeof path, "%.300s/jwt-cache-%d.secret", t && *t ? t : "/tmp", (int)getpid());
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(key, 1, kl, f), kl);
+    fclose(f);
+    mw_config_defaults(&cfg);
+    snprintf(cfg.api_jwt_hs256_secret_file, sizeof cfg.api_jwt_hs256_secret_file, "%s", path);
+    cfg.api_jwt_leeway_ns = 0;
+    assert_int_equal(mw_api_auth_new(&cfg, NULL, &a, err, sizeof err), 0);
+    unlink(path);
+
+    int64_t exp = (int64_t)time(NULL) + 2;
+    snprintf(claims, sizeof claims, "{\"sub\":\"carol\",\"exp\":%lld,\"role\":\"analyst\"}",
+             (long long)exp);
+    char *tok = hs256_token(key, kl, "{\"alg\":\"HS256\"}", claims);
+    snprintf(hdr, sizeof hdr, "Bearer %s", tok);
+    for (int i = 0; i < 3; i++) { /* a miss, then hits */
+        memset(&who, 0, sizeof who);
+        assert_int_equal(mw_api_authenticate(a, hdr, NULL, &who, &why), 0);
+        assert_int_equal(who.kind, MW_AUTH_JWT);
+        assert_int_equal(who.role, MW_ROLE_ANALYST);
+        assert_string_equal(who.subject, "jwt:carol");
+    }
+    /* a token differing only in its signature is verified, not served from the cache */
+    size_t n = strlen(hdr);
+    hdr[n - 2] = hdr[n - 2] == 'A' ? 'B' : 'A';
+    assert_int_equal(mw_api_authenticate(a, hdr, NULL, &who, &why), MW_EVERIFY);
+    assert_int_equal(why, MW_AUTHF_BAD_SIGNATURE);
+    snprintf(hdr, sizeof hdr, "Bearer %s", tok);
+    while ((int64_t)time(NULL) < exp)
+        usleep(100000);
+    assert_int_equal(mw_api_authenticate(a, hdr, NULL, &who, &why), MW_EVERIFY);
+    assert_int_equal(why, MW_AUTHF_EXPIRED); /* from the cache */
+    free(tok);
+    char *m = mw_api_auth_metrics(a);
+    assert_non_null(strstr(m, "mwrasp_api_auth_success_total{method=\"jwt\"} 3\n"));
+    assert_non_null(strstr(m, "mwrasp_api_auth_failures_total{reason=\"expired\"} 1\n"));
+    free(m);
+    mw_api_auth_free(a);
+}
+
 static void test_roles(void **state)
 {
     (void)state;
@@ -555,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_jwt_refusals),
         cmocka_unit_test(test_apikey_text),
         cmocka_unit_test(test_apikey_lookup),
+        cmocka_unit_test(test_jwt_cache),
         cmocka_unit_test(test_roles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
