@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ingest/pcap_int.h"
 
@@ -651,46 +652,64 @@ static void set_err(char *err, size_t errcap, const char *what, const char *name
 }
 
 /* libpcap's own fopen gives the stream stdio's default 4 KiB buffer: a
- * read(2) per 4 KiB, and fread's refills were about a sixth of `mwrasp
- * exposure scan` on the shared captures. A regular file is opened here and
- * given a buffer as large as the file, up to IOBUF_MAX, then handed to
- * libpcap (pcap_fopen_offline), which parses every byte as before (pcap and
- * pcapng alike). Returns NULL, with nothing left open, when the path is
- * stdin ("-"), not a regular file, or anything fails; the caller then lets
+ * read(2) per 4 KiB. A regular file is opened here instead and handed to
+ * libpcap (pcap_fopen_offline), which parses the file header as before.
+ * A classic pcap file (mw_pcap_fast_probe) keeps the small buffer: after
+ * the header its records are read by pcap_file.c. Any other file (pcapng)
+ * gets a buffer as large as the file, up to IOBUF_MAX, for libpcap's
+ * freads. Returns NULL, with nothing left open, when the path is stdin
+ * ("-"), not a regular file, or anything fails; the caller then lets
  * libpcap open the path itself (its error messages unchanged). */
 #define IOBUF_MAX (1u << 20)
 
-static pcap_t *open_buffered(const char *path, char *ebuf, void **iobuf)
+struct opened {
+    pcap_t *pc;
+    void *iobuf;
+    int fd; /* >= 0: a classic pcap file for pcap_file.c */
+    uint8_t hdr[24];
+    uint64_t size;
+};
+
+static int open_buffered(const char *path, char *ebuf, struct opened *o)
 {
-    *iobuf = NULL;
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
     if (strcmp(path, "-") == 0)
-        return NULL;
+        return 0;
     FILE *f = fopen(path, "rbe");
     if (!f)
-        return NULL;
+        return 0;
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
-        return NULL;
+        return 0;
     }
-    size_t len =
-        st.st_size > 0 && (uint64_t)st.st_size < IOBUF_MAX ? (size_t)st.st_size + 1 : IOBUF_MAX;
-    if (len < BUFSIZ)
-        len = BUFSIZ;
-    void *buf = malloc(len);
-    if (!buf || setvbuf(f, buf, _IOFBF, len) != 0) {
-        fclose(f);
-        free(buf);
-        return NULL;
+    o->size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+    int classic =
+        mw_pcap_file_fast && pread(fileno(f), o->hdr, 24, 0) == 24 && mw_pcap_fast_probe(o->hdr);
+    void *buf = NULL;
+    if (!classic) {
+        size_t len = o->size < IOBUF_MAX ? (size_t)o->size + 1 : IOBUF_MAX;
+        if (len < BUFSIZ)
+            len = BUFSIZ;
+        buf = malloc(len);
+        if (!buf || setvbuf(f, buf, _IOFBF, len) != 0) {
+            fclose(f);
+            free(buf);
+            return 0;
+        }
     }
     pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, ebuf);
     if (!pc) { /* not a capture: libpcap did not take the stream */
         fclose(f);
         free(buf);
-        return NULL;
+        return 0;
     }
-    *iobuf = buf;
-    return pc;
+    o->pc = pc;
+    o->iobuf = buf;
+    if (classic && pcap_get_tstamp_precision(pc) == PCAP_TSTAMP_PRECISION_NANO)
+        o->fd = fileno(f);
+    return 1;
 }
 
 int mw_pcap_open_file(const char *path, const mw_flow_sink_t *sink, size_t max_flows,
@@ -699,8 +718,8 @@ int mw_pcap_open_file(const char *path, const mw_flow_sink_t *sink, size_t max_f
     if (!path || !out)
         return MW_EINVAL;
     char ebuf[PCAP_ERRBUF_SIZE] = "";
-    void *iobuf = NULL;
-    pcap_t *pc = open_buffered(path, ebuf, &iobuf);
+    struct opened o;
+    pcap_t *pc = open_buffered(path, ebuf, &o) ? o.pc : NULL;
     if (!pc)
         pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
     if (!pc) {
@@ -711,12 +730,14 @@ int mw_pcap_open_file(const char *path, const mw_flow_sink_t *sink, size_t max_f
     int rc = mw_pcap_new(sink, max_flows, &p);
     if (rc != MW_OK) {
         pcap_close(pc);
-        free(iobuf);
+        free(o.iobuf);
         set_err(err, errcap, "capture", path, mw_strerror(rc));
         return rc;
     }
     p->pc = pc;
-    p->iobuf = iobuf;
+    p->iobuf = o.iobuf;
+    if (o.fd >= 0)
+        mw_pcap_fast_open(p, o.fd, o.hdr, o.size);
     p->linktype = pcap_datalink(pc);
     *out = p;
     return MW_OK;
@@ -820,6 +841,24 @@ long mw_pcap_run(mw_pcap_t *p, long max, int timeout_ms)
     }
     (void)timeout_ms;
     long got = 0;
+    while (p->fast && (max <= 0 || got < max)) {
+        struct mw_pcap_rec rec;
+        int r = mw_pcap_fast_next(p, &rec);
+        if (r == 0)
+            return got; /* end of file */
+        if (r == MW_EAGAIN)
+            break; /* libpcap reads on from this record */
+        if (r < 0) {
+            p->st.read_errors++;
+            return MW_EIO;
+        }
+        got++;
+        mw_pcap_feed(p, p->linktype, rec.data, rec.caplen, rec.len, rec.ts_ns);
+        if (atomic_load_explicit(&p->brk, memory_order_relaxed)) {
+            atomic_store_explicit(&p->brk, 0, memory_order_relaxed);
+            return got; /* mw_pcap_break: the packets read so far count */
+        }
+    }
     while (max <= 0 || got < max) {
         struct pcap_pkthdr *h;
         const u_char *data;
@@ -873,6 +912,7 @@ void mw_pcap_free(mw_pcap_t *p)
     if (!p)
         return;
     mw_pcap_flows_free(p);
+    mw_pcap_fast_free(p);
     if (p->pc)
         pcap_close(p->pc); /* closes the stream that uses iobuf */
     free(p->iobuf);

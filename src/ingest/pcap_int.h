@@ -74,7 +74,22 @@ struct mw_pcap {
     uint64_t now_ns, next_sweep_ns;
     char err[PCAP_ERRBUF_SIZE + 256];
     void *iobuf; /* stdio buffer of a file opened by pcap.c (open_buffered) */
+    struct mw_pcap_fast *fast; /* classic pcap records read by pcap_file.c, or NULL */
 };
+
+/* pcap_file.c: classic pcap records read in place (see there). */
+struct mw_pcap_rec {
+    const uint8_t *data;
+    uint32_t caplen, len;
+    uint64_t ts_ns;
+};
+extern int mw_pcap_file_fast; /* 0: libpcap reads every record (tests) */
+int mw_pcap_fast_probe(const uint8_t hdr[24]);
+void mw_pcap_fast_open(mw_pcap_t *p, int fd, const uint8_t hdr[24], uint64_t file_size);
+/* 1: a record; 0: the end of the file; MW_EAGAIN: libpcap reads the rest
+ * (p->fast is gone); MW_EIO: the stream could not be positioned. */
+int mw_pcap_fast_next(mw_pcap_t *p, struct mw_pcap_rec *rec);
+void mw_pcap_fast_free(mw_pcap_t *p);
 
 int mw_pcap_flows_init(mw_pcap_t *p, size_t max_flows);
 void mw_pcap_flows_free(mw_pcap_t *p);
