@@ -649,6 +649,7 @@ int mw_cmd_crypto(int argc, char **argv); /* cmd/mwrasp_crypto.c */
 int mw_cmd_keygen(int argc, char **argv); /* cmd/mwrasp_keys.c */
 int mw_cmd_keys(int argc, char **argv); /* cmd/mwrasp_keys.c */
 int mw_cmd_exposure(int argc, char **argv); /* cmd/mwrasp_exposure.c */
+int mw_cmd_cert(int argc, char **argv); /* cmd/mwrasp_cert.c */
 int mw_cmd_apikey(int argc, char **argv); /* cmd/mwrasp_apikey.c */
 
 struct subcmd {
@@ -666,6 +667,7 @@ static const struct subcmd subcmds[] = {
     {"crypto", mw_cmd_crypto, "offline crypto tools: run NIST ACVP vectors (crypto acvp PATH)"},
     {"keygen", mw_cmd_keygen, "create a keystore (ML-DSA-87 identity, AES-256-GCM data keys)"},
     {"keys", mw_cmd_keys, "keystore generations: keys list | keys rotate"},
+    {"cert", mw_cmd_cert, "TLS: cert selfsigned --out-cert F --out-key F (key and certificate)"},
     {"exposure", mw_cmd_exposure,
      "quantum exposure: exposure scan FILE... (TLS/QUIC/SSH key exchanges, CBOM)"},
     {NULL, NULL, NULL},

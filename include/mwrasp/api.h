@@ -30,6 +30,8 @@ struct mw_api_opts {
 MW_WUR int mw_api_start(const struct mw_api_opts *o, mw_api_t **out);
 /* Port actually bound (for listen "127.0.0.1:0"). */
 int mw_api_port(const mw_api_t *a);
+/* Port of the TLS listener (listen.https), 0 if none. */
+int mw_api_https_port(const mw_api_t *a);
 /* /health/ready answers 503 until this is set to 1 (and after it is 0). */
 void mw_api_set_ready(mw_api_t *a, int ready);
 /* Stops the server, waits for in-flight requests. Accepts NULL. */

@@ -31,6 +31,22 @@ struct mw_config {
     uint32_t max_line; /* ingest.max_line (bytes) */
     uint32_t max_body; /* api.max_body (bytes) */
     uint32_t api_threads; /* api.threads */
+    /* api.rate.*, api.header_timeout, TLS (issue 6, src/api/ratelimit.c, tls.c, guard.c) */
+    char https_listen[MW_CONFIG_STR_MAX]; /* listen.https ("" = no TLS listener) */
+    char api_allow_plain_http[8]; /* "no": listen.http must be loopback; "yes" */
+    char api_tls_cert[MW_CONFIG_STR_MAX]; /* PEM certificate (chain) */
+    char api_tls_key[MW_CONFIG_STR_MAX]; /* PEM private key */
+    char api_tls_min_version[8]; /* "1.3" or "1.2" */
+    char api_tls_client_ca[MW_CONFIG_STR_MAX]; /* CA of client certificates ("" = no mTLS) */
+    char api_tls_client_verify[16]; /* "optional" or "required" */
+    char api_tls_client_roles[2048]; /* list: "CN=ops:admin;SHA256=..:viewer" */
+    char api_rate_address[64]; /* "N/min burst M" per client address, or "off" */
+    char api_rate_ingest[64]; /* per API key / JWT sub / certificate, by role */
+    char api_rate_viewer[64];
+    char api_rate_analyst[64];
+    char api_rate_admin[64];
+    uint32_t api_rate_max_clients; /* buckets tracked at most */
+    int64_t api_header_timeout_ns; /* time to send the request head */
     char api_web_root[MW_CONFIG_STR_MAX]; /* api.web_root: dashboard files ("" = none) */
     /* exposure.* (issue 5, the daemon side of the exposure scanner) */
     char exposure_interfaces[MW_CONFIG_STR_MAX]; /* list: "eth0,lo" ("" = no live capture) */

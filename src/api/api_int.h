@@ -297,4 +297,54 @@ void mw_ratelimit_stats(mw_ratelimit_t *rl, struct mw_ratelimit_stats *st);
 /* SipHash-2-4 of data under the key (k0, k1). */
 uint64_t mw_siphash24(uint64_t k0, uint64_t k1, const void *data, size_t len);
 
+/* ---- guard.c: bad input at the door (issue 6 "Bad input") ----------------- */
+
+enum mw_bad_input {
+    MW_BAD_PATH = 0, /* dot segment, encoded slash, NUL, control byte: 400 bad_path */
+    MW_BAD_UTF8, /* path or query string not UTF-8: 400 invalid_utf8 */
+    MW_BAD_BODY_TOO_LARGE, /* above api.max_body: 413 */
+    MW_BAD_HEADER_TIMEOUT, /* request head not complete within api.header_timeout: 408 */
+    MW_BAD_MALFORMED, /* request line / headers civetweb could not parse: 400 */
+    MW_BAD__COUNT
+};
+void mw_api_bad_input_count(enum mw_bad_input why);
+uint64_t mw_api_bad_input_get(enum mw_bad_input why);
+
+/* 1 if s[0..n) is UTF-8 (RFC 3629: no overlongs, surrogates, > U+10FFFF). */
+int mw_api_utf8_valid(const unsigned char *s, size_t n);
+
+/* Checks a request target: uri is the path as sent (percent-encoded),
+ * query the raw query string (may be NULL). Returns MW_BAD__COUNT when
+ * fine, else MW_BAD_PATH or MW_BAD_UTF8 with msg set. */
+enum mw_bad_input mw_api_check_target(const char *uri, const char *query, char *msg, size_t msglen);
+
+/* Prometheus text of mwrasp_api_bad_input_total; malloc'd, NULL on OOM. */
+char *mw_api_guard_metrics(void);
+
+/* ---- tls.c: TLS 1.3 and client certificates (issue 6 item 3) -------------- */
+
+struct mw_config;
+typedef struct mw_api_tls mw_api_tls_t;
+
+/* 1 if HOST:PORT binds loopback only (127.0.0.0/8, localhost, [::1]) or is
+ * empty; ":PORT" and 0.0.0.0 are not. */
+int mw_api_listen_is_loopback(const char *hostport);
+
+/* Reads the api.tls_* options (files must be readable; roles parsed).
+ * MW_ECONFIG with err set, MW_ENOMEM. */
+MW_WUR int mw_api_tls_new(const struct mw_config *cfg, mw_api_tls_t **out, char *err,
+                          size_t errlen);
+void mw_api_tls_free(mw_api_tls_t *t); /* accepts NULL */
+
+/* civetweb's init_ssl callback body: certificate chain and key, protocol
+ * floor, suites, client CA and verification on ssl_ctx (an SSL_CTX *).
+ * 1 on success, -1 (logged) otherwise. */
+int mw_api_tls_setup_ctx(mw_api_tls_t *t, void *ssl_ctx);
+
+/* Maps a verified client certificate (an X509 *, may be NULL) to a role
+ * through api.tls_client_roles: 1 with subject ("cert:CN") and *role
+ * ("viewer", ...) set, 0 if no certificate or no entry matches. */
+int mw_api_tls_peer_role(const mw_api_tls_t *t, void *x509, char *subject, size_t sublen,
+                         const char **role);
+
 #endif

@@ -41,6 +41,13 @@ struct mw_api {
     int lib_init;
     mw_api_auth_t *auth; /* API keys, JWT (auth.c) */
     int metrics_public; /* GET /metrics without credentials */
+    /* rate limits, TLS, the door (ratelimit.c, tls.c, guard.c) */
+    mw_ratelimit_t *rate;
+    struct mw_rate_spec rate_address;
+    struct mw_rate_spec rate_role[MW_ROLE__COUNT]; /* per identity, by role */
+    mw_api_tls_t *tls;
+    int https_port;
+    uint64_t header_timeout_ns;
 };
 
 /* One request as the route table sees it: who calls (auth.c), the {id}
@@ -181,6 +188,7 @@ static int body_error(struct mg_connection *conn, int rc, size_t cap)
 {
     char msg[128];
     if (rc == MW_ETOOBIG) {
+        mw_api_bad_input_count(MW_BAD_BODY_TOO_LARGE);
         snprintf(msg, sizeof(msg), "request body larger than %zu bytes", cap);
         return send_error(conn, 413, "body_too_large", msg);
     }
@@ -427,6 +435,157 @@ static int route_openapi(struct mg_connection *conn, struct mw_api *a)
     return rc;
 }
 
+/* ---- rate limits (ratelimit.c) and the door (guard.c) -------------------- */
+
+static char *rate_metrics(struct mw_api *a)
+{
+    struct mw_ratelimit_stats st;
+    char *buf = malloc(1024);
+    if (buf == NULL)
+        return NULL;
+    mw_ratelimit_stats(a->rate, &st);
+    snprintf(buf, 1024,
+             "# HELP mwrasp_api_rate_limited_total Requests refused with 429, by bucket kind.\n"
+             "# TYPE mwrasp_api_rate_limited_total counter\n"
+             "mwrasp_api_rate_limited_total{kind=\"address\"} %llu\n"
+             "mwrasp_api_rate_limited_total{kind=\"key\"} %llu\n"
+             "# HELP mwrasp_api_rate_buckets Token buckets tracked now.\n"
+             "# TYPE mwrasp_api_rate_buckets gauge\nmwrasp_api_rate_buckets %llu\n"
+             "# HELP mwrasp_api_rate_evicted_total Buckets dropped to make room "
+             "(api.rate.max_clients).\n"
+             "# TYPE mwrasp_api_rate_evicted_total counter\nmwrasp_api_rate_evicted_total %llu\n",
+             (unsigned long long)st.limited[MW_RATE_ADDRESS],
+             (unsigned long long)st.limited[MW_RATE_KEY], (unsigned long long)st.tracked,
+             (unsigned long long)st.evicted);
+    return buf;
+}
+
+/* 429 Too Many Requests (RFC 6585 section 4) with Retry-After in seconds. */
+static int send_429(struct mg_connection *conn, const char *which, uint32_t retry_after)
+{
+    char body[256], cl[16], ra[16];
+    int n = snprintf(body, sizeof(body),
+                     "{\"error\":{\"code\":\"rate_limited\",\"message\":\"too many requests "
+                     "for this %s; retry after %u s\"}}",
+                     which, retry_after);
+    count_status(429);
+    snprintf(cl, sizeof(cl), "%d", n);
+    snprintf(ra, sizeof(ra), "%u", retry_after);
+    mg_response_header_start(conn, 429);
+    mg_response_header_add(conn, "Content-Type", "application/json", -1);
+    mg_response_header_add(conn, "Content-Length", cl, -1);
+    mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+    mg_response_header_add(conn, "Retry-After", ra, -1);
+    mg_response_header_send(conn);
+    mg_write(conn, body, (size_t)n);
+    return 429;
+}
+
+/* mTLS: a verified client certificate that api.tls_client_roles maps to a
+ * role authenticates a request that carries no other credentials (an API
+ * key or a JWT, when sent, wins). 1 if it did, with who filled. */
+static int cert_identity(struct mw_api *a, struct mg_connection *conn, struct mw_api_identity *who)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    const char *role = NULL;
+    enum mw_api_role r;
+    char sub[128];
+
+    if (a->tls == NULL || ri->client_cert == NULL || mg_get_header(conn, "Authorization") ||
+        mg_get_header(conn, "X-API-Key"))
+        return 0;
+    if (!mw_api_tls_peer_role(a->tls, ri->client_cert->peer_cert, sub, sizeof(sub), &role) ||
+        mw_api_role_parse(role, &r) != 0)
+        return 0;
+    who->kind = MW_AUTH_CERT;
+    who->role = r;
+    snprintf(who->subject, sizeof(who->subject), "%s", sub);
+    who->key_id[0] = '\0';
+    return 1;
+}
+
+/* civetweb begin_request: every request (routes and static files) passes
+ * here first: the target checks of guard.c, then the per-address bucket
+ * (not for the /health/ probes). Returns 0 to go on, else the status sent. */
+static int begin_request_cb(struct mg_connection *conn)
+{
+    struct mw_api *a = mg_get_user_data(mg_get_context(conn));
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    const char *uri = ri->request_uri ? ri->request_uri : "";
+    char msg[128];
+    uint32_t ra = 0;
+    enum mw_bad_input bad;
+
+    bad = mw_api_check_target(uri, ri->query_string, msg, sizeof(msg));
+    if (bad != MW_BAD__COUNT) {
+        mw_api_bad_input_count(bad);
+        return send_error(conn, 400, bad == MW_BAD_UTF8 ? "invalid_utf8" : "bad_path", msg);
+    }
+    if (a == NULL || strncmp(uri, "/health/", 8) == 0)
+        return 0;
+    if (!mw_ratelimit_take(a->rate, MW_RATE_ADDRESS, ri->remote_addr, &a->rate_address,
+                           mw_now_mono_ns(), &ra))
+        return send_429(conn, "client address", ra);
+    return 0;
+}
+
+/* When this worker thread began to wait for a request head (connection
+ * accepted, or the previous request on it answered): tells a header
+ * timeout from a malformed request in http_error_cb. */
+static _Thread_local uint64_t head_start_ns;
+
+static int init_connection_cb(const struct mg_connection *conn, void **conn_data)
+{
+    (void)conn;
+    (void)conn_data;
+    head_start_ns = mw_now_mono_ns();
+    return 0;
+}
+
+static void end_request_cb(const struct mg_connection *conn, int status)
+{
+    (void)conn;
+    (void)status;
+    head_start_ns = mw_now_mono_ns();
+}
+
+/* civetweb http_error: errors civetweb finds itself (request head not
+ * complete in time, malformed, too large; static files not found) answered
+ * as JSON. */
+static int http_error_cb(struct mg_connection *conn, int status, const char *errmsg)
+{
+    struct mw_api *a = mg_get_user_data(mg_get_context(conn));
+    const char *code = "bad_request";
+    char msg[160];
+    uint64_t waited = mw_now_mono_ns() - head_start_ns;
+    /* civetweb reports a request head cut by request_timeout_ms as a 400
+     * "Malformed message"; the time spent waiting tells them apart. */
+    if ((errmsg && (strcasestr(errmsg, "timeout") || strcasestr(errmsg, "timed out"))) ||
+        (status == 400 && a && a->header_timeout_ns &&
+         waited >= a->header_timeout_ns - a->header_timeout_ns / 10)) {
+        errmsg = "the request head was not complete within api.header_timeout";
+        mw_api_bad_input_count(MW_BAD_HEADER_TIMEOUT);
+        code = "header_timeout";
+        status = 408;
+    } else if (status == 404) {
+        code = "not_found";
+    } else if (status == 413 || status == 431) {
+        mw_api_bad_input_count(MW_BAD_MALFORMED);
+        code = "request_too_large";
+    } else if (status >= 400 && status < 500) {
+        mw_api_bad_input_count(MW_BAD_MALFORMED);
+        code = status == 405 ? "method_not_allowed" : status == 403 ? "forbidden" : "bad_request";
+    } else if (status >= 500) {
+        code = "internal";
+    }
+    snprintf(msg, sizeof(msg), "%s", errmsg && errmsg[0] ? errmsg : "bad request");
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\\')
+            *p = ' ';
+    send_error(conn, status, code, msg);
+    return 0;
+}
+
 static int route_prometheus(struct mg_connection *conn, struct mw_api *a)
 {
     char *extra = a->engine ? mw_detect_engine_gauges(a->engine) : NULL;
@@ -458,6 +617,21 @@ static int route_prometheus(struct mg_connection *conn, struct mw_api *a)
             }
             free(au);
         }
+    }
+    {
+        char *rl = rate_metrics(a), *bad = mw_api_guard_metrics();
+        size_t l0 = extra ? strlen(extra) : 0, l1 = rl ? strlen(rl) : 0, l2 = bad ? strlen(bad) : 0;
+        char *all = malloc(l0 + l1 + l2 + 1);
+        if (all) {
+            memcpy(all, extra ? extra : "", l0);
+            memcpy(all + l0, rl ? rl : "", l1);
+            memcpy(all + l0 + l1, bad ? bad : "", l2);
+            all[l0 + l1 + l2] = '\0';
+            free(extra);
+            extra = all;
+        }
+        free(rl);
+        free(bad);
     }
     text = mw_metrics_prometheus(extra);
     free(extra);
@@ -609,6 +783,7 @@ static int route_exposure_pcap(struct mg_connection *conn, struct mw_api *a)
     if (rc != 0) {
         mw_expo_daemon_refused(a->exposure, rc == MW_ETOOBIG);
         if (rc == MW_ETOOBIG) {
+            mw_api_bad_input_count(MW_BAD_BODY_TOO_LARGE);
             snprintf(err, sizeof(err), "capture larger than exposure.upload_max (%zu bytes)",
                      a->upload_max);
             return send_error(conn, 413, "body_too_large", err);
@@ -970,10 +1145,15 @@ static int path_match(const char *pattern, const char *path, const char **idtext
 static int admit(struct mg_connection *conn, struct mw_api *a, const struct route *r,
                  const struct req *q)
 {
-    (void)conn;
-    (void)a;
+    uint32_t ra = 0;
     (void)r;
-    (void)q;
+    /* Anonymous callers of public routes have only their address bucket
+     * (begin_request_cb); everyone else also has one per identity. */
+    if (q->who.role == MW_ROLE_NONE || (unsigned)q->who.role >= MW_ROLE__COUNT)
+        return 0;
+    if (!mw_ratelimit_take(a->rate, MW_RATE_KEY, q->who.subject, &a->rate_role[q->who.role],
+                           mw_now_mono_ns(), &ra))
+        return send_429(conn, "API key", ra);
     return 0;
 }
 
@@ -1081,7 +1261,8 @@ static int handler(struct mg_connection *conn, void *cbdata)
     if ((r->flags & R_METRICS) && a->metrics_public)
         need = MW_ROLE_NONE;
     if (need != MW_ROLE_NONE) {
-        if (mw_api_authenticate(a->auth, mg_get_header(conn, "Authorization"),
+        if (!cert_identity(a, conn, &q.who) &&
+            mw_api_authenticate(a->auth, mg_get_header(conn, "Authorization"),
                                 mg_get_header(conn, "X-API-Key"), &q.who, &why) != 0)
             return send_401(conn, why);
         if (!mw_api_role_allows(q.who.role, need)) {
@@ -1104,6 +1285,12 @@ static int handler(struct mg_connection *conn, void *cbdata)
 }
 
 /* ---- life --------------------------------------------------------------- */
+
+static int init_ssl_cb(void *ssl_ctx, void *user_data)
+{
+    struct mw_api *a = user_data;
+    return mw_api_tls_setup_ctx(a->tls, ssl_ctx);
+}
 
 static int log_message_cb(const struct mg_connection *conn, const char *message)
 {
@@ -1166,17 +1353,39 @@ int mw_api_start(const struct mw_api_opts *o, mw_api_t **out)
     struct mw_api *a = NULL;
     struct mg_callbacks cb;
     struct mg_server_port ports[4];
-    char listen[MW_CONFIG_STR_MAX + 16];
+    char listen[2 * MW_CONFIG_STR_MAX + 40], lp[MW_CONFIG_STR_MAX + 16], ls[MW_CONFIG_STR_MAX + 16];
+    char tlserr[256];
     char threads[16], timeout[16];
     const char *opts[40];
     int k = 0, rc = MW_OK, np, web;
 
     if (o == NULL || o->cfg == NULL || out == NULL)
         return MW_EINVAL;
-    if (listen_spec(o->cfg->http_listen, listen, sizeof(listen)) != 0) {
-        mw_error(MOD, "listen.http '%s' is not HOST:PORT", o->cfg->http_listen);
+    const struct mw_config *c = o->cfg;
+    lp[0] = ls[0] = '\0';
+    if (c->http_listen[0] && listen_spec(c->http_listen, lp, sizeof(lp)) != 0) {
+        mw_error(MOD, "listen.http '%s' is not HOST:PORT", c->http_listen);
         return MW_ECONFIG;
     }
+    if (c->https_listen[0] && listen_spec(c->https_listen, ls, sizeof(ls)) != 0) {
+        mw_error(MOD, "listen.https '%s' is not HOST:PORT", c->https_listen);
+        return MW_ECONFIG;
+    }
+    if (lp[0] == '\0' && ls[0] == '\0') {
+        mw_error(MOD, "neither listen.http nor listen.https is set: the API would not listen");
+        return MW_ECONFIG;
+    }
+    /* Plain HTTP crosses a network only when the configuration says so. */
+    if (lp[0] && !mw_api_listen_is_loopback(c->http_listen) &&
+        strcmp(c->api_allow_plain_http, "yes") != 0) {
+        mw_error(MOD,
+                 "listen.http %s is not a loopback address: plain HTTP would carry API keys over "
+                 "the network. Use listen.https (TLS), or set api.allow_plain_http: yes",
+                 c->http_listen);
+        return MW_ECONFIG;
+    }
+    snprintf(listen, sizeof(listen), "%s%s%s%s", lp, lp[0] && ls[0] ? "," : "", ls,
+             ls[0] ? "s" : "");
     a = calloc(1, sizeof(*a));
     if (a == NULL)
         return MW_ENOMEM;
@@ -1191,6 +1400,34 @@ int mw_api_start(const struct mw_api_opts *o, mw_api_t **out)
     a->max_body = o->cfg->max_body ? o->cfg->max_body : (16u << 20);
     a->max_line = o->cfg->max_line;
     atomic_init(&a->ready, 0);
+    {
+        const char *specs[5] = {c->api_rate_address, c->api_rate_ingest, c->api_rate_viewer,
+                                c->api_rate_analyst, c->api_rate_admin};
+        static const char *const names[5] = {"address", "ingest", "viewer", "analyst", "admin"};
+        static const enum mw_api_role roles[5] = {MW_ROLE_NONE, MW_ROLE_INGEST, MW_ROLE_VIEWER,
+                                                  MW_ROLE_ANALYST, MW_ROLE_ADMIN};
+        for (int i = 0; i < 5; i++) {
+            struct mw_rate_spec *sp = i == 0 ? &a->rate_address : &a->rate_role[roles[i]];
+            if (mw_rate_parse(specs[i], sp) != 0) {
+                mw_error(MOD,
+                         "api.rate.%s: \"%s\" is not N/min or N/s, optionally followed by "
+                         "burst M, or off",
+                         names[i], specs[i]);
+                rc = MW_ECONFIG;
+                goto out;
+            }
+        }
+        rc = mw_ratelimit_new(c->api_rate_max_clients ? c->api_rate_max_clients : 100000, &a->rate);
+        if (rc != 0)
+            goto out;
+    }
+    if (ls[0]) {
+        rc = mw_api_tls_new(c, &a->tls, tlserr, sizeof(tlserr));
+        if (rc != 0) {
+            mw_error(MOD, "%s", tlserr);
+            goto out;
+        }
+    }
     {
         const char *mp = o->cfg->api_metrics_public;
         int loop = listen_is_loopback(o->cfg->http_listen);
@@ -1234,7 +1471,10 @@ int mw_api_start(const struct mw_api_opts *o, mw_api_t **out)
     a->lib_init = 1;
 
     snprintf(threads, sizeof(threads), "%u", o->cfg->api_threads ? o->cfg->api_threads : 4);
-    snprintf(timeout, sizeof(timeout), "%d", 30000);
+    a->header_timeout_ns =
+        c->api_header_timeout_ns ? (uint64_t)c->api_header_timeout_ns : 10000000000ULL;
+    snprintf(timeout, sizeof(timeout), "%llu",
+             (unsigned long long)(a->header_timeout_ns / 1000000));
     opts[k++] = "listening_ports";
     opts[k++] = listen;
     opts[k++] = "num_threads";
@@ -1243,6 +1483,10 @@ int mw_api_start(const struct mw_api_opts *o, mw_api_t **out)
     opts[k++] = timeout;
     opts[k++] = "enable_keep_alive";
     opts[k++] = "yes";
+    /* Paths reach us as sent: guard.c decodes them once and refuses
+     * encoded slashes, NULs and dot segments; routes and files are ASCII. */
+    opts[k++] = "decode_url";
+    opts[k++] = "no";
     /* An answer goes out as two writes (headers, then body): without
      * TCP_NODELAY the body waits for the client's delayed ACK, ~40 ms added
      * to every answer (HTTP intake of 1,000-event batches on 4 keep-alive
@@ -1262,14 +1506,25 @@ int mw_api_start(const struct mw_api_opts *o, mw_api_t **out)
 
     memset(&cb, 0, sizeof(cb));
     cb.log_message = log_message_cb;
+    cb.begin_request = begin_request_cb;
+    cb.http_error = http_error_cb;
+    cb.init_connection = init_connection_cb;
+    cb.end_request = end_request_cb;
+    if (a->tls)
+        cb.init_ssl = init_ssl_cb;
     a->ctx = mg_start(&cb, a, opts);
     if (a->ctx == NULL) {
-        mw_error(MOD, "cannot listen for HTTP on %s", o->cfg->http_listen);
+        mw_error(MOD, "cannot listen for HTTP on %s (TLS set-up errors are logged above)", listen);
         rc = MW_EIO;
         goto out;
     }
     np = mg_get_server_ports(a->ctx, 4, ports);
-    a->port = np > 0 ? ports[0].port : 0;
+    for (int i = 0; i < np; i++) {
+        if (ports[i].is_ssl && a->https_port == 0)
+            a->https_port = ports[i].port;
+        else if (!ports[i].is_ssl && a->port == 0)
+            a->port = ports[i].port;
+    }
 
     mg_set_request_handler(a->ctx, "/api", handler, a);
     mg_set_request_handler(a->ctx, "/metrics", handler, a);
@@ -1278,7 +1533,8 @@ int mw_api_start(const struct mw_api_opts *o, mw_api_t **out)
         mg_set_request_handler(a->ctx, "/", handler, a);
     else
         mw_info(MOD, "dashboard: serving %s at /", o->web_root);
-    mw_info(MOD, "HTTP API listening on %s (port %d, %s threads)", listen, a->port, threads);
+    mw_info(MOD, "HTTP API listening on %s (http port %d, https port %d, %s threads)", listen,
+            a->port, a->https_port, threads);
     *out = a;
     a = NULL;
 out:
@@ -1289,6 +1545,11 @@ out:
 int mw_api_port(const mw_api_t *a)
 {
     return a ? a->port : 0;
+}
+
+int mw_api_https_port(const mw_api_t *a)
+{
+    return a ? a->https_port : 0;
 }
 
 void mw_api_set_ready(mw_api_t *a, int ready)
@@ -1306,6 +1567,8 @@ void mw_api_stop(mw_api_t *a)
     if (a->lib_init)
         mg_exit_library();
     free(a->openapi_path);
+    mw_ratelimit_free(a->rate);
+    mw_api_tls_free(a->tls);
     mw_api_auth_free(a->auth);
     free(a);
 }

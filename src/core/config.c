@@ -47,9 +47,48 @@ const struct mw_config_opt mw_config_opts[] = {
         "How often expired events are removed."),
     OPT("ingest.max_line", MW_OPT_SIZE, "64KiB", max_line, 256, 1u << 20,
         "Longest accepted line, datagram or frame (bytes); longer ones are refused and counted."),
-    OPT("api.max_body", MW_OPT_SIZE, "16MiB", max_body, 1024, 1u << 30,
-        "Largest accepted HTTP request body (bytes)."),
+    OPT("api.max_body", MW_OPT_SIZE, "10MiB", max_body, 1024, 1u << 30,
+        "Largest accepted HTTP request body (bytes); larger ones get 413."),
     OPT("api.threads", MW_OPT_U32, "8", api_threads, 1, 256, "HTTP server worker threads."),
+    OPT("listen.https", MW_OPT_STR, "", https_listen, 0, 0,
+        "Address of the HTTPS API and dashboard (HOST:PORT), TLS 1.3 with api.tls_cert and "
+        "api.tls_key; empty = no TLS listener. listen.http may then be empty."),
+    OPT("api.allow_plain_http", MW_OPT_STR, "no", api_allow_plain_http, 0, 0,
+        "yes: listen.http may bind a non-loopback address (plain HTTP over a network); no: the "
+        "daemon refuses to start unless listen.http is loopback (127.0.0.0/8, localhost, "
+        "[::1]) or empty."),
+    OPT("api.tls_cert", MW_OPT_STR, "", api_tls_cert, 0, 0,
+        "PEM certificate (chain) of listen.https (`mwrasp cert selfsigned` makes one)."),
+    OPT("api.tls_key", MW_OPT_STR, "", api_tls_key, 0, 0, "PEM private key of api.tls_cert."),
+    OPT("api.tls_min_version", MW_OPT_STR, "1.3", api_tls_min_version, 0, 0,
+        "Lowest TLS version accepted: 1.3 (default), or 1.2 (ECDHE + AEAD suites only)."),
+    OPT("api.tls_client_ca", MW_OPT_STR, "", api_tls_client_ca, 0, 0,
+        "PEM file of the CA(s) that sign client certificates (mTLS); empty = no client "
+        "certificates asked for."),
+    OPT("api.tls_client_verify", MW_OPT_STR, "optional", api_tls_client_verify, 0, 0,
+        "With api.tls_client_ca: optional (a client may present a certificate; a bad one fails "
+        "the handshake) or required (no certificate, no connection)."),
+    OPT("api.tls_client_roles", MW_OPT_LIST, "", api_tls_client_roles, 0, 0,
+        "Roles of client certificates: entries CN=NAME:ROLE or SHA256=HEX:ROLE (SHA-256 of the "
+        "certificate's DER, ':' between bytes allowed), ROLE ingest, viewer, analyst or admin; a "
+        "verified certificate that matches authenticates the request without an API key."),
+    OPT("api.rate.address", MW_OPT_STR, "10000/min burst 20000", api_rate_address, 0, 0,
+        "Token bucket per client address, for every request but /health/*: N/min or N/s, "
+        "optional burst M (default N/min), or off. Over it: 429 with Retry-After."),
+    OPT("api.rate.ingest", MW_OPT_STR, "10000/min burst 20000", api_rate_ingest, 0, 0,
+        "Token bucket per API key, JWT subject or client certificate of the ingest role."),
+    OPT("api.rate.viewer", MW_OPT_STR, "10000/min burst 20000", api_rate_viewer, 0, 0,
+        "Token bucket per API key, JWT subject or client certificate of the viewer role."),
+    OPT("api.rate.analyst", MW_OPT_STR, "10000/min burst 20000", api_rate_analyst, 0, 0,
+        "Token bucket per API key, JWT subject or client certificate of the analyst role."),
+    OPT("api.rate.admin", MW_OPT_STR, "10000/min burst 20000", api_rate_admin, 0, 0,
+        "Token bucket per API key, JWT subject or client certificate of the admin role."),
+    OPT("api.rate.max_clients", MW_OPT_U32, "100000", api_rate_max_clients, 16, 1u << 24,
+        "Most buckets (addresses + identities) tracked; the least recently used is dropped to "
+        "make room (it comes back full)."),
+    OPT("api.header_timeout", MW_OPT_DURATION, "10s", api_header_timeout_ns, SEC / 10, 600ULL * SEC,
+        "Time a client has to send its whole request head (and each body read); then 408 and "
+        "the connection is closed (slowloris)."),
     OPT("api.web_root", MW_OPT_STR, "build/web", api_web_root, 0, 0,
         "Directory of the dashboard served at / (built by make: web/ plus uPlot, in "
         "BUILD/web); empty = no dashboard. Static files need no API key; the API does."),
