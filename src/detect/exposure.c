@@ -502,6 +502,14 @@ static mw_expo_service_t *svc_find(mw_expo_scan_t *sc, const mw_expo_session_t *
     return v;
 }
 
+/* snprintf(dst, cap, "%s", src) without the formatting machinery. */
+static void str_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memmove(dst, src, n);
+    dst[n] = '\0';
+}
+
 /* classical > unknown > pq-hybrid > pq-only */
 static int badness(mw_expo_class_t c)
 {
@@ -526,7 +534,7 @@ static int badness(mw_expo_class_t c)
                     break;                                                                         \
             if (i_ == (n)) {                                                                       \
                 if ((n) < MW_EXPO_SVC_MAX_ITEMS)                                                   \
-                    snprintf((arr)[(n)++], sizeof(arr)[0], "%s", (val));                           \
+                    str_copy((arr)[(n)++], sizeof(arr)[0], (val));                                 \
                 else                                                                               \
                     (more)++;                                                                      \
             }                                                                                      \
@@ -571,7 +579,7 @@ void mw_expo_scan_add_session(mw_expo_scan_t *sc, const char *label, const mw_ex
     if (badness(s->cls) >= badness(v->worst) || !v->last_reason[0]) {
         v->worst = badness(s->cls) >= badness(v->worst) ? s->cls : v->worst;
         if (v->worst == s->cls)
-            snprintf(v->last_reason, sizeof v->last_reason, "%s", s->reason);
+            str_copy(v->last_reason, sizeof v->last_reason, s->reason);
     }
     ADD_STR(v->versions, v->n_versions, v->n_versions_more, s->version);
     if (s->selected_group >= 0)
@@ -580,7 +588,7 @@ void mw_expo_scan_add_session(mw_expo_scan_t *sc, const char *label, const mw_ex
     if (strcmp(s->selected_kex, "DHE") == 0 && s->dh_bits > 0)
         snprintf(kex, sizeof kex, "DHE-%d", s->dh_bits); /* the group size matters */
     else
-        snprintf(kex, sizeof kex, "%s", s->selected_kex);
+        str_copy(kex, sizeof kex, s->selected_kex);
     ADD_STR(v->kex, v->n_kex, v->n_kex_more, kex);
     if (s->cipher_suite >= 0)
         ADD_NUM(v->suites, v->n_suites, v->n_suites_more, (uint16_t)s->cipher_suite);
