@@ -325,10 +325,70 @@ static uint32_t intern_hash(const char *key, size_t len)
     return (uint32_t)(h ^ (h >> 32));
 }
 
+/* Per-thread front cache of the intern table: the keys this thread interned
+ * last, direct-mapped by their length and first and last eight bytes (an
+ * unseeded index is harmless here: a collision only sends the lookup on to
+ * the table). Entries point at interned strings, which live until exit.
+ * Saves the seeded hash and the probe of the shared table (a cache miss on
+ * most lookups) for the few dozen keys an event source repeats. */
+#define INTERN_FRONT 256
+struct intern_front {
+    const char *s;
+    size_t len;
+};
+static _Thread_local struct intern_front tl_front[INTERN_FRONT];
+
+/* Two words of key[0..len), 1 <= len <= 255: its first and last eight
+ * bytes (overlapping when len < 16), or for len < 8 its bytes in a and 0
+ * in b. Equal keys give equal words. */
+static void key_words(const char *key, size_t len, uint64_t *a, uint64_t *b)
+{
+    if (len >= 8) {
+        memcpy(a, key, 8);
+        memcpy(b, key + len - 8, 8);
+        return;
+    }
+    uint64_t w = 0;
+    if (len >= 4) {
+        uint32_t x, y;
+        memcpy(&x, key, 4);
+        memcpy(&y, key + len - 4, 4);
+        w = (uint64_t)x | (uint64_t)y << 32;
+    } else {
+        const unsigned char *u = (const unsigned char *)key;
+        w = (uint64_t)u[0] | (uint64_t)u[len / 2] << 8 | (uint64_t)u[len - 1] << 16;
+    }
+    *a = w;
+    *b = 0;
+}
+
+static struct intern_front *front_slot(const char *key, size_t len)
+{
+    uint64_t a, b;
+    key_words(key, len, &a, &b);
+    uint64_t h = (a ^ (b + len) * 0x9E3779B97F4A7C15ULL) * 0xff51afd7ed558ccdULL;
+    return &tl_front[h >> 56]; /* INTERN_FRONT == 256 */
+}
+
+static const char *intern_table(const char *key, size_t len);
+
 const char *mw_intern(const char *key, size_t len)
 {
     if (len == 0 || len > 255)
         return NULL;
+    struct intern_front *f = front_slot(key, len);
+    if (f->len == len && memcmp(f->s, key, len) == 0)
+        return f->s;
+    const char *res = intern_table(key, len);
+    if (res) {
+        f->s = res;
+        f->len = len;
+    }
+    return res;
+}
+
+static const char *intern_table(const char *key, size_t len)
+{
     pthread_once(&g_intern_once, intern_seed_init);
     uint32_t h = intern_hash(key, len);
     size_t i = h & (INTERN_SLOTS - 1);

@@ -89,6 +89,65 @@ static void test_intern(void **st)
     assert_null(mw_intern("", 0));
 }
 
+/* The per-thread front cache of mw_intern: keys that share their length
+ * and first and last eight bytes (one front-cache entry) but differ in
+ * between, or only in the middle byte of a short key, must stay distinct,
+ * whatever order they come in; every length from 1 to 40 bytes; and the
+ * same key interned in another thread is the same pointer. */
+struct intern_thr {
+    const char *key;
+    const char *got;
+};
+
+static void *intern_thread(void *arg)
+{
+    struct intern_thr *t = arg;
+    t->got = mw_intern(t->key, strlen(t->key));
+    return NULL;
+}
+
+static void test_intern_front(void **st)
+{
+    (void)st;
+    const char *x = "Front.Key.AAAA.End.Of.It", *y = "Front.Key.BBBB.End.Of.It";
+    for (int round = 0; round < 3; round++) {
+        const char *a = mw_intern(round % 2 ? y : x, strlen(x));
+        const char *b = mw_intern(round % 2 ? x : y, strlen(y));
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_ptr_not_equal(a, b);
+        assert_string_equal(a, round % 2 ? y : x);
+        assert_string_equal(b, round % 2 ? x : y);
+    }
+    assert_ptr_not_equal(mw_intern("a1b", 3), mw_intern("a2b", 3));
+    assert_string_equal(mw_intern("a1b", 3), "a1b");
+    assert_string_equal(mw_intern("a2b", 3), "a2b");
+    char k[41];
+    const char *first[41];
+    for (size_t n = 1; n <= 40; n++) {
+        for (size_t i = 0; i < n; i++)
+            k[i] = (char)('a' + (i * 5 + n) % 26);
+        k[n] = '\0';
+        first[n] = mw_intern(k, n);
+        assert_non_null(first[n]);
+        assert_string_equal(first[n], k);
+    }
+    for (size_t n = 1; n <= 40; n++) {
+        for (size_t i = 0; i < n; i++)
+            k[i] = (char)('a' + (i * 5 + n) % 26);
+        assert_ptr_equal(mw_intern(k, n), first[n]);
+        k[n / 2] = '#'; /* another key of the same length */
+        const char *o = mw_intern(k, n);
+        assert_ptr_not_equal(o, first[n]);
+        assert_memory_equal(o, k, n);
+    }
+    struct intern_thr t = {.key = x};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, intern_thread, &t), 0);
+    pthread_join(th, NULL);
+    assert_ptr_equal(t.got, mw_intern(x, strlen(x)));
+}
+
 static void test_time(void **st)
 {
     (void)st;
@@ -225,9 +284,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_event_fields), cmocka_unit_test(test_event_caps),
-        cmocka_unit_test(test_intern),       cmocka_unit_test(test_time),
-        cmocka_unit_test(test_utf8),         cmocka_unit_test(test_config),
-        cmocka_unit_test(test_metrics_text), cmocka_unit_test(test_ack),
+        cmocka_unit_test(test_intern),       cmocka_unit_test(test_intern_front),
+        cmocka_unit_test(test_time),         cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_config),       cmocka_unit_test(test_metrics_text),
+        cmocka_unit_test(test_ack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
