@@ -24,6 +24,10 @@
 #       scan` over the shared captures (>= BENCH_EXPOSURE_SECONDS, default 10,
 #       of CPU time) against tshark on the same files: bench/bench_exposure.sh
 #       (BENCH_EXPOSURE=0 skips it; skipped without the shared data)
+#   (g) HTTP API: wrk against GET /api/v1/threats?limit=50 and POST
+#       /api/v1/events with an admin key, plain HTTP and TLS 1.3: requests/s,
+#       p50, p99: bench/bench_api.sh (BENCH_API=0 skips it; BENCH_API_SECONDS
+#       per run, default 10)
 #
 # Knobs (environment): BENCH_TCP_EVENTS (2000000), BENCH_HTTP_EVENTS (1000000),
 # BENCH_LAT_RATE (100000), BENCH_LAT_SECONDS (10), BENCH_LAT_LOW_RATE (10000,
@@ -231,6 +235,15 @@ if [ "${BENCH_EXPOSURE:-1}" != 0 ]; then
     { echo; cat "$W/exposure.md"; } | tee -a "$OUT"
   else
     say "exposure benchmark failed"
+  fi
+fi
+# ---- (g) HTTP API with wrk ---------------------------------------------------
+if [ "${BENCH_API:-1}" != 0 ]; then
+  say "HTTP API: bench/bench_api.sh"
+  if MW_BIN="$BIN" timeout "$PHASE_TIMEOUT" bash bench/bench_api.sh > "$W/api.md"; then
+    { echo; cat "$W/api.md"; } | tee -a "$OUT"
+  else
+    say "HTTP API benchmark failed"
   fi
 fi
 say "report written to $OUT"
