@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-export MW_BIN=${MW_BIN:-$(pwd)/$BUILD/bin}
+case $BUILD in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac
+export MW_BIN=${MW_BIN:-$BUILD/bin}
 OUT=${SCREENSHOTS_OUT:-docs/screenshots}
 . tests/integration/lib.sh
 
@@ -34,11 +35,13 @@ set -- $ids
 [ $# -ge 2 ] && curl -fsS "${AUTH[@]}" -XPATCH -d '{"status":"acknowledged"}' "$URL/api/v1/threats/$1" >/dev/null
 [ $# -ge 3 ] && curl -fsS "${AUTH[@]}" -XPATCH -d '{"status":"resolved"}' "$URL/api/v1/threats/$3" >/dev/null
 # Keep a trickle of events going while the overview's charts sample.
-( for i in $(seq 1 40); do
+( for i in $(seq 1 400); do
     printf '<34>Oct 11 22:14:%02d web-%d sshd[4%02d]: Accepted publickey for deploy from 10.0.0.%d port 22 ssh2\n' \
       $((i % 60)) $((i % 3)) "$i" "$i" | curl -s "${AUTH[@]}" -H 'Content-Type: text/plain' --data-binary @- "$URL/api/v1/events" >/dev/null
     sleep 0.25
   done ) &
+TRICKLE=$!
 node tests/browser/dashboard.mjs screenshots "$URL" "$KEY" "$OUT"
-wait
+kill "$TRICKLE" 2>/dev/null || true
+wait "$TRICKLE" 2>/dev/null || true
 ls -l "$OUT"

@@ -78,8 +78,11 @@ async function newPage(viewport, opts = {}) {
   const page = await context.newPage();
   const problems = [];
   const allowed = [];
+  let allowedAlways = null;
   page.allow = (pred) => allowed.push(pred);
+  page.allowWhile = (pred) => (allowedAlways = pred); // null to stop
   const isAllowed = (what) => {
+    if (allowedAlways && allowedAlways(what)) return true;
     const i = allowed.findIndex((p) => p(what));
     if (i < 0) return false;
     allowed.splice(i, 1);
@@ -176,6 +179,10 @@ const authRequired = (() => {
   return code === "401";
 })();
 
+// The stream is used when the daemon's OpenAPI description lists it.
+const hasStream = /^ {2}\/api\/v1\/stream:/m.test(curl(`${base}/api/v1/openapi.yaml`));
+console.log(`note: /api/v1/stream is ${hasStream ? "" : "not "}offered: the live list ${hasStream ? "must use the WebSocket" : "polls the REST API"}`);
+
 if (mode === "test") {
   // 1. login --------------------------------------------------------------
   {
@@ -230,7 +237,14 @@ if (mode === "test") {
       assert(out.accepted === 3, `POST /api/v1/events: ${JSON.stringify(out)}`);
       const li = page.locator(`#threat-list li:has(.meta:has-text("${host}"))`);
       await li.waitFor({ timeout: 15000 });
-      console.log(`  the threat was in the list ${Date.now() - t0} ms after the POST was answered`);
+      const via = await li.getAttribute("data-via");
+      console.log(`  the threat was in the list ${Date.now() - t0} ms after the POST was answered (via ${via})`);
+      if (hasStream) {
+        assert(via === "stream", `the daemon has /api/v1/stream but the threat came via ${via}`);
+        assert((await page.getAttribute("#live", "data-state")) === "live", "header does not say Live");
+      } else {
+        assert(via === "rest", `via ${via}`);
+      }
       threatId = await li.getAttribute("data-id");
       assert(/^\d+$/.test(threatId), `threat id '${threatId}'`);
       assert((await li.getAttribute("data-status")) === "new", "status not new");
@@ -279,6 +293,25 @@ if (mode === "test") {
       assert(v.length === 0, `axe on login: ${v.join(" | ")}`);
       noProblems(page, "logout");
     });
+    if (authRequired) {
+      await check("a key the daemon refuses later (401) sends the page back to the login", async () => {
+        // 401s are the point here (and the console lines Chromium prints for them)
+        page.allowWhile((w) => (w.kind === "response" && w.status === 401) || (w.kind === "console" && /401/.test(w.text)));
+        await page.evaluate(() => sessionStorage.setItem("mwrasp.apiKey", "mwk_revoked-or-made-up"));
+        await page.goto(`${base}/#/threats`);
+        await page.waitForSelector("#apikey");
+        await page.waitForFunction(() => /refused \(401\)/.test(document.querySelector("#login-msg")?.textContent || ""));
+        assert(await page.isHidden("#nav"), "navigation still shown");
+        assert(await page.evaluate(() => sessionStorage.getItem("mwrasp.apiKey") === null), "the refused key was kept");
+        // logging in again returns to the page that was asked for
+        await page.fill("#apikey", key);
+        await page.press("#apikey", "Enter");
+        await page.waitForFunction(() => location.hash === "#/threats");
+        page.allowWhile(null);
+        await page.waitForSelector("#threat-list li");
+        noProblems(page, "401");
+      });
+    }
     await context.close();
   }
 
@@ -385,7 +418,7 @@ if (mode === "test") {
   await login(page);
   await page.waitForFunction(() => location.hash === "#/overview");
   // let the overview collect a few metric samples for its charts
-  await page.waitForTimeout(7000);
+  await page.waitForTimeout(12000);
   await page.screenshot({ path: `${outDir}/overview.png`, fullPage: true });
   for (const name of PAGES.slice(1)) {
     await gotoPage(page, name);

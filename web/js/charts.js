@@ -10,7 +10,7 @@ export function chartsAvailable() {
  * lineChart(container, {title, series: [{label, stroke}], yLabel, height})
  * -> {set(data), destroy()}; data is uPlot's [xs, ys1, ys2, ...] (x in seconds).
  */
-export function lineChart(container, { title, series, yLabel, height = 220, stacked = false }) {
+export function lineChart(container, { title, series, yLabel, height = 220, stacked = false, stepped = false }) {
   if (!chartsAvailable()) {
     const note = h("p", { class: "muted" }, "Charts are unavailable (uPlot was not copied into the build: run make).");
     container.appendChild(note);
@@ -23,9 +23,20 @@ export function lineChart(container, { title, series, yLabel, height = 220, stac
     height,
     legend: { live: false },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true } },
+    // y from 0 (a flat rate must not look like a swing)
+    scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.15 : 1] } },
     axes: [{ stroke: "#4a5261", grid: { stroke: "#e3e6ea" } }, { stroke: "#4a5261", label: yLabel, grid: { stroke: "#e3e6ea" }, size: 60 }],
-    series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, fill: stacked ? `${s.stroke}33` : undefined, points: { show: false } }))],
+    series: [
+      {},
+      ...series.map((s) => ({
+        label: s.label,
+        stroke: s.stroke,
+        width: 2,
+        fill: stacked ? `${s.stroke}33` : undefined,
+        points: { show: false },
+        paths: stepped && window.uPlot.paths?.stepped ? window.uPlot.paths.stepped({ align: 1 }) : undefined,
+      })),
+    ],
   };
   const empty = [[], ...series.map(() => [])];
   const u = new window.uPlot(opts, empty, container);

@@ -1,11 +1,21 @@
 // The live stream: one WebSocket to /api/v1/stream (RFC 6455) shared by all
 // pages. Pages subscribe to a topic ("threats", "metrics", ...) with a
 // callback; the socket reconnects with backoff. When the daemon does not
-// offer the stream (not in its OpenAPI description) or the socket cannot be
-// opened, the state is "polling" and pages fall back to polling the REST API.
+// offer the stream (not in its OpenAPI description) or the socket is down,
+// the state is "polling" and pages fall back to polling the REST API.
+//
+// Protocol (docs/api.md, "WebSocket stream"): the server says
+// {"type":"hello"}; we send {"type":"auth","key":KEY} (a browser cannot set
+// an Authorization header on a WebSocket) and wait for
+// {"type":"authenticated"}; then {"type":"subscribe","topics":[...]}
+// (or {"type":"unsubscribe"} when no page wants anything). Messages:
+// {"type":"threat","event":"created"|"updated","threat":{...}} (topic
+// "threats"), {"type":"metrics", ...} (topic "metrics"), {"type":"error"}.
 import { capabilities, session } from "./api.js";
 
 const STREAM_PATH = "/api/v1/stream";
+// message type -> the topic it belongs to
+const TOPIC_OF = { threat: "threats", metrics: "metrics", response: "responses", agent: "agents" };
 
 class Stream {
   constructor() {
@@ -40,6 +50,9 @@ class Stream {
     this.sendSubscription();
     return () => {
       this.subs.get(topic)?.delete(fn);
+      // let the server stop sending what nobody shows (after a page change
+      // the next page subscribes in the same tick)
+      setTimeout(() => this.sendSubscription(), 0);
     };
   }
 
@@ -84,13 +97,10 @@ class Stream {
       return;
     }
     this.ws = ws;
+    this.authed = false;
+    this.lastSub = null;
     ws.onopen = () => {
-      // Authenticate first (a browser cannot set an Authorization header
-      // on a WebSocket), then subscribe.
       ws.send(JSON.stringify({ type: "auth", key }));
-      this.retry = 0;
-      this.setState("live");
-      this.sendSubscription();
     };
     ws.onmessage = (ev) => {
       let msg;
@@ -99,7 +109,18 @@ class Stream {
       } catch {
         return;
       }
-      const fns = this.subs.get(msg.topic || msg.type);
+      if (msg.type === "authenticated") {
+        this.authed = true;
+        this.retry = 0;
+        this.sendSubscription();
+        this.setState("live");
+        return;
+      }
+      if (msg.type === "error") {
+        console.warn("stream:", msg.error?.code, msg.error?.message);
+        return;
+      }
+      const fns = this.subs.get(TOPIC_OF[msg.type] || msg.type);
       if (fns) for (const fn of fns) fn(msg);
     };
     ws.onclose = () => {
@@ -112,9 +133,13 @@ class Stream {
   }
 
   sendSubscription() {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN || !this.authed) return;
     const topics = [...this.subs.entries()].filter(([, s]) => s.size).map(([t]) => t);
-    this.ws.send(JSON.stringify({ type: "subscribe", topics }));
+    const msg = topics.length ? { type: "subscribe", topics } : { type: "unsubscribe" };
+    const text = JSON.stringify(msg);
+    if (text === this.lastSub) return;
+    this.lastSub = text;
+    this.ws.send(text);
   }
 }
 

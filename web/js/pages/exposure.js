@@ -44,7 +44,7 @@ export function mount(root) {
                   return h(
                     "tr",
                     {},
-                    h("td", {}, h("span", { class: "mono" }, s.service), s.sni ? h("div", { class: "muted" }, s.sni) : null, (s.tags || []).map((t) => h("span", { class: "tag" }, t))),
+                    h("td", {}, h("span", { class: "mono" }, s.service), s.sni && !String(s.service).includes(s.sni) ? h("div", { class: "muted" }, s.sni) : null, (s.tags || []).map((t) => h("span", { class: "tag" }, t))),
                     h("td", {}, s.protocol || "\u2013"),
                     h("td", {}, s.class || "\u2013"),
                     h("td", {}, [...(s.kex || []), ...(s.groups || []).map((g) => g.name || g.code)].join(", ") || "\u2013"),

@@ -78,6 +78,7 @@ export function mount(root) {
     series: SEVERITIES.map((s, i) => ({ label: s.name, stroke: SEV_COLORS[i] })),
     yLabel: "threats/min",
     height: 240,
+    stepped: true,
   });
 
   const hist = { t: [], eps: [], p50: [], p99: [] };
@@ -85,22 +86,30 @@ export function mount(root) {
   let prevT = 0;
   let stopped = false;
 
+  // One point: events/s and latency quantiles (seconds, or null).
+  function point(t, eps, p50, p99) {
+    hist.t.push(t);
+    hist.eps.push(eps);
+    hist.p50.push(p50 === null ? null : p50 * 1e3);
+    hist.p99.push(p99 === null ? null : p99 * 1e3);
+    while (hist.t.length && hist.t[0] < t - WINDOW) for (const k of Object.keys(hist)) hist[k].shift();
+    rate.set([hist.t, hist.eps]);
+    lat.set([hist.t, hist.p50, hist.p99]);
+    vEps.textContent = fmtNum(eps, eps < 10 ? 1 : 0);
+    vP50.textContent = p50 === null ? "\u2013" : fmtSeconds(p50);
+    vP99.textContent = p99 === null ? "\u2013" : fmtSeconds(p99);
+  }
+
+  // A sample of GET /api/v1/metrics: counters, so rates come from two samples.
   function onMetrics(m, t = Date.now() / 1000) {
     if (prev && t > prevT) {
       const dt = t - prevT;
-      const eps = Math.max(0, (sum(m.events_in) - sum(prev.events_in)) / dt);
-      const p50 = histQuantile(prev.latency, m.latency, 0.5);
-      const p99 = histQuantile(prev.latency, m.latency, 0.99);
-      hist.t.push(t);
-      hist.eps.push(eps);
-      hist.p50.push(p50 === null ? null : p50 * 1e3);
-      hist.p99.push(p99 === null ? null : p99 * 1e3);
-      while (hist.t.length && hist.t[0] < t - WINDOW) for (const k of Object.keys(hist)) hist[k].shift();
-      rate.set([hist.t, hist.eps]);
-      lat.set([hist.t, hist.p50, hist.p99]);
-      vEps.textContent = fmtNum(eps, eps < 10 ? 1 : 0);
-      vP50.textContent = p50 === null ? "\u2013" : fmtSeconds(p50);
-      vP99.textContent = p99 === null ? "\u2013" : fmtSeconds(p99);
+      point(
+        t,
+        Math.max(0, (sum(m.events_in) - sum(prev.events_in)) / dt),
+        histQuantile(prev.latency, m.latency, 0.5),
+        histQuantile(prev.latency, m.latency, 0.99)
+      );
     }
     prev = m;
     prevT = t;
@@ -147,9 +156,13 @@ export function mount(root) {
   }
 
   const timers = {};
+  // The stream's metrics message (once per second) has the rates already.
   const unsub = stream.subscribe("metrics", (msg) => {
-    const m = msg.data || msg.metrics || msg;
-    if (m && m.events_in) onMetrics(m, (msg.ts ? Date.parse(msg.ts) : Date.now()) / 1000);
+    if (typeof msg.events_in_per_s !== "number") return;
+    const lat = msg.detection_latency || {};
+    const ms = (v) => (typeof v === "number" ? v / 1e3 : null);
+    point((msg.published_ns ? msg.published_ns / 1e9 : Date.now() / 1000), msg.events_in_per_s, ms(lat.p50_ms), ms(lat.p99_ms));
+    prev = null; // the next REST sample (if the stream goes down) starts afresh
   });
   pollMetrics();
   pollSeverity();

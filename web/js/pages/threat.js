@@ -5,6 +5,19 @@ import { getThreat, setThreatStatus } from "../api.js";
 import { errorBox, fmtNum, fmtTime, h } from "../dom.js";
 import { severityBadge } from "./threats.js";
 
+// JSON events are shown indented; anything else exactly as received.
+function pretty(raw) {
+  if (typeof raw !== "string") return "";
+  if (raw.trimStart().startsWith("{") && raw.length < 65536) {
+    try {
+      return JSON.stringify(JSON.parse(raw), null, 2);
+    } catch {
+      /* not JSON after all */
+    }
+  }
+  return raw;
+}
+
 export function mount(root, [id]) {
   const status = h("p", { role: "status", "aria-live": "polite", id: "threat-status-msg", class: "muted" });
   const body = h("div");
@@ -87,7 +100,7 @@ export function mount(root, [id]) {
         h(
           "section",
           { class: "panel", id: "evidence", "aria-labelledby": "h-evidence" },
-          h("h2", { id: "h-evidence" }, `Evidence (${(t.evidence || []).length} newest events)`),
+          h("h2", { id: "h-evidence" }, `Evidence (${(t.evidence || []).length} newest event${(t.evidence || []).length === 1 ? "" : "s"})`),
           (t.evidence || []).length
             ? h(
                 "ol",
@@ -96,8 +109,8 @@ export function mount(root, [id]) {
                   h(
                     "li",
                     {},
-                    h("p", { class: "muted" }, `${fmtTime(e.ts)} \u00b7 ${e.source || ""} \u00b7 ${e.host || "no host"} \u00b7 ${e.category || ""}`),
-                    h("pre", {}, e.raw ?? "")
+                    h("p", { class: "muted" }, [fmtTime(e.ts), e.source, e.host || "no host", e.category].filter(Boolean).join(" \u00b7 ")),
+                    h("pre", {}, pretty(e.raw))
                   )
                 )
               )

@@ -19,8 +19,8 @@ export function severityBadge(n) {
   return h("span", { class: `sev sev-${n}` }, sevName(n));
 }
 
-function row(t) {
-  const li = h("li", { class: "threat", dataset: { id: t.id } });
+function row(t, via) {
+  const li = h("li", { class: "threat", dataset: { id: t.id, via } });
   fill(li, t);
   return li;
 }
@@ -88,7 +88,9 @@ export function mount(root) {
   let timer = null;
   let gen = 0; // bumps when filters change, so late answers of old filters are dropped
 
-  function render(threats, { replace = false, fresh = true } = {}) {
+  // via: "stream" or "rest", kept on each row (the browser test checks
+  // that a new threat came through the stream when there is one).
+  function render(threats, { replace = false, fresh = true, via = "rest" } = {}) {
     if (replace) {
       rows.clear();
       list.replaceChildren();
@@ -109,7 +111,7 @@ export function mount(root) {
         if (old.dataset.status !== t.status || old.dataset.lastSeen !== t.last_seen) fill(old, t);
         continue;
       }
-      const li = row(t);
+      const li = row(t, via);
       if (fresh && !replace) li.classList.add("fresh");
       rows.set(t.id, li);
       list.insertBefore(li, anchor);
@@ -154,7 +156,7 @@ export function mount(root) {
 
   const unsub = stream.subscribe("threats", (msg) => {
     const t = msg.threat || msg.data;
-    if (t && t.id) render([t]);
+    if (t && t.id) render([t], { via: "stream" });
   });
   load(true).then(() => {
     timer = setTimeout(poll, POLL_MS);
