@@ -3,10 +3,14 @@
  *
  *   bench_pcap [--seconds S] FILE...
  *
- * Two figures, each over the files repeated until S seconds (default 3) of
+ * Three figures, each over the files repeated until S seconds (default 3) of
  * CPU time have passed:
- *   run:  mw_pcap_open_file + mw_pcap_run + mw_pcap_free per file (libpcap
- *         reading from the page cache, link/IP decoding, reassembly, flows);
+ *   run:  mw_pcap_open_file + mw_pcap_run + mw_pcap_free per file (file
+ *         reading from the page cache: classic pcap records by
+ *         src/ingest/pcap_file.c, pcapng by libpcap; link/IP decoding,
+ *         reassembly, flows);
+ *   run-libpcap: the same with every record read by libpcap's pcap_next_ex
+ *         (mw_pcap_file_fast = 0), for comparison;
  *   feed: the same packets preloaded in memory, through mw_pcap_feed (no
  *         libpcap, no file I/O): the decoding and reassembly cost alone.
  * MB/s counts captured bytes (pcap record payloads), MB = 10^6 bytes; CPU
@@ -20,6 +24,8 @@
 #include <time.h>
 
 #include "mwrasp/exposure.h"
+
+extern int mw_pcap_file_fast; /* src/ingest/pcap_int.h */
 
 static uint64_t g_calls;
 
@@ -92,6 +98,39 @@ static int load(const char *path, struct loaded *l)
     return 0;
 }
 
+/* Opens, runs and frees every file, repeated for `seconds` of CPU time. */
+static int run_files(char **files, int nf, const mw_flow_sink_t *sink, double seconds,
+                     const char *label)
+{
+    uint64_t bytes = 0, packets = 0, flows = 0;
+    int rounds = 0;
+    double t0 = cpu_now(), t1 = t0;
+    while (t1 - t0 < seconds) {
+        for (int i = 0; i < nf; i++) {
+            mw_pcap_t *p = NULL;
+            char err[512];
+            if (mw_pcap_open_file(files[i], sink, 0, &p, err, sizeof err) != MW_OK) {
+                fprintf(stderr, "%s\n", err);
+                return 1;
+            }
+            if (mw_pcap_run(p, 0, 0) < 0)
+                fprintf(stderr, "%s: %s\n", files[i], mw_pcap_error(p));
+            bytes += mw_pcap_stats(p)->bytes;
+            packets += mw_pcap_stats(p)->packets;
+            flows += mw_pcap_stats(p)->flows;
+            mw_pcap_free(p);
+        }
+        rounds++;
+        t1 = cpu_now();
+    }
+    double dt = t1 - t0;
+    printf("%s %d files x %d rounds, %.1f MB, %llu packets, %llu flows in %.2f s CPU: "
+           "%.0f MB/s, %.2f Mpackets/s\n",
+           label, nf, rounds, bytes / 1e6, (unsigned long long)packets, (unsigned long long)flows,
+           dt, bytes / 1e6 / dt, packets / 1e6 / dt);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     double seconds = 3;
@@ -107,33 +146,16 @@ int main(int argc, char **argv)
     int nf = argc - first;
     mw_flow_sink_t sink = {.tcp_data = nop_tcp, .udp_data = nop_udp, .flow_end = nop_end};
 
-    /* run: files through libpcap */
-    uint64_t bytes = 0, packets = 0, flows = 0;
-    int rounds = 0;
-    double t0 = cpu_now(), t1 = t0;
-    while (t1 - t0 < seconds) {
-        for (int i = 0; i < nf; i++) {
-            mw_pcap_t *p = NULL;
-            char err[512];
-            if (mw_pcap_open_file(argv[first + i], &sink, 0, &p, err, sizeof err) != MW_OK) {
-                fprintf(stderr, "%s\n", err);
-                return 1;
-            }
-            if (mw_pcap_run(p, 0, 0) < 0)
-                fprintf(stderr, "%s: %s\n", argv[first + i], mw_pcap_error(p));
-            bytes += mw_pcap_stats(p)->bytes;
-            packets += mw_pcap_stats(p)->packets;
-            flows += mw_pcap_stats(p)->flows;
-            mw_pcap_free(p);
-        }
-        rounds++;
-        t1 = cpu_now();
+    for (int fast = 1; fast >= 0; fast--) {
+        mw_pcap_file_fast = fast;
+        if (run_files(argv + first, nf, &sink, seconds, fast ? "run:        " : "run-libpcap:") !=
+            0)
+            return 1;
     }
-    double dt = t1 - t0;
-    printf("run:  %d files x %d rounds, %.1f MB, %llu packets, %llu flows in %.2f s CPU: "
-           "%.0f MB/s, %.2f Mpackets/s\n",
-           nf, rounds, bytes / 1e6, (unsigned long long)packets, (unsigned long long)flows, dt,
-           bytes / 1e6 / dt, packets / 1e6 / dt);
+    mw_pcap_file_fast = 1;
+    uint64_t bytes = 0, packets = 0;
+    int rounds = 0;
+    double t0, t1, dt;
 
     /* feed: preloaded packets */
     struct loaded *ls = calloc((size_t)nf, sizeof *ls);
@@ -160,7 +182,7 @@ int main(int argc, char **argv)
         t1 = cpu_now();
     }
     dt = t1 - t0;
-    printf("feed: %d files x %d rounds, %.1f MB, %llu packets in %.2f s CPU: %.0f MB/s, "
+    printf("feed:        %d files x %d rounds, %.1f MB, %llu packets in %.2f s CPU: %.0f MB/s, "
            "%.2f Mpackets/s (sink calls %llu)\n",
            nf, rounds, bytes / 1e6, (unsigned long long)packets, dt, bytes / 1e6 / dt,
            packets / 1e6 / dt, (unsigned long long)g_calls);
