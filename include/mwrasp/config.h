@@ -48,6 +48,13 @@ struct mw_config {
     uint32_t api_rate_max_clients; /* buckets tracked at most */
     int64_t api_header_timeout_ns; /* time to send the request head */
     char api_web_root[MW_CONFIG_STR_MAX]; /* api.web_root: dashboard files ("" = none) */
+    /* api.ws_* the WebSocket stream /api/v1/stream (issue 6, src/api/ws.c) */
+    uint32_t ws_max_clients; /* concurrent stream clients (civetweb threads added) */
+    uint32_t ws_max_frame; /* largest client message (bytes); above: close 1009 */
+    uint32_t ws_queue; /* messages queued per client; full: close 1008 */
+    int64_t ws_ping_interval_ns; /* a ping this often */
+    int64_t ws_pong_timeout_ns; /* no pong this long after a ping: closed */
+    int64_t ws_auth_timeout_ns; /* time to send {"type":"auth"} without a header */
     /* exposure.* (issue 5, the daemon side of the exposure scanner) */
     char exposure_interfaces[MW_CONFIG_STR_MAX]; /* list: "eth0,lo" ("" = no live capture) */
     char exposure_bpf[MW_CONFIG_STR_MAX]; /* BPF filter of live captures */

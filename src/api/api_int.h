@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "mwrasp/detect.h"
 #include "mwrasp/error.h"
 #include "mwrasp/event.h"
 #include "mwrasp/metrics.h"
@@ -114,6 +115,110 @@ void mw_api_intake_result_clear(struct mw_api_intake_result *r);
  * when every element parses. 0: always jansson. For the fuzz harness, which
  * compares both paths; not changed at run time otherwise. */
 extern int mw_api_fast_arrays;
+
+/* ---- ratelimit.c: token buckets (issue 6 item 2) ---------------------------
+ * Rates are tokens per minute; a request takes one token. See ratelimit.c
+ * for the exact integer refill. */
+
+#define MW_RATE_MICRO 1000000ULL /* micro-tokens per request */
+#define MW_RATE_MAX_PER_MIN 100000000u
+#define MW_RATE_MAX_BURST 100000000u
+#define MW_RATE_SHARDS 16 /* power of two */
+#define MW_RATE_ID_MAX 128 /* longer ids are shortened with a keyed hash */
+
+struct mw_rate_spec {
+    uint32_t per_min; /* 0 = unlimited ("off") */
+    uint32_t burst; /* bucket size, 1..MW_RATE_MAX_BURST */
+};
+
+/* Parses "N/min burst M", "N/s burst M", "N/min" (burst N) or "off".
+ * N/min at most MW_RATE_MAX_PER_MIN, M at most MW_RATE_MAX_BURST, both >= 1.
+ * MW_EINVAL otherwise (out untouched). */
+MW_WUR int mw_rate_parse(const char *text, struct mw_rate_spec *out);
+
+enum mw_rate_kind {
+    MW_RATE_ADDRESS = 0, /* per client address (every request) */
+    MW_RATE_KEY, /* per API key id / JWT sub / client certificate */
+    MW_RATE__KINDS
+};
+
+typedef struct mw_ratelimit mw_ratelimit_t;
+
+/* A table of at most max_clients buckets (>= 1), in MW_RATE_SHARDS shards
+ * with their own locks; the least recently used bucket of a full shard is
+ * evicted. MW_EINVAL, MW_ENOMEM, MW_EIO (no randomness for the hash key). */
+MW_WUR int mw_ratelimit_new(uint32_t max_clients, mw_ratelimit_t **out);
+void mw_ratelimit_free(mw_ratelimit_t *rl); /* accepts NULL */
+
+/* Takes one token from the bucket of (kind, id) at now_ns (a monotonic
+ * clock, mw_now_mono_ns()). A new bucket starts full (spec->burst tokens).
+ * Returns 1 if the request may go on, 0 if it is over the limit: then
+ * *retry_after_s (if not NULL) is the whole number of seconds, rounded up,
+ * after which one token will be there (1..86400). spec->per_min 0, a NULL
+ * table, or an allocation failure: 1 (fail open). Thread-safe. */
+int mw_ratelimit_take(mw_ratelimit_t *rl, enum mw_rate_kind kind, const char *id,
+                      const struct mw_rate_spec *spec, uint64_t now_ns, uint32_t *retry_after_s);
+
+struct mw_ratelimit_stats {
+    uint64_t tracked; /* buckets in the table now */
+    uint64_t evicted; /* buckets evicted to make room */
+    uint64_t limited[MW_RATE__KINDS]; /* requests refused, by kind */
+    uint64_t allowed[MW_RATE__KINDS];
+};
+void mw_ratelimit_stats(mw_ratelimit_t *rl, struct mw_ratelimit_stats *st);
+
+/* SipHash-2-4 of data under the key (k0, k1). */
+uint64_t mw_siphash24(uint64_t k0, uint64_t k1, const void *data, size_t len);
+
+/* ---- guard.c: bad input at the door (issue 6 "Bad input") ----------------- */
+
+enum mw_bad_input {
+    MW_BAD_PATH = 0, /* dot segment, encoded slash, NUL, control byte: 400 bad_path */
+    MW_BAD_UTF8, /* path or query string not UTF-8: 400 invalid_utf8 */
+    MW_BAD_BODY_TOO_LARGE, /* above api.max_body: 413 */
+    MW_BAD_HEADER_TIMEOUT, /* request head not complete within api.header_timeout: 408 */
+    MW_BAD_MALFORMED, /* request line / headers civetweb could not parse: 400 */
+    MW_BAD__COUNT
+};
+void mw_api_bad_input_count(enum mw_bad_input why);
+uint64_t mw_api_bad_input_get(enum mw_bad_input why);
+
+/* 1 if s[0..n) is UTF-8 (RFC 3629: no overlongs, surrogates, > U+10FFFF). */
+int mw_api_utf8_valid(const unsigned char *s, size_t n);
+
+/* Checks a request target: uri is the path as sent (percent-encoded),
+ * query the raw query string (may be NULL). Returns MW_BAD__COUNT when
+ * fine, else MW_BAD_PATH or MW_BAD_UTF8 with msg set. */
+enum mw_bad_input mw_api_check_target(const char *uri, const char *query, char *msg, size_t msglen);
+
+/* Prometheus text of mwrasp_api_bad_input_total; malloc'd, NULL on OOM. */
+char *mw_api_guard_metrics(void);
+
+/* ---- tls.c: TLS 1.3 and client certificates (issue 6 item 3) -------------- */
+
+struct mw_config;
+typedef struct mw_api_tls mw_api_tls_t;
+
+/* 1 if HOST:PORT binds loopback only (127.0.0.0/8, localhost, [::1]) or is
+ * empty; ":PORT" and 0.0.0.0 are not. */
+int mw_api_listen_is_loopback(const char *hostport);
+
+/* Reads the api.tls_* options (files must be readable; roles parsed).
+ * MW_ECONFIG with err set, MW_ENOMEM. */
+MW_WUR int mw_api_tls_new(const struct mw_config *cfg, mw_api_tls_t **out, char *err,
+                          size_t errlen);
+void mw_api_tls_free(mw_api_tls_t *t); /* accepts NULL */
+
+/* civetweb's init_ssl callback body: certificate chain and key, protocol
+ * floor, suites, client CA and verification on ssl_ctx (an SSL_CTX *).
+ * 1 on success, -1 (logged) otherwise. */
+int mw_api_tls_setup_ctx(mw_api_tls_t *t, void *ssl_ctx);
+
+/* Maps a verified client certificate (an X509 *, may be NULL) to a role
+ * through api.tls_client_roles: 1 with subject ("cert:CN") and *role
+ * ("viewer", ...) set, 0 if no certificate or no entry matches. */
+int mw_api_tls_peer_role(const mw_api_tls_t *t, void *x509, char *subject, size_t sublen,
+                         const char **role);
 
 /* ---- auth.c: API keys, JWT bearer tokens, roles ---------------------------
  * Roles: viewer (read) < analyst (acknowledge, resolve, respond, canaries)
@@ -243,108 +348,46 @@ MW_WUR int mw_api_auth_list_keys(mw_api_auth_t *a, mw_apikey_rec_t **out, size_t
 /* Prometheus text of mwrasp_api_auth_failures_total; malloc'd, NULL on OOM. */
 char *mw_api_auth_metrics(mw_api_auth_t *a);
 
-/* ---- ratelimit.c: token buckets (issue 6 item 2) ---------------------------
- * Rates are tokens per minute; a request takes one token. See ratelimit.c
- * for the exact integer refill. */
+/* ---- ws.c: the WebSocket stream /api/v1/stream (docs/api.md) -------------- */
+typedef struct mw_api_ws mw_api_ws_t;
+struct mg_context;
 
-#define MW_RATE_MICRO 1000000ULL /* micro-tokens per request */
-#define MW_RATE_MAX_PER_MIN 100000000u
-#define MW_RATE_MAX_BURST 100000000u
-#define MW_RATE_SHARDS 16 /* power of two */
-#define MW_RATE_ID_MAX 128 /* longer ids are shortened with a keyed hash */
+/* Checks the credentials of a stream client: authorization is an
+ * Authorization header value ("Bearer <key or JWT>"), x_api_key an X-API-Key
+ * value (either may be NULL), peer the client address. 0 when the caller may
+ * read the stream (viewer or above); 403 when the role is too low; 401 when
+ * the credentials are missing or bad. why gets a short reason, never the
+ * secret. */
+typedef int (*mw_api_ws_auth_fn)(void *ctx, const char *authorization, const char *x_api_key,
+                                 const char *peer, char *why, size_t whylen);
 
-struct mw_rate_spec {
-    uint32_t per_min; /* 0 = unlimited ("off") */
-    uint32_t burst; /* bucket size, 1..MW_RATE_MAX_BURST */
+struct mw_api_ws_opts {
+    uint32_t max_clients; /* api.ws_max_clients: more get 503 */
+    uint32_t max_frame; /* api.ws_max_frame: larger messages close 1009 */
+    uint32_t queue; /* api.ws_queue: messages queued per client */
+    int64_t ping_interval_ns, pong_timeout_ns, auth_timeout_ns;
+    mw_api_ws_auth_fn auth; /* NULL: no credentials needed (api.auth off) */
+    void *auth_ctx;
 };
 
-/* Parses "N/min burst M", "N/s burst M", "N/min" (burst N) or "off".
- * N/min at most MW_RATE_MAX_PER_MIN, M at most MW_RATE_MAX_BURST, both >= 1.
- * MW_EINVAL otherwise (out untouched). */
-MW_WUR int mw_rate_parse(const char *text, struct mw_rate_spec *out);
-
-enum mw_rate_kind {
-    MW_RATE_ADDRESS = 0, /* per client address (every request) */
-    MW_RATE_KEY, /* per API key id / JWT sub / client certificate */
-    MW_RATE__KINDS
-};
-
-typedef struct mw_ratelimit mw_ratelimit_t;
-
-/* A table of at most max_clients buckets (>= 1), in MW_RATE_SHARDS shards
- * with their own locks; the least recently used bucket of a full shard is
- * evicted. MW_EINVAL, MW_ENOMEM, MW_EIO (no randomness for the hash key). */
-MW_WUR int mw_ratelimit_new(uint32_t max_clients, mw_ratelimit_t **out);
-void mw_ratelimit_free(mw_ratelimit_t *rl); /* accepts NULL */
-
-/* Takes one token from the bucket of (kind, id) at now_ns (a monotonic
- * clock, mw_now_mono_ns()). A new bucket starts full (spec->burst tokens).
- * Returns 1 if the request may go on, 0 if it is over the limit: then
- * *retry_after_s (if not NULL) is the whole number of seconds, rounded up,
- * after which one token will be there (1..86400). spec->per_min 0, a NULL
- * table, or an allocation failure: 1 (fail open). Thread-safe. */
-int mw_ratelimit_take(mw_ratelimit_t *rl, enum mw_rate_kind kind, const char *id,
-                      const struct mw_rate_spec *spec, uint64_t now_ns, uint32_t *retry_after_s);
-
-struct mw_ratelimit_stats {
-    uint64_t tracked; /* buckets in the table now */
-    uint64_t evicted; /* buckets evicted to make room */
-    uint64_t limited[MW_RATE__KINDS]; /* requests refused, by kind */
-    uint64_t allowed[MW_RATE__KINDS];
-};
-void mw_ratelimit_stats(mw_ratelimit_t *rl, struct mw_ratelimit_stats *st);
-
-/* SipHash-2-4 of data under the key (k0, k1). */
-uint64_t mw_siphash24(uint64_t k0, uint64_t k1, const void *data, size_t len);
-
-/* ---- guard.c: bad input at the door (issue 6 "Bad input") ----------------- */
-
-enum mw_bad_input {
-    MW_BAD_PATH = 0, /* dot segment, encoded slash, NUL, control byte: 400 bad_path */
-    MW_BAD_UTF8, /* path or query string not UTF-8: 400 invalid_utf8 */
-    MW_BAD_BODY_TOO_LARGE, /* above api.max_body: 413 */
-    MW_BAD_HEADER_TIMEOUT, /* request head not complete within api.header_timeout: 408 */
-    MW_BAD_MALFORMED, /* request line / headers civetweb could not parse: 400 */
-    MW_BAD__COUNT
-};
-void mw_api_bad_input_count(enum mw_bad_input why);
-uint64_t mw_api_bad_input_get(enum mw_bad_input why);
-
-/* 1 if s[0..n) is UTF-8 (RFC 3629: no overlongs, surrogates, > U+10FFFF). */
-int mw_api_utf8_valid(const unsigned char *s, size_t n);
-
-/* Checks a request target: uri is the path as sent (percent-encoded),
- * query the raw query string (may be NULL). Returns MW_BAD__COUNT when
- * fine, else MW_BAD_PATH or MW_BAD_UTF8 with msg set. */
-enum mw_bad_input mw_api_check_target(const char *uri, const char *query, char *msg, size_t msglen);
-
-/* Prometheus text of mwrasp_api_bad_input_total; malloc'd, NULL on OOM. */
-char *mw_api_guard_metrics(void);
-
-/* ---- tls.c: TLS 1.3 and client certificates (issue 6 item 3) -------------- */
-
-struct mw_config;
-typedef struct mw_api_tls mw_api_tls_t;
-
-/* 1 if HOST:PORT binds loopback only (127.0.0.0/8, localhost, [::1]) or is
- * empty; ":PORT" and 0.0.0.0 are not. */
-int mw_api_listen_is_loopback(const char *hostport);
-
-/* Reads the api.tls_* options (files must be readable; roles parsed).
- * MW_ECONFIG with err set, MW_ENOMEM. */
-MW_WUR int mw_api_tls_new(const struct mw_config *cfg, mw_api_tls_t **out, char *err,
-                          size_t errlen);
-void mw_api_tls_free(mw_api_tls_t *t); /* accepts NULL */
-
-/* civetweb's init_ssl callback body: certificate chain and key, protocol
- * floor, suites, client CA and verification on ssl_ctx (an SSL_CTX *).
- * 1 on success, -1 (logged) otherwise. */
-int mw_api_tls_setup_ctx(mw_api_tls_t *t, void *ssl_ctx);
-
-/* Maps a verified client certificate (an X509 *, may be NULL) to a role
- * through api.tls_client_roles: 1 with subject ("cert:CN") and *role
- * ("viewer", ...) set, 0 if no certificate or no entry matches. */
-int mw_api_tls_peer_role(const mw_api_tls_t *t, void *x509, char *subject, size_t sublen,
-                         const char **role);
+/* Registers the stream's handlers on ctx (GET /api/v1/stream), starts the
+ * metrics tick thread and, when engine is not NULL, sets its threat hook.
+ * civetweb's num_threads must leave room for max_clients connections (each
+ * holds a worker thread): mw_api_ws_threads(). MW_ENOMEM. */
+MW_WUR int mw_api_ws_start(struct mg_context *ctx, const struct mw_api_ws_opts *o,
+                           mw_detect_engine_t *engine, mw_api_ws_t **out);
+/* Extra civetweb worker threads the stream needs (api.ws_max_clients). */
+unsigned mw_api_ws_threads(const struct mw_config *cfg);
+/* Before mg_stop(): removes the threat hook, stops the tick thread and
+ * queues close 1001 to every client. */
+void mw_api_ws_detach(mw_api_ws_t *h);
+/* After mg_stop() (every client closed): frees h. Accepts NULL. */
+void mw_api_ws_stop(mw_api_ws_t *h);
+/* A threat created (created = 1) or changed (acknowledged, resolved ...):
+ * queued for every subscribed client whose filter it passes. Never blocks
+ * on a client. Accepts NULL h. */
+void mw_api_ws_publish_threat(mw_api_ws_t *h, const mw_threat_t *t, int created);
+/* Prometheus text of the mwrasp_ws_* counters; malloc'd, NULL on OOM. */
+char *mw_api_ws_metrics(mw_api_ws_t *h);
 
 #endif

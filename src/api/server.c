@@ -48,6 +48,7 @@ struct mw_api {
     mw_api_tls_t *tls;
     int https_port;
     uint64_t header_timeout_ns;
+    mw_api_ws_t *ws; /* the WebSocket stream /api/v1/stream (ws.c) */
 };
 
 /* One request as the route table sees it: who calls (auth.c), the {id}
@@ -390,8 +391,10 @@ static int route_threat_patch(struct mg_connection *conn, struct mw_api *a, uint
         answered = send_error(conn, 500, "store_error", msg);
         goto out;
     }
-    if (get_threat_or_answer(conn, a, id, &t) == 0)
+    if (get_threat_or_answer(conn, a, id, &t) == 0) {
+        mw_api_ws_publish_threat(a->ws, &t, 0);
         answered = send_json(conn, 200, mw_api_threat_json(&t), NULL);
+    }
 out:
     json_decref(root);
     return answered;
@@ -616,6 +619,20 @@ static int route_prometheus(struct mg_connection *conn, struct mw_api *a)
                 extra = both;
             }
             free(au);
+        }
+    }
+    {
+        char *ws = mw_api_ws_metrics(a->ws);
+        if (ws) {
+            size_t l1 = extra ? strlen(extra) : 0, l2 = strlen(ws);
+            char *both = malloc(l1 + l2 + 1);
+            if (both) {
+                memcpy(both, extra ? extra : "", l1);
+                memcpy(both + l1, ws, l2 + 1);
+                free(extra);
+                extra = both;
+            }
+            free(ws);
         }
     }
     {
@@ -1092,6 +1109,16 @@ static int h_threat_patch(struct mg_connection *conn, struct mw_api *a, struct r
 
 enum { R_METRICS = 1 }; /* public when api.metrics_public says so, else viewer */
 
+/* GET /api/v1/stream without an Upgrade: websocket header (the upgrade
+ * itself is answered by ws.c before this table is consulted). */
+static int h_stream_plain(struct mg_connection *conn, struct mw_api *a, struct req *q)
+{
+    (void)a;
+    (void)q;
+    return send_error(conn, 426, "upgrade_required",
+                      "GET /api/v1/stream is a WebSocket (RFC 6455): send Upgrade: websocket");
+}
+
 struct route {
     const char *method;
     const char *pattern; /* exact, or with one "{id}" segment */
@@ -1119,6 +1146,7 @@ static const struct route routes[] = {
     {"GET", "/api/v1/apikeys", MW_ROLE_ADMIN, 0, route_apikey_list},
     {"DELETE", "/api/v1/apikeys/{id}", MW_ROLE_ADMIN, 0, route_apikey_revoke},
     {"GET", "/api/v1/audit", MW_ROLE_ADMIN, 0, route_audit},
+    {"GET", "/api/v1/stream", MW_ROLE_VIEWER, 0, h_stream_plain},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -1220,6 +1248,30 @@ static int send_401(struct mg_connection *conn, enum mw_auth_fail why)
     mg_response_header_send(conn);
     mg_write(conn, text, (size_t)n);
     return 401;
+}
+
+/* Credentials of a WebSocket stream client (ws.c): as for a route that
+ * needs the viewer role. */
+static int ws_auth(void *ctx, const char *authorization, const char *x_api_key, const char *peer,
+                   char *why, size_t whylen)
+{
+    struct mw_api *a = ctx;
+    struct mw_api_identity id;
+    enum mw_auth_fail f = MW_AUTHF_MISSING;
+
+    memset(&id, 0, sizeof id);
+    snprintf(id.client, sizeof id.client, "%s", peer);
+    if (mw_api_authenticate(a->auth, authorization, x_api_key, &id, &f) != 0) {
+        snprintf(why, whylen, "invalid credentials (%s)", mw_auth_fail_name(f));
+        return 401;
+    }
+    if (!mw_api_role_allows(id.role, MW_ROLE_VIEWER)) {
+        mw_api_auth_count(a->auth, MW_AUTHF_FORBIDDEN);
+        snprintf(why, whylen, "the stream needs the viewer role; the caller is %s",
+                 mw_api_role_name(id.role));
+        return 403;
+    }
+    return 0;
 }
 
 /* One handler for every path: the table, then 404/405, 401/403. */
@@ -1470,7 +1522,9 @@ int mw_api_start(const struct mw_api_opts *o, mw_api_t **out)
     mg_init_library(0);
     a->lib_init = 1;
 
-    snprintf(threads, sizeof(threads), "%u", o->cfg->api_threads ? o->cfg->api_threads : 4);
+    /* each WebSocket stream client holds one civetweb thread (ws.c) */
+    snprintf(threads, sizeof(threads), "%u",
+             (o->cfg->api_threads ? o->cfg->api_threads : 4) + mw_api_ws_threads(o->cfg));
     a->header_timeout_ns =
         c->api_header_timeout_ns ? (uint64_t)c->api_header_timeout_ns : 10000000000ULL;
     snprintf(timeout, sizeof(timeout), "%llu",
@@ -1526,6 +1580,23 @@ int mw_api_start(const struct mw_api_opts *o, mw_api_t **out)
             a->port = ports[i].port;
     }
 
+    {
+        struct mw_api_ws_opts wo;
+        memset(&wo, 0, sizeof wo);
+        wo.max_clients = o->cfg->ws_max_clients;
+        wo.max_frame = o->cfg->ws_max_frame;
+        wo.queue = o->cfg->ws_queue;
+        wo.ping_interval_ns = o->cfg->ws_ping_interval_ns;
+        wo.pong_timeout_ns = o->cfg->ws_pong_timeout_ns;
+        wo.auth_timeout_ns = o->cfg->ws_auth_timeout_ns;
+        if (a->auth && !mw_api_auth_off(a->auth)) {
+            wo.auth = ws_auth;
+            wo.auth_ctx = a;
+        }
+        rc = mw_api_ws_start(a->ctx, &wo, a->engine, &a->ws);
+        if (rc != 0)
+            goto out;
+    }
     mg_set_request_handler(a->ctx, "/api", handler, a);
     mg_set_request_handler(a->ctx, "/metrics", handler, a);
     mg_set_request_handler(a->ctx, "/health", handler, a);
@@ -1562,8 +1633,10 @@ void mw_api_stop(mw_api_t *a)
 {
     if (a == NULL)
         return;
+    mw_api_ws_detach(a->ws);
     if (a->ctx)
         mg_stop(a->ctx);
+    mw_api_ws_stop(a->ws);
     if (a->lib_init)
         mg_exit_library();
     free(a->openapi_path);

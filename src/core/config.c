@@ -92,6 +92,22 @@ const struct mw_config_opt mw_config_opts[] = {
     OPT("api.web_root", MW_OPT_STR, "build/web", api_web_root, 0, 0,
         "Directory of the dashboard served at / (built by make: web/ plus uPlot, in "
         "BUILD/web); empty = no dashboard. Static files need no API key; the API does."),
+    OPT("api.ws_max_clients", MW_OPT_U32, "256", ws_max_clients, 1, 16384,
+        "Most WebSocket stream clients (/api/v1/stream) at once; more get 503. Each holds one "
+        "HTTP server thread (added to api.threads) and one sender thread."),
+    OPT("api.ws_max_frame", MW_OPT_SIZE, "64KiB", ws_max_frame, 125, 16u << 20,
+        "Largest message a stream client may send (bytes, fragments added up); larger ones "
+        "close the connection with 1009."),
+    OPT("api.ws_queue", MW_OPT_U32, "1024", ws_queue, 4, 1u << 20,
+        "Messages queued for one stream client; a client that lets its queue fill (it reads "
+        "too slowly) is dropped with close code 1008, publishers never wait for it."),
+    OPT("api.ws_ping_interval", MW_OPT_DURATION, "20s", ws_ping_interval_ns, SEC / 10,
+        3600ULL * SEC, "How often the server pings each stream client."),
+    OPT("api.ws_pong_timeout", MW_OPT_DURATION, "10s", ws_pong_timeout_ns, SEC / 10, 3600ULL * SEC,
+        "A stream client that has not answered a ping after this long is closed (1008)."),
+    OPT("api.ws_auth_timeout", MW_OPT_DURATION, "5s", ws_auth_timeout_ns, SEC / 10, 60ULL * SEC,
+        "Time a stream client that sent no credentials with the upgrade request has to send "
+        "its {\"type\":\"auth\"} message; then it is closed (1008)."),
     OPT("exposure.interfaces", MW_OPT_LIST, "", exposure_interfaces, 0, 0,
         "Interfaces captured live by the quantum-exposure scanner (a YAML list, or names "
         "separated by ',' or ';'); empty = no live capture. Needs CAP_NET_RAW: without it the "

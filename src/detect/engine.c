@@ -21,6 +21,15 @@
 #define WORKER_BATCH 256 /* events a worker handles per read lock */
 #define FOLD_MAX 65536 /* cap on remembered (rule, host) threats */
 #define STORE_RETRIES 3
+#define PUB_MAX 2048 /* threats notified per batch (the rest are counted, not sent) */
+#define PUB_SLOTS (2 * PUB_MAX) /* id -> index hash for PUB_MAX entries */
+
+/* A threat created or changed by the batch being written, for the threat
+ * hook (mw_detect_engine_set_threat_hook). */
+struct pub_ent {
+    mw_threat_t t;
+    int created;
+};
 
 struct detector_inst {
     const struct mw_detector_ops *ops;
@@ -73,6 +82,18 @@ struct mw_detect_engine {
     size_t fold_cap, fold_n;
     int64_t window_ns;
     uint32_t batch_max;
+
+    /* threat hook (set/cleared under hook_mu; called by the writer) */
+    pthread_mutex_t hook_mu;
+    mw_threat_hook_fn hook;
+    void *hook_ctx;
+    _Atomic int hook_on;
+    /* writer-private: the threats touched by the current batch */
+    struct pub_ent *pub;
+    uint32_t *pub_slot; /* PUB_SLOTS entries, 0 = empty, else index + 1 */
+    size_t pub_n;
+    int pub_active;
+    _Atomic uint64_t pub_skipped; /* notes beyond PUB_MAX in one batch */
 };
 
 /* ---- detector sets ---- */
@@ -345,6 +366,73 @@ static struct fold_ent *fold_lookup_store(struct mw_detect_engine *e, const mw_d
     return fe;
 }
 
+/* Remembers that the batch created (created = 1) or changed t, for the
+ * threat hook; a threat touched twice in one batch is notified once, in
+ * its last state. Writer thread only. */
+static void pub_note(struct mw_detect_engine *e, const mw_threat_t *t, int created)
+{
+    if (!e->pub_active)
+        return;
+    size_t i = (size_t)(t->id * 0x9E3779B97F4A7C15ULL >> 40) % PUB_SLOTS;
+    while (e->pub_slot[i]) {
+        struct pub_ent *p = &e->pub[e->pub_slot[i] - 1];
+        if (p->t.id == t->id) {
+            p->t = *t;
+            return;
+        }
+        i = (i + 1) % PUB_SLOTS;
+    }
+    if (e->pub_n >= PUB_MAX) {
+        atomic_fetch_add(&e->pub_skipped, 1);
+        return;
+    }
+    e->pub[e->pub_n].t = *t;
+    e->pub[e->pub_n].created = created;
+    e->pub_slot[i] = (uint32_t)++e->pub_n;
+}
+
+/* Forgets the notes of a batch (after its flush, or a rollback). */
+static void pub_drop(struct mw_detect_engine *e)
+{
+    if (e->pub_n)
+        memset(e->pub_slot, 0, PUB_SLOTS * sizeof *e->pub_slot);
+    e->pub_n = 0;
+}
+
+/* Starts a batch: notes are kept only while a hook is set. */
+static void pub_reset(struct mw_detect_engine *e)
+{
+    pub_drop(e);
+    e->pub_active = 0;
+    if (!atomic_load(&e->hook_on))
+        return;
+    if (!e->pub) {
+        e->pub = malloc(PUB_MAX * sizeof *e->pub);
+        e->pub_slot = calloc(PUB_SLOTS, sizeof *e->pub_slot);
+        if (!e->pub || !e->pub_slot) {
+            free(e->pub);
+            free(e->pub_slot);
+            e->pub = NULL;
+            e->pub_slot = NULL;
+            return;
+        }
+    }
+    e->pub_active = 1;
+}
+
+/* After a commit: hands every noted threat to the hook. */
+static void pub_flush(struct mw_detect_engine *e)
+{
+    if (!e->pub_n)
+        return;
+    pthread_mutex_lock(&e->hook_mu);
+    if (e->hook)
+        for (size_t i = 0; i < e->pub_n; i++)
+            e->hook(e->hook_ctx, &e->pub[i].t,
+                    e->pub[i].created ? MW_THREAT_CREATED : MW_THREAT_UPDATED);
+    pthread_mutex_unlock(&e->hook_mu);
+}
+
 /* One detection of ev: fold into a remembered threat within the window (any
  * age for a standing detection), or open a new threat; then link the
  * detection. */
@@ -372,6 +460,7 @@ static int record_detection(struct mw_detect_engine *e, mw_event_t *ev, const mw
         if (rc == MW_OK) {
             fe->t = t;
             MW_INC(mw_metrics.threats_folded);
+            pub_note(e, &t, 0);
             return mw_store_put_detection(e->store, t.id, ev->id, d, ts);
         }
         if (rc != MW_ENOTFOUND)
@@ -398,11 +487,13 @@ static int record_detection(struct mw_detect_engine *e, mw_event_t *ev, const mw
         return rc;
     fold_put(e, &t, ts);
     MW_INC(mw_metrics.threats_new);
+    pub_note(e, &t, 1);
     return mw_store_put_detection(e->store, t.id, ev->id, d, ts);
 }
 
 static int write_batch(struct mw_detect_engine *e, mw_event_t **evs, size_t n, uint64_t *ndet)
 {
+    pub_reset(e);
     int rc = mw_store_begin(e->store);
     if (rc != MW_OK)
         return rc;
@@ -419,9 +510,12 @@ static int write_batch(struct mw_detect_engine *e, mw_event_t **evs, size_t n, u
         }
     }
     rc = mw_store_commit(e->store);
-    if (rc == MW_OK)
+    if (rc == MW_OK) {
+        pub_flush(e);
         return MW_OK;
+    }
 fail:
+    pub_drop(e);
     mw_store_rollback(e->store);
     /* The fold table may name threats that were rolled back. */
     fold_reload(e);
@@ -558,6 +652,17 @@ int mw_detect_engine_submit_detection(mw_detect_engine_t *e, mw_event_t *ev,
     return MW_OK;
 }
 
+void mw_detect_engine_set_threat_hook(mw_detect_engine_t *e, mw_threat_hook_fn fn, void *ctx)
+{
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->hook_mu);
+    e->hook = fn;
+    e->hook_ctx = ctx;
+    atomic_store(&e->hook_on, fn != NULL);
+    pthread_mutex_unlock(&e->hook_mu);
+}
+
 mw_sink_t mw_detect_engine_sink(mw_detect_engine_t *e)
 {
     mw_sink_t s = {engine_submit, e};
@@ -581,6 +686,7 @@ int mw_detect_engine_new(const struct mw_config *cfg, struct mw_store *store,
     pthread_rwlock_init(&e->set_lock, &ra);
     pthread_rwlockattr_destroy(&ra);
     pthread_mutex_init(&e->cleanup_mu, NULL);
+    pthread_mutex_init(&e->hook_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -702,7 +808,10 @@ void mw_detect_engine_free(mw_detect_engine_t *e)
     }
     pthread_rwlock_destroy(&e->set_lock);
     pthread_mutex_destroy(&e->cleanup_mu);
+    pthread_mutex_destroy(&e->hook_mu);
     pthread_cond_destroy(&e->cleanup_cv);
+    free(e->pub);
+    free(e->pub_slot);
     free(e);
 }
 
@@ -716,7 +825,7 @@ uint64_t mw_detect_engine_depth(mw_detect_engine_t *e)
 
 char *mw_detect_engine_gauges(mw_detect_engine_t *e)
 {
-    size_t cap = 512 + (size_t)e->nworkers * 96;
+    size_t cap = 768 + (size_t)e->nworkers * 96;
     char *s = malloc(cap);
     if (!s)
         return NULL;
@@ -731,7 +840,12 @@ char *mw_detect_engine_gauges(mw_detect_engine_t *e)
     if (n < cap)
         snprintf(s + n, cap - n,
                  "# HELP mwrasp_ring_capacity Capacity of each worker ring.\n"
-                 "# TYPE mwrasp_ring_capacity gauge\nmwrasp_ring_capacity %zu\n",
-                 e->workers[0].ring.mask + 1);
+                 "# TYPE mwrasp_ring_capacity gauge\nmwrasp_ring_capacity %zu\n"
+                 "# HELP mwrasp_threat_notes_skipped_total Threat changes not handed to the "
+                 "threat hook (more than %d threats in one batch).\n"
+                 "# TYPE mwrasp_threat_notes_skipped_total counter\n"
+                 "mwrasp_threat_notes_skipped_total %llu\n",
+                 e->workers[0].ring.mask + 1, PUB_MAX,
+                 (unsigned long long)atomic_load(&e->pub_skipped));
     return s;
 }

@@ -181,6 +181,10 @@ for (const [tmplPath, item] of Object.entries(api.paths)) {
       }
       // bad input must be refused with a listed error status
       await call(M, tmplPath, real, { body: "{not json", ctype: "application/json", wantError: true });
+    } else if (op["x-websocket"]) {
+      // a WebSocket upgrade route (101): fetch cannot upgrade, so a plain GET
+      // must get its documented refusal (426); test_api_ws.sh tests the stream
+      await call(M, tmplPath, real, { wantError: true });
     } else {
       await call(M, tmplPath, real, { want2xx: true });
     }
