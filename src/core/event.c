@@ -331,7 +331,7 @@ static uint32_t intern_hash(const char *key, size_t len)
  * the table). Entries point at interned strings, which live until exit.
  * Saves the seeded hash and the probe of the shared table (a cache miss on
  * most lookups) for the few dozen keys an event source repeats. */
-#define INTERN_FRONT 256
+#define INTERN_FRONT 1024
 struct intern_front {
     const char *s;
     size_t len;
@@ -367,7 +367,7 @@ static struct intern_front *front_slot(const char *key, size_t len)
     uint64_t a, b;
     key_words(key, len, &a, &b);
     uint64_t h = (a ^ (b + len) * 0x9E3779B97F4A7C15ULL) * 0xff51afd7ed558ccdULL;
-    return &tl_front[h >> 56]; /* INTERN_FRONT == 256 */
+    return &tl_front[h >> 54]; /* INTERN_FRONT == 1024 */
 }
 
 static const char *intern_table(const char *key, size_t len);
