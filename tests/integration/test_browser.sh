@@ -19,6 +19,8 @@ WEB=${MW_BUILD:-$MW_BIN/..}/web
 [ -f "$WEB/index.html" ] || fail "$WEB/index.html is missing: the build makes it (scripts/build-web.sh)"
 [ -f "$WEB/vendor/uPlot.iife.min.js" ] || fail "$WEB/vendor/uPlot.iife.min.js is missing (npm ci in web/ failed?)"
 
+node tests/browser/units.mjs || fail "the dashboard's pure functions (tests/browser/units.mjs)"
+
 write_config "$(pwd)/tests/integration/rules"
 start_daemon --set "api.web_root=$WEB"
 KEY=${API_KEY:-no-key-needed}

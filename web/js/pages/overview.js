@@ -15,7 +15,13 @@ function sum(obj) {
   return Object.values(obj || {}).reduce((a, b) => a + (typeof b === "number" ? b : 0), 0);
 }
 
-/** Quantile q of the observations between two cumulative-per-bucket snapshots. */
+/**
+ * Quantile q of the observations made between two snapshots of the latency
+ * histogram of GET /api/v1/metrics ({buckets: [{le, count}]}, count per
+ * bucket, not cumulative), interpolated linearly inside the bucket that holds
+ * the rank; in the +Inf bucket, its lower bound (the largest finite le).
+ * null when nothing was observed.
+ */
 export function histQuantile(prev, cur, q) {
   if (!cur?.buckets) return null;
   const counts = cur.buckets.map((b, i) => b.count - (prev?.buckets?.[i]?.count ?? 0));
@@ -26,7 +32,8 @@ export function histQuantile(prev, cur, q) {
   let lo = 0;
   for (let i = 0; i < counts.length; i++) {
     const le = cur.buckets[i].le;
-    const hi = typeof le === "number" ? le : lo * 2 || 1;
+    if (typeof le !== "number") return lo; // +Inf
+    const hi = le;
     if (seen + counts[i] >= rank) {
       const frac = counts[i] ? (rank - seen) / counts[i] : 1;
       return lo + (hi - lo) * frac;
