@@ -28,6 +28,10 @@
 #       /api/v1/events with an admin key, plain HTTP and TLS 1.3: requests/s,
 #       p50, p99: bench/bench_api.sh (BENCH_API=0 skips it; BENCH_API_SECONDS
 #       per run, default 10)
+#   (h) WebSocket fan-out: 1,000 stream clients subscribed to threats (one
+#       epoll loop, bench/ws_fanout.c), delivery latency p50/p90/p99 of 200
+#       threats: bench/bench_ws.sh (BENCH_WS=0 skips it; BENCH_WS_CLIENTS,
+#       BENCH_WS_THREATS)
 #
 # Knobs (environment): BENCH_TCP_EVENTS (2000000), BENCH_HTTP_EVENTS (1000000),
 # BENCH_LAT_RATE (100000), BENCH_LAT_SECONDS (10), BENCH_LAT_LOW_RATE (10000,
@@ -244,6 +248,15 @@ if [ "${BENCH_API:-1}" != 0 ]; then
     { echo; cat "$W/api.md"; } | tee -a "$OUT"
   else
     say "HTTP API benchmark failed"
+  fi
+fi
+# ---- (h) WebSocket fan-out ---------------------------------------------------
+if [ "${BENCH_WS:-1}" != 0 ]; then
+  say "WebSocket fan-out: bench/bench_ws.sh"
+  if MW_BIN="$BIN" timeout "$PHASE_TIMEOUT" bash bench/bench_ws.sh > "$W/ws.md"; then
+    { echo; cat "$W/ws.md"; } | tee -a "$OUT"
+  else
+    say "WebSocket fan-out benchmark failed"
   fi
 fi
 say "report written to $OUT"

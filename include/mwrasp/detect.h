@@ -61,12 +61,14 @@ MW_WUR int mw_detect_engine_start(mw_detect_engine_t *e);
 /* Threat notifications (the WebSocket stream, src/api/ws.c). After each
  * committed batch the writer thread calls fn once per threat the batch
  * created or changed (in its state after the batch; a threat touched several
- * times in one batch is notified once). Up to 2048 threats per batch are
- * notified; the rest are counted (mwrasp_threat_notes_skipped_total). fn
- * runs on the writer thread and must not block (copy what it needs; t is
- * valid only during the call). Setting fn = NULL removes the hook and waits
- * for a call in progress to return, so ctx may be freed afterwards. */
-enum mw_threat_change { MW_THREAT_CREATED = 1, MW_THREAT_UPDATED = 2 };
+ * times in one batch is notified once), then once with t = NULL and what =
+ * MW_THREAT_BATCH_END (a subscriber may hold its wake-ups until then). Up to
+ * 2048 threats per batch are notified; the rest are counted
+ * (mwrasp_threat_notes_skipped_total). fn runs on the writer thread and must
+ * not block (copy what it needs; t is valid only during the call). Setting
+ * fn = NULL removes the hook and waits for a call in progress to return, so
+ * ctx may be freed afterwards. */
+enum mw_threat_change { MW_THREAT_CREATED = 1, MW_THREAT_UPDATED = 2, MW_THREAT_BATCH_END = 3 };
 struct mw_threat;
 typedef void (*mw_threat_hook_fn)(void *ctx, const struct mw_threat *t, enum mw_threat_change what);
 void mw_detect_engine_set_threat_hook(mw_detect_engine_t *e, mw_threat_hook_fn fn, void *ctx);

@@ -46,6 +46,8 @@
 #define WS_MAX_TYPES 16 /* filter.type entries */
 #define WS_MAX_HOSTS 64 /* filter.host entries */
 #define WS_MAX_BAD 16 /* bad messages tolerated before close 1008 */
+#define WS_SEND_BATCH (64u << 10) /* bytes of frames the sender writes at once */
+#define WS_SEND_MSGS 256 /* messages the sender writes at once */
 /* After our close frame, the time a client has to answer with its own
  * before its TCP connection is shut down (RFC 6455 section 7.1.1). */
 #define WS_CLOSE_GRACE_NS 5000000000ULL
@@ -65,10 +67,12 @@
 
 static const char *const topic_names[] = {"threats", "responses", "agents", "metrics"};
 
-/* One message, shared by every client it is queued for. */
+/* One message, shared by every client it is queued for: a whole server
+ * text frame (RFC 6455 section 5.2, unmasked, FIN set), so that the sender
+ * writes it as it is, several at a time. */
 struct ws_msg {
     _Atomic int ref;
-    size_t len;
+    size_t len; /* frame bytes (header + payload) */
     char data[];
 };
 
@@ -95,6 +99,8 @@ struct ws_client {
     char close_reason[64];
     uint64_t opened_ns, ping_sent_ns, last_ping_ns;
     int ping_outstanding;
+    int kick; /* messages queued without a wake-up (wake_marked) */
+    char *sendbuf; /* sender: frames copied together for one write */
     /* subscription (mu) */
     uint32_t topics;
     uint32_t sev_mask; /* bit s set: severity s passes; 0 = all */
@@ -161,12 +167,25 @@ static struct ws_msg *msg_from_json(json_t *j)
     json_decref(j);
     if (!text)
         return NULL;
-    size_t n = strlen(text);
-    struct ws_msg *m = malloc(sizeof *m + n + 1);
+    size_t n = strlen(text), h = n < 126 ? 2 : n < 65536 ? 4 : 10;
+    struct ws_msg *m = malloc(sizeof *m + h + n);
     if (m) {
+        unsigned char *f = (unsigned char *)m->data;
         atomic_init(&m->ref, 1);
-        m->len = n;
-        memcpy(m->data, text, n + 1);
+        m->len = h + n;
+        f[0] = 0x80 | MG_WEBSOCKET_OPCODE_TEXT;
+        if (h == 2) {
+            f[1] = (unsigned char)n;
+        } else if (h == 4) {
+            f[1] = 126;
+            f[2] = (unsigned char)(n >> 8);
+            f[3] = (unsigned char)n;
+        } else {
+            f[1] = 127;
+            for (int i = 0; i < 8; i++)
+                f[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
+        }
+        memcpy(f + h, text, n);
     }
     free(text);
     return m;
@@ -208,8 +227,9 @@ static void close_locked(struct ws_client *c, uint16_t code, const char *reason)
 }
 
 /* Queues m for c (a reference is taken) or, when the queue is full, drops
- * the client. Never blocks on the socket. */
-static void enqueue_locked(struct ws_client *c, struct ws_msg *m)
+ * the client. Never blocks on the socket. With wake 0 the sender is not
+ * signalled now but marked (c->kick) for wake_marked(). */
+static void enqueue_locked(struct ws_client *c, struct ws_msg *m, int wake)
 {
     if (c->closing || c->gone)
         return;
@@ -224,8 +244,12 @@ static void enqueue_locked(struct ws_client *c, struct ws_msg *m)
     c->q[(c->qhead + c->qlen) % c->qcap] = m;
     c->qlen++;
     c->qbytes += m->len;
-    if (c->qlen == 1)
-        pthread_cond_signal(&c->cv);
+    if (c->qlen == 1) {
+        if (wake)
+            pthread_cond_signal(&c->cv);
+        else
+            c->kick = 1;
+    }
 }
 
 /* Sends one message to c alone (replies); m is consumed. */
@@ -235,7 +259,7 @@ static void reply(struct ws_client *c, json_t *j)
     if (!m)
         return;
     pthread_mutex_lock(&c->mu);
-    enqueue_locked(c, m);
+    enqueue_locked(c, m, 1);
     pthread_mutex_unlock(&c->mu);
     msg_put(m);
 }
@@ -304,17 +328,43 @@ static void *sender_main(void *arg)
             continue;
         }
         if (c->qlen) {
-            struct ws_msg *m = c->q[c->qhead];
-            c->qhead = (c->qhead + 1) % c->qcap;
-            c->qlen--;
-            c->qbytes -= m->len;
-            pthread_mutex_unlock(&c->mu);
-            int rc = mg_websocket_write(c->conn, MG_WEBSOCKET_OPCODE_TEXT, m->data, m->len);
-            if (rc > 0) {
-                CNT(h, C_MSGS);
-                atomic_fetch_add_explicit(&h->c[C_BYTES], m->len, memory_order_relaxed);
+            /* take what is queued (up to WS_SEND_BATCH bytes, at least one
+             * message) and write it in one go under the connection lock */
+            struct ws_msg *batch[WS_SEND_MSGS];
+            size_t nb = 0, total = 0;
+            while (c->qlen && nb < WS_SEND_MSGS &&
+                   (nb == 0 || total + c->q[c->qhead]->len <= WS_SEND_BATCH)) {
+                struct ws_msg *m = c->q[c->qhead];
+                c->qhead = (c->qhead + 1) % c->qcap;
+                c->qlen--;
+                c->qbytes -= m->len;
+                total += m->len;
+                batch[nb++] = m;
             }
-            msg_put(m);
+            pthread_mutex_unlock(&c->mu);
+            if (nb > 1 && !c->sendbuf)
+                c->sendbuf = malloc(WS_SEND_BATCH);
+            int rc;
+            mg_lock_connection(c->conn);
+            if (nb > 1 && c->sendbuf) {
+                size_t off = 0;
+                for (size_t i = 0; i < nb; i++) {
+                    memcpy(c->sendbuf + off, batch[i]->data, batch[i]->len);
+                    off += batch[i]->len;
+                }
+                rc = mg_write(c->conn, c->sendbuf, total) == (int)total;
+            } else {
+                rc = 1;
+                for (size_t i = 0; i < nb && rc; i++)
+                    rc = mg_write(c->conn, batch[i]->data, batch[i]->len) == (int)batch[i]->len;
+            }
+            mg_unlock_connection(c->conn);
+            if (rc > 0) {
+                atomic_fetch_add_explicit(&h->c[C_MSGS], nb, memory_order_relaxed);
+                atomic_fetch_add_explicit(&h->c[C_BYTES], total, memory_order_relaxed);
+            }
+            for (size_t i = 0; i < nb; i++)
+                msg_put(batch[i]);
             pthread_mutex_lock(&c->mu);
             if (rc <= 0 && !c->closing) {
                 /* the socket is broken: nothing more can be sent */
@@ -530,6 +580,7 @@ static void client_free(struct ws_client *c)
     free(c->types);
     free(c->hosts);
     free(c->frag);
+    free(c->sendbuf);
     free(c);
 }
 
@@ -865,10 +916,23 @@ static void ws_close(const struct mg_connection *conn, void *cbdata)
 
 /* ---- publishing --------------------------------------------------------- */
 
-void mw_api_ws_publish_threat(mw_api_ws_t *h, const mw_threat_t *t, int created)
+/* Wakes the senders of clients given messages without a wake-up. */
+static void wake_marked(struct mw_api_ws *h)
 {
-    if (!h || !t)
-        return;
+    pthread_rwlock_rdlock(&h->lock);
+    for (struct ws_client *c = h->head; c; c = c->next) {
+        pthread_mutex_lock(&c->mu);
+        if (c->kick) {
+            c->kick = 0;
+            pthread_cond_signal(&c->cv);
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
+    pthread_rwlock_unlock(&h->lock);
+}
+
+static void publish_threat(mw_api_ws_t *h, const mw_threat_t *t, int created, int wake)
+{
     if (created && t->severity >= 1 && t->severity <= 5)
         atomic_fetch_add_explicit(&h->sev_created[t->severity], 1, memory_order_relaxed);
     if (atomic_load(&h->want_threats) == 0)
@@ -884,7 +948,7 @@ void mw_api_ws_publish_threat(mw_api_ws_t *h, const mw_threat_t *t, int created)
                                             created ? "created" : "updated", "published_ns",
                                             (json_int_t)pub, "threat", mw_api_threat_json(t)));
             if (m)
-                enqueue_locked(c, m);
+                enqueue_locked(c, m, wake);
         }
         pthread_mutex_unlock(&c->mu);
     }
@@ -892,9 +956,24 @@ void mw_api_ws_publish_threat(mw_api_ws_t *h, const mw_threat_t *t, int created)
     msg_put(m);
 }
 
+void mw_api_ws_publish_threat(mw_api_ws_t *h, const mw_threat_t *t, int created)
+{
+    if (h && t)
+        publish_threat(h, t, created, 1);
+}
+
+/* The engine's threat hook: the senders are woken once per committed batch
+ * (at MW_THREAT_BATCH_END), so that each writes the batch's threats at once. */
 static void threat_hook(void *ctx, const struct mw_threat *t, enum mw_threat_change what)
 {
-    mw_api_ws_publish_threat(ctx, t, what == MW_THREAT_CREATED);
+    struct mw_api_ws *h = ctx;
+    if (what == MW_THREAT_BATCH_END) {
+        if (atomic_load(&h->want_threats) > 0)
+            wake_marked(h);
+        return;
+    }
+    if (t)
+        publish_threat(h, t, what == MW_THREAT_CREATED, 0);
 }
 
 static void publish_metrics(struct mw_api_ws *h)
@@ -957,7 +1036,7 @@ static void publish_metrics(struct mw_api_ws *h)
             for (struct ws_client *c = h->head; c; c = c->next) {
                 pthread_mutex_lock(&c->mu);
                 if (c->authed && (c->topics & WS_TOPIC_METRICS))
-                    enqueue_locked(c, m);
+                    enqueue_locked(c, m, 1);
                 pthread_mutex_unlock(&c->mu);
             }
             pthread_rwlock_unlock(&h->lock);

@@ -426,10 +426,12 @@ static void pub_flush(struct mw_detect_engine *e)
     if (!e->pub_n)
         return;
     pthread_mutex_lock(&e->hook_mu);
-    if (e->hook)
+    if (e->hook) {
         for (size_t i = 0; i < e->pub_n; i++)
             e->hook(e->hook_ctx, &e->pub[i].t,
                     e->pub[i].created ? MW_THREAT_CREATED : MW_THREAT_UPDATED);
+        e->hook(e->hook_ctx, NULL, MW_THREAT_BATCH_END);
+    }
     pthread_mutex_unlock(&e->hook_mu);
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,94 @@ static void test_retention_task(void **st)
     assert_int_equal(nt, 1);
 }
 
+/* ---- the threat hook (mw_detect_engine_set_threat_hook) ---- */
+
+#define NOTES_MAX 64
+struct notes {
+    pthread_mutex_t mu;
+    size_t n;
+    struct {
+        enum mw_threat_change what;
+        uint64_t id, count;
+        char host[32];
+    } v[NOTES_MAX];
+};
+
+static void note_hook(void *ctx, const struct mw_threat *t, enum mw_threat_change what)
+{
+    struct notes *ns = ctx;
+    pthread_mutex_lock(&ns->mu);
+    if (ns->n < NOTES_MAX) {
+        ns->v[ns->n].what = what;
+        ns->v[ns->n].id = t ? t->id : 0;
+        ns->v[ns->n].count = t ? t->count : 0;
+        snprintf(ns->v[ns->n].host, sizeof ns->v[0].host, "%.31s", t ? t->host : "");
+        ns->n++;
+    }
+    pthread_mutex_unlock(&ns->mu);
+}
+
+static void test_threat_hook(void **st)
+{
+    struct fixture *f = *st;
+    struct notes ns = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    int64_t t0 = mw_now_realtime_ns();
+    mw_detect_engine_set_threat_hook(f->e, note_hook, &ns);
+
+    mw_event_t *evs[] = {mk("h1", "evil 1", t0), mk("h1", "evil 2", t0 + 1), mk("h2", "evil 3", t0),
+                         mk("h1", "harmless", t0), mk("h1", "evil 4", t0 + 2)};
+    submit_acked(f, evs, 5); /* the notes are made before the acks end */
+    pthread_mutex_lock(&ns.mu);
+    /* every note is followed by a batch end; each threat is created once;
+     * h1's last note carries its count after the three detections */
+    assert_true(ns.n >= 3);
+    assert_int_equal(ns.v[ns.n - 1].what, MW_THREAT_BATCH_END);
+    size_t created = 0, last_h1 = NOTES_MAX;
+    uint64_t id_h1 = 0, id_h2 = 0;
+    for (size_t i = 0; i < ns.n; i++) {
+        if (ns.v[i].what == MW_THREAT_BATCH_END) {
+            assert_int_equal(ns.v[i].id, 0);
+            continue;
+        }
+        assert_true(ns.v[i].what == MW_THREAT_CREATED || ns.v[i].what == MW_THREAT_UPDATED);
+        created += ns.v[i].what == MW_THREAT_CREATED;
+        if (strcmp(ns.v[i].host, "h1") == 0) {
+            if (ns.v[i].what == MW_THREAT_CREATED)
+                id_h1 = ns.v[i].id;
+            assert_int_equal(ns.v[i].id, id_h1);
+            last_h1 = i;
+        } else {
+            assert_string_equal(ns.v[i].host, "h2");
+            assert_int_equal(ns.v[i].what, MW_THREAT_CREATED);
+            id_h2 = ns.v[i].id;
+        }
+    }
+    assert_int_equal(created, 2);
+    assert_true(id_h1 != 0 && id_h2 != 0 && id_h1 != id_h2);
+    assert_true(last_h1 < NOTES_MAX);
+    assert_int_equal(ns.v[last_h1].count, 3);
+    size_t before = ns.n;
+    pthread_mutex_unlock(&ns.mu);
+
+    /* one more detection on h1: one 'updated' note with count 4, one batch end */
+    mw_event_t *e5 = mk("h1", "evil 5", t0 + 3);
+    submit_acked(f, &e5, 1);
+    pthread_mutex_lock(&ns.mu);
+    assert_int_equal(ns.n, before + 2);
+    assert_int_equal(ns.v[before].what, MW_THREAT_UPDATED);
+    assert_int_equal(ns.v[before].id, id_h1);
+    assert_int_equal(ns.v[before].count, 4);
+    assert_int_equal(ns.v[before + 1].what, MW_THREAT_BATCH_END);
+    pthread_mutex_unlock(&ns.mu);
+
+    /* removed: no more calls; events without detections: no notes at all */
+    mw_detect_engine_set_threat_hook(f->e, NULL, NULL);
+    mw_event_t *e6[] = {mk("h1", "evil 6", t0 + 4), mk("h3", "harmless", t0)};
+    submit_acked(f, e6, 2);
+    assert_int_equal(ns.n, before + 2);
+    pthread_mutex_destroy(&ns.mu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +421,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resolved_not_folded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_several_rule_dirs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_task, setup_short_retention, teardown),
+        cmocka_unit_test_setup_teardown(test_threat_hook, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
