@@ -82,7 +82,9 @@ export function mount(root) {
     yLabel: "ms",
   });
   const sev = lineChart(cSev, {
-    series: SEVERITIES.map((s, i) => ({ label: s.name, stroke: SEV_COLORS[i] })),
+    // drawn informational first, critical last: the most severe line is on
+    // top where several share a minute
+    series: SEVERITIES.map((s, i) => ({ label: s.name, stroke: SEV_COLORS[i] })).reverse(),
     yLabel: "threats/min",
     height: 240,
     stepped: true,
@@ -153,7 +155,7 @@ export function mount(root) {
         const i = Math.floor((ts - start) / 60);
         if (i >= 0 && i < xs.length && t.severity >= 1 && t.severity <= 5) ys[t.severity - 1][i]++;
       }
-      sev.set([xs, ...ys]);
+      sev.set([xs, ...ys.reverse()]);
       vOpen.textContent = fmtNum((r.threats || []).length) + (r.next_cursor ? "+" : "");
       status.textContent = `Updated ${new Date().toLocaleTimeString("en-GB")}`;
     } catch (e) {
