@@ -35,3 +35,13 @@ pass "dashboard files served from $WEB"
 
 timeout 110 node tests/browser/dashboard.mjs test "$URL" "$KEY" || fail "browser tests failed"
 pass "browser tests"
+
+# Without a built dashboard the daemon says so and / is the API's JSON 404.
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" || true; DAEMON_PID=
+start_daemon --set "api.web_root=$TMP/no-such-dir"
+grep -q "dashboard not served: $TMP/no-such-dir/index.html is missing" "$TMP/daemon.log" ||
+  fail "no warning about the missing dashboard"
+body=$(curl -q -s -w ' %{http_code}' -H "Authorization: Bearer $KEY" "$URL/")
+[ "$body" = '{"error":{"code":"not_found","message":"no such route"}} 404' ] ||
+  fail "GET / without a dashboard: $body"
+pass "api.web_root without index.html: warning, / answers 404 JSON"
