@@ -194,6 +194,15 @@ enum mw_bad_input mw_api_check_target(const char *uri, const char *query, char *
 /* Prometheus text of mwrasp_api_bad_input_total; malloc'd, NULL on OOM. */
 char *mw_api_guard_metrics(void);
 
+/* ---- jsonfast.c: GET /api/v1/threats answers without jansson -------------- */
+
+/* The JSON text {"threats": [...], "next_cursor": "N" | null} of list[0..n),
+ * byte for byte what json_dumps (JSON_COMPACT, JSON_REAL_PRECISION(10)) makes
+ * of mw_api_threat_json objects (a non-finite confidence, which jansson
+ * refuses, is written null). malloc'd (caller frees), *len set; NULL on
+ * allocation failure. */
+char *mw_api_threat_list_text(const mw_threat_t *list, size_t n, uint64_t next_cursor, size_t *len);
+
 /* ---- tls.c: TLS 1.3 and client certificates (issue 6 item 3) -------------- */
 
 struct mw_config;

@@ -238,8 +238,8 @@ static int route_threat_list(struct mg_connection *conn, struct mw_api *a)
     mw_threat_t *list = NULL;
     size_t n = 0;
     uint64_t next = 0;
-    char err[160];
-    json_t *o = NULL, *arr = NULL;
+    char err[160], *text;
+    size_t len = 0;
     int rc;
 
     if (mw_api_parse_threat_query(ri->query_string, &p, err, sizeof(err)) != 0)
@@ -249,36 +249,15 @@ static int route_threat_list(struct mg_connection *conn, struct mw_api *a)
         snprintf(err, sizeof(err), "store query failed: %s", mw_strerror(rc));
         return send_error(conn, 500, "store_error", err);
     }
-    o = json_object();
-    arr = json_array();
-    if (o == NULL || arr == NULL)
-        goto oom;
-    for (size_t i = 0; i < n; i++) {
-        if (json_array_append_new(arr, mw_api_threat_json(&list[i])) != 0)
-            goto oom;
-    }
+    /* Written straight to text (jsonfast.c): the same bytes as the jansson
+     * tree of mw_api_threat_json, several times cheaper. */
+    text = mw_api_threat_list_text(list, n, next, &len);
     free(list);
-    list = NULL;
-    if (json_object_set_new(o, "threats", arr) != 0) {
-        arr = NULL;
-        goto oom;
-    }
-    arr = NULL;
-    if (next) {
-        char cur[24];
-        snprintf(cur, sizeof(cur), "%llu", (unsigned long long)next);
-        rc = json_object_set_new(o, "next_cursor", json_string(cur));
-    } else {
-        rc = json_object_set_new(o, "next_cursor", json_null());
-    }
-    if (rc != 0)
-        goto oom;
-    return send_json(conn, 200, o, NULL);
-oom:
-    free(list);
-    json_decref(arr);
-    json_decref(o);
-    return send_error(conn, 500, "internal", "out of memory");
+    if (text == NULL)
+        return send_error(conn, 500, "internal", "out of memory");
+    rc = send_bytes(conn, 200, "application/json", text, len, NULL);
+    free(text);
+    return rc;
 }
 
 static int get_threat_or_answer(struct mg_connection *conn, struct mw_api *a, uint64_t id,
