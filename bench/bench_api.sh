@@ -12,14 +12,16 @@
 # and api.rate.admin 100,000,000/min), as the target is the server, not the
 # limiter. Prints a Markdown table (requests/s, p50, p99 from wrk --latency;
 # non-2xx answers must be 0) on stdout.
-# Knobs: BENCH_API_SECONDS (10 per run), BENCH_API_CONNECTIONS (32),
+# Knobs: BENCH_API_SECONDS (10 per run), BENCH_API_CONNECTIONS (8: civetweb
+# gives each keep-alive connection one of its api.threads (8) threads, so
+# more connections than threads wait their turn and only add latency),
 # BENCH_API_THREADS (2, wrk's), MW_BIN (build/bin).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 BIN=${MW_BIN:-$ROOT/build/bin}
 SECS=${BENCH_API_SECONDS:-10}
-CONNS=${BENCH_API_CONNECTIONS:-32}
+CONNS=${BENCH_API_CONNECTIONS:-8}
 WT=${BENCH_API_THREADS:-2}
 command -v wrk >/dev/null || { echo "bench_api: wrk is not installed (scripts/install-deps.sh)" >&2; exit 1; }
 [ -x "$BIN/mwraspd" ] && [ -x "$BIN/mwrasp" ] || { echo "bench_api: $BIN/mwraspd not built" >&2; exit 1; }
