@@ -49,8 +49,11 @@
 #define WS_SEND_BATCH (64u << 10) /* bytes of frames the sender writes at once */
 #define WS_SEND_MSGS 256 /* messages the sender writes at once */
 /* After our close frame, the time a client has to answer with its own
- * before its TCP connection is shut down (RFC 6455 section 7.1.1). */
+ * before its TCP connection is shut down (RFC 6455 section 7.1.1); and the
+ * time after the decision to close when the frame could not even be written
+ * (a client that does not read). */
 #define WS_CLOSE_GRACE_NS 5000000000ULL
+#define WS_UNSENT_GRACE_NS 15000000000ULL
 #define WS_TOPIC_THREATS 1u
 #define WS_TOPIC_RESPONSES 2u
 #define WS_TOPIC_AGENTS 4u
@@ -83,6 +86,7 @@ struct ws_client {
     char raddr[48]; /* remote address and port, local port: to find the socket */
     int rport, lport;
     uint64_t closing_ns; /* when the close was decided (mono) */
+    uint64_t close_sent_ns; /* when our close frame was written (0: not yet) */
     int shut; /* the socket has been shut down */
     int shut_now; /* to shut down in this pass (reap) */
     pthread_mutex_t mu;
@@ -276,14 +280,15 @@ static void reply_error(struct ws_client *c, const char *code, const char *msg)
 
 /* ---- the sender thread -------------------------------------------------- */
 
-static void send_close(struct ws_client *c, uint16_t code, const char *reason)
+/* Writes our close frame; 1 if it was written whole. */
+static int send_close(struct ws_client *c, uint16_t code, const char *reason)
 {
     char buf[2 + 64];
     size_t rl = strnlen(reason, sizeof buf - 2 - 1);
     buf[0] = (char)(code >> 8);
     buf[1] = (char)(code & 0xff);
     memcpy(buf + 2, reason, rl);
-    mg_websocket_write(c->conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, buf, 2 + rl);
+    return mg_websocket_write(c->conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, buf, 2 + rl) > 0;
 }
 
 static void deadline_after(struct timespec *ts, uint64_t mono_ns)
@@ -320,8 +325,10 @@ static void *sender_main(void *arg)
                 memcpy(reason, c->close_reason, sizeof reason);
                 c->close_sent = 1;
                 pthread_mutex_unlock(&c->mu);
-                send_close(c, code, reason);
+                int ok = send_close(c, code, reason);
                 pthread_mutex_lock(&c->mu);
+                if (ok)
+                    c->close_sent_ns = mw_now_mono_ns();
                 continue;
             }
             pthread_cond_wait(&c->cv, &c->mu); /* until ws_close() */
@@ -721,8 +728,11 @@ static int close_now(struct ws_client *c, uint16_t code, const char *reason)
     char r[64];
     memcpy(r, c->close_reason, sizeof r);
     pthread_mutex_unlock(&c->mu);
-    if (send)
-        send_close(c, code, r);
+    if (send && send_close(c, code, r)) {
+        pthread_mutex_lock(&c->mu);
+        c->close_sent_ns = mw_now_mono_ns();
+        pthread_mutex_unlock(&c->mu);
+    }
     return 0;
 }
 
@@ -1105,8 +1115,10 @@ static int shutdown_marked(struct mw_api_ws *h)
     return found;
 }
 
-/* Shuts down the connections of clients closed more than WS_CLOSE_GRACE_NS
- * ago (all closed clients when all is set) that are still there. */
+/* Shuts down the connections of clients that are still there
+ * WS_CLOSE_GRACE_NS after our close frame, or WS_UNSENT_GRACE_NS after the
+ * decision when the frame could not be written (all closed clients when all
+ * is set). */
 static void reap(struct mw_api_ws *h, int all)
 {
     uint64_t now = mw_now_mono_ns();
@@ -1114,8 +1126,9 @@ static void reap(struct mw_api_ws *h, int all)
     pthread_rwlock_rdlock(&h->lock);
     for (struct ws_client *c = h->head; c; c = c->next) {
         pthread_mutex_lock(&c->mu);
-        c->shut_now =
-            c->closing && !c->gone && !c->shut && (all || now - c->closing_ns > WS_CLOSE_GRACE_NS);
+        c->shut_now = c->closing && !c->gone && !c->shut &&
+                      (all || (c->close_sent_ns && now - c->close_sent_ns > WS_CLOSE_GRACE_NS) ||
+                       now - c->closing_ns > WS_UNSENT_GRACE_NS);
         if (c->shut_now) {
             c->shut = 1;
             n++;

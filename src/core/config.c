@@ -98,9 +98,10 @@ const struct mw_config_opt mw_config_opts[] = {
     OPT("api.ws_max_frame", MW_OPT_SIZE, "64KiB", ws_max_frame, 125, 16u << 20,
         "Largest message a stream client may send (bytes, fragments added up); larger ones "
         "close the connection with 1009."),
-    OPT("api.ws_queue", MW_OPT_U32, "1024", ws_queue, 4, 1u << 20,
+    OPT("api.ws_queue", MW_OPT_U32, "4096", ws_queue, 4, 1u << 20,
         "Messages queued for one stream client; a client that lets its queue fill (it reads "
-        "too slowly) is dropped with close code 1008, publishers never wait for it."),
+        "too slowly) is dropped with close code 1008, publishers never wait for it. Keep it "
+        "above 2048, the most threats one commit of the engine notifies at once."),
     OPT("api.ws_ping_interval", MW_OPT_DURATION, "20s", ws_ping_interval_ns, SEC / 10,
         3600ULL * SEC, "How often the server pings each stream client."),
     OPT("api.ws_pong_timeout", MW_OPT_DURATION, "10s", ws_pong_timeout_ns, SEC / 10, 3600ULL * SEC,
