@@ -248,8 +248,10 @@ static void enqueue_locked(struct ws_client *c, struct ws_msg *m, int wake)
     c->q[(c->qhead + c->qlen) % c->qcap] = m;
     c->qlen++;
     c->qbytes += m->len;
-    if (c->qlen == 1) {
-        if (wake)
+    if (c->qlen == 1 || (!wake && c->qlen == c->qcap / 2)) {
+        /* deferred, but not beyond half the queue: a batch larger than the
+         * queue must not drop a client that reads */
+        if (wake || c->qlen > 1)
             pthread_cond_signal(&c->cv);
         else
             c->kick = 1;
