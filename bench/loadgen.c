@@ -23,6 +23,8 @@
  *                        number of events sent; report that time too
  *   --timeout S          give up after S seconds of sending and waiting
  *                        (default 300); the summary then says "timed_out"
+ *   --api-key KEY        sent as "Authorization: Bearer KEY" on every HTTP
+ *                        request (default: $MWRASP_API_KEY, if set)
  *
  * Output: one JSON object on stdout (sent, seconds, events_per_s, ...).
  * The sink prints {"listening": PORT} on stderr once bound (PORT 0 picks a
@@ -387,18 +389,33 @@ static void conn_close(struct conn *c)
     c->fd = -1;
 }
 
+/* "Authorization: Bearer KEY\r\n" for every HTTP request, or "" (set in main). */
+static char auth_header[300];
+
+static int set_api_key(const char *key)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n > 256)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (key[i] <= ' ' || key[i] > '~')
+            return -1;
+    snprintf(auth_header, sizeof(auth_header), "Authorization: Bearer %s\r\n", key);
+    return 0;
+}
+
 /* GET url; body into out (NUL-terminated). Returns the status or -1. */
 static int http_get(const struct url *u, char *out, size_t cap)
 {
     struct conn *c = calloc(1, sizeof(*c));
-    char req[1400];
+    char req[1800];
     int status = -1, close_after;
     if (!c)
         return -1;
     if (conn_open(c, u) != 0)
         goto out;
-    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", u->path,
-             u->hostport);
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n%sConnection: close\r\n\r\n",
+             u->path, u->hostport, auth_header);
     if (write_all(c->fd, req, strlen(req)) != 0 ||
         http_read_response(c, &status, out, cap, &close_after) != 0)
         status = -1;
@@ -558,9 +575,9 @@ static void *http_worker(void *arg)
                 goto out;
             }
             hl = snprintf(hdr, sizeof(hdr),
-                          "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-ndjson\r\n"
+                          "POST %s HTTP/1.1\r\nHost: %s\r\n%sContent-Type: application/x-ndjson\r\n"
                           "Content-Length: %zu\r\n\r\n",
-                          w->url->path, w->url->hostport, n);
+                          w->url->path, w->url->hostport, auth_header, n);
             if (write_all(c->fd, hdr, (size_t)hl) != 0 || write_all(c->fd, buf, n) != 0 ||
                 http_read_response(c, &status, body, sizeof(body), &close_after) != 0) {
                 /* The server may close an idle keep-alive connection: retry once
@@ -882,7 +899,8 @@ static void usage(FILE *f)
             "       loadgen sink-tcp PORT [--count N] [--idle-timeout S]\n"
             "       loadgen print syslog|json [--count N] [--rules-hit-ratio X] [--bench-rules K]\n"
             "options: --count N --rate R --connections C --batch B --rules-hit-ratio X\n"
-            "         --bench-rules K --seed S --wait-metrics URL --timeout S\n");
+            "         --bench-rules K --seed S --wait-metrics URL --timeout S\n"
+            "         --api-key KEY (default $MWRASP_API_KEY)\n");
 }
 
 static int num_arg(const char *name, const char *v, double lo, double hi, double *out)
@@ -935,9 +953,20 @@ int main(int argc, char **argv)
         return 2;
     }
     o.target = argv[2];
+    if (getenv("MWRASP_API_KEY") && *getenv("MWRASP_API_KEY") &&
+        set_api_key(getenv("MWRASP_API_KEY")) != 0) {
+        fprintf(stderr, "loadgen: $MWRASP_API_KEY is not a valid API key\n");
+        return 2;
+    }
     for (i = 3; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--count")) {
+        if (!strcmp(a, "--api-key")) {
+            if (!v || set_api_key(v) != 0) {
+                fprintf(stderr, "loadgen: --api-key needs a key (printable, at most 256 bytes)\n");
+                return 2;
+            }
+            i++;
+        } else if (!strcmp(a, "--count")) {
             if (num_arg(a, v, 1, 1e12, &d))
                 return 2;
             o.count = (uint64_t)d;

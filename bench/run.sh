@@ -153,6 +153,11 @@ rules:
   dir: $W/rules
 pipeline:
   workers: $WORKERS
+api:
+  admin_key_file: $W/admin.key    # the first-start admin key (loadgen and curl use it)
+  rate:
+    address: "off"                # the benchmark measures ingest, not the rate limiter
+    admin: "off"
 log:
   level: warn
 YAML
@@ -165,7 +170,10 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 curl -fsS "$URL/health/ready" >/dev/null 2>&1 || die "mwraspd not ready after 30 s"
-curl -fsS "$URL/api/v1/metrics" > "$W/metrics0.json"
+[ -s "$W/admin.key" ] || die "mwraspd wrote no admin key to $W/admin.key"
+export MWRASP_API_KEY=$(cat "$W/admin.key")   # loadgen reads it
+AUTH=(-H "Authorization: Bearer $MWRASP_API_KEY")
+curl -fsS "${AUTH[@]}" "$URL/api/v1/metrics" > "$W/metrics0.json"
 RULES_LOADED=$(jget "$W/metrics0.json" "d['rules_loaded']")
 setenv rules_loaded "$RULES_LOADED"
 [ "$RULES_LOADED" -ge "$N_RULES" ] || say "warning: only $RULES_LOADED rules loaded (expected >= $N_RULES)"
@@ -184,18 +192,18 @@ say "throughput 2/2: HTTP NDJSON, $N_HTTP events, $C_HTTP connections x $BATCH l
   || say "HTTP NDJSON run incomplete: $(cat "$W/http.json")"
 
 # ---- (b) latency at a paced rate -------------------------------------------
-detections() { curl -fsS "$URL/api/v1/metrics" | python3 -c 'import json,sys; print(json.load(sys.stdin)["detections"])'; }
+detections() { curl -fsS "${AUTH[@]}" "$URL/api/v1/metrics" | python3 -c 'import json,sys; print(json.load(sys.stdin)["detections"])'; }
 # paced_run NAME RATE SECONDS SEED: NAME.json, prom_NAME_{before,after}.txt
 paced_run() {
   local n=$(($2 * $3)) d0 d1
   say "latency ($1): $n syslog TCP events paced at $2 events/s"
-  curl -fsS "$URL/metrics" > "$W/prom_$1_before.txt"
+  curl -fsS "${AUTH[@]}" "$URL/metrics" > "$W/prom_$1_before.txt"
   d0=$(detections)
   "$BIN/loadgen" syslog-tcp "127.0.0.1:$TCP_PORT" --count "$n" --connections 1 --rate "$2" \
     --rules-hit-ratio "$HIT" --bench-rules "$N_RULES" --seed "$4" \
     --wait-metrics "$URL/api/v1/metrics" --timeout "$PHASE_TIMEOUT" > "$W/$1.json" \
     || say "latency run $1 incomplete: $(cat "$W/$1.json")"
-  curl -fsS "$URL/metrics" > "$W/prom_$1_after.txt"
+  curl -fsS "${AUTH[@]}" "$URL/metrics" > "$W/prom_$1_after.txt"
   d1=$(detections)
   setenv "$1_detections" "$((d1 - d0))"
 }
