@@ -203,6 +203,41 @@ char *mw_api_guard_metrics(void);
  * allocation failure. */
 char *mw_api_threat_list_text(const mw_threat_t *list, size_t n, uint64_t next_cursor, size_t *len);
 
+/* ---- readcache.c: rendered GET /api/v1/threats answers -------------------
+ * Keyed by the normalized query; valid while the generation they were read
+ * under is current (mw_api_readcache_invalidate on every threat change: the
+ * engine's threat hook, PATCH). Take the generation BEFORE reading the
+ * store, hand it to _put. Thread-safe. */
+#define MW_READCACHE_ENTRIES 64
+#define MW_READCACHE_ANSWER_MAX (1u << 20) /* larger answers are not kept */
+#define MW_READCACHE_BYTES_MAX (16u << 20) /* all entries together */
+#define MW_READCACHE_KEY_MAX (MW_EVENT_HOST_MAX + 160)
+
+typedef struct mw_api_readcache mw_api_readcache_t;
+struct mw_readcache_body; /* a cached answer, reference-counted */
+struct mw_readcache_stats {
+    uint64_t hits, misses, stores, evictions, too_big, entries, bytes, generation;
+};
+MW_WUR int mw_api_readcache_new(mw_api_readcache_t **out); /* MW_ENOMEM */
+void mw_api_readcache_free(mw_api_readcache_t *c); /* accepts NULL */
+uint64_t mw_api_readcache_generation(mw_api_readcache_t *c);
+void mw_api_readcache_invalidate(mw_api_readcache_t *c); /* accepts NULL */
+/* The key of q (every parameter); MW_ETOOBIG if keylen is too small. */
+MW_WUR int mw_api_readcache_key(const struct mw_threat_query *q, char *key, size_t keylen);
+/* A current answer for key (release with _body_put) or NULL. Counts hits
+ * and misses. */
+struct mw_readcache_body *mw_api_readcache_get(mw_api_readcache_t *c, const char *key);
+const char *mw_api_readcache_body_text(const struct mw_readcache_body *b, size_t *len);
+void mw_api_readcache_body_put(struct mw_readcache_body *b); /* accepts NULL */
+/* Keeps a copy of text[0..len) under key if gen is still current and len
+ * <= MW_READCACHE_ANSWER_MAX, evicting stale then least recently used
+ * entries. Allocation failure: not kept. */
+void mw_api_readcache_put(mw_api_readcache_t *c, const char *key, uint64_t gen, const char *text,
+                          size_t len);
+void mw_api_readcache_stats(mw_api_readcache_t *c, struct mw_readcache_stats *st);
+/* Prometheus text of the mwrasp_api_readcache_* series; malloc'd, NULL on OOM. */
+char *mw_api_readcache_metrics(mw_api_readcache_t *c);
+
 /* ---- tls.c: TLS 1.3 and client certificates (issue 6 item 3) -------------- */
 
 struct mw_config;
@@ -377,6 +412,8 @@ struct mw_api_ws_opts {
     int64_t ping_interval_ns, pong_timeout_ns, auth_timeout_ns;
     mw_api_ws_auth_fn auth; /* NULL: no credentials needed (api.auth off) */
     void *auth_ctx;
+    /* Invalidated on every call of the engine's threat hook (may be NULL). */
+    struct mw_api_readcache *readcache;
 };
 
 /* Registers the stream's handlers on ctx (GET /api/v1/stream), starts the

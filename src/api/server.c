@@ -49,6 +49,7 @@ struct mw_api {
     int https_port;
     uint64_t header_timeout_ns;
     mw_api_ws_t *ws; /* the WebSocket stream /api/v1/stream (ws.c) */
+    mw_api_readcache_t *readcache; /* GET /api/v1/threats answers (readcache.c) */
 };
 
 /* One request as the route table sees it: who calls (auth.c), the {id}
@@ -242,8 +243,26 @@ static int route_threat_list(struct mg_connection *conn, struct mw_api *a)
     size_t len = 0;
     int rc;
 
+    char key[MW_READCACHE_KEY_MAX];
+    int cacheable;
+    uint64_t gen;
+
     if (mw_api_parse_threat_query(ri->query_string, &p, err, sizeof(err)) != 0)
         return send_error(conn, 400, "invalid_parameter", err);
+    /* The read cache (readcache.c): the generation is taken before the
+     * store is read, so that a threat change committed meanwhile makes this
+     * answer stale rather than cached. */
+    cacheable = a->readcache && mw_api_readcache_key(&p.q, key, sizeof key) == 0;
+    gen = mw_api_readcache_generation(a->readcache);
+    if (cacheable) {
+        struct mw_readcache_body *hit = mw_api_readcache_get(a->readcache, key);
+        if (hit) {
+            const char *t = mw_api_readcache_body_text(hit, &len);
+            rc = send_bytes(conn, 200, "application/json", t, len, NULL);
+            mw_api_readcache_body_put(hit);
+            return rc;
+        }
+    }
     rc = mw_store_list_threats(a->store, &p.q, &list, &n, &next);
     if (rc != 0) {
         snprintf(err, sizeof(err), "store query failed: %s", mw_strerror(rc));
@@ -255,6 +274,8 @@ static int route_threat_list(struct mg_connection *conn, struct mw_api *a)
     free(list);
     if (text == NULL)
         return send_error(conn, 500, "internal", "out of memory");
+    if (cacheable)
+        mw_api_readcache_put(a->readcache, key, gen, text, len);
     rc = send_bytes(conn, 200, "application/json", text, len, NULL);
     free(text);
     return rc;
@@ -360,6 +381,8 @@ static int route_threat_patch(struct mg_connection *conn, struct mw_api *a, uint
     }
     snprintf(q->summary, sizeof q->summary, "status=%s", mw_threat_status_name(st));
     rc = mw_store_set_threat_status(a->store, id, st);
+    /* Committed (or failed): cached threat lists are stale either way. */
+    mw_api_readcache_invalidate(a->readcache);
     if (rc == MW_ENOTFOUND) {
         snprintf(msg, sizeof(msg), "no threat with id %llu", (unsigned long long)id);
         answered = send_error(conn, 404, "not_found", msg);
@@ -616,18 +639,22 @@ static int route_prometheus(struct mg_connection *conn, struct mw_api *a)
     }
     {
         char *rl = rate_metrics(a), *bad = mw_api_guard_metrics();
+        char *rc3 = mw_api_readcache_metrics(a->readcache);
         size_t l0 = extra ? strlen(extra) : 0, l1 = rl ? strlen(rl) : 0, l2 = bad ? strlen(bad) : 0;
-        char *all = malloc(l0 + l1 + l2 + 1);
+        size_t l3 = rc3 ? strlen(rc3) : 0;
+        char *all = malloc(l0 + l1 + l2 + l3 + 1);
         if (all) {
             memcpy(all, extra ? extra : "", l0);
             memcpy(all + l0, rl ? rl : "", l1);
             memcpy(all + l0 + l1, bad ? bad : "", l2);
-            all[l0 + l1 + l2] = '\0';
+            memcpy(all + l0 + l1 + l2, rc3 ? rc3 : "", l3);
+            all[l0 + l1 + l2 + l3] = '\0';
             free(extra);
             extra = all;
         }
         free(rl);
         free(bad);
+        free(rc3);
     }
     text = mw_metrics_prometheus(extra);
     free(extra);
@@ -1452,6 +1479,9 @@ int mw_api_start(const struct mw_api_opts *o, mw_api_t **out)
         if (rc != 0)
             goto out;
     }
+    rc = mw_api_readcache_new(&a->readcache);
+    if (rc != 0)
+        goto out;
     if (ls[0]) {
         rc = mw_api_tls_new(c, &a->tls, tlserr, sizeof(tlserr));
         if (rc != 0) {
@@ -1572,6 +1602,7 @@ int mw_api_start(const struct mw_api_opts *o, mw_api_t **out)
             wo.auth = ws_auth;
             wo.auth_ctx = a;
         }
+        wo.readcache = a->readcache;
         rc = mw_api_ws_start(a->ctx, &wo, a->engine, &a->ws);
         if (rc != 0)
             goto out;
@@ -1616,6 +1647,7 @@ void mw_api_stop(mw_api_t *a)
     if (a->ctx)
         mg_stop(a->ctx);
     mw_api_ws_stop(a->ws);
+    mw_api_readcache_free(a->readcache);
     if (a->lib_init)
         mg_exit_library();
     free(a->openapi_path);

@@ -979,6 +979,9 @@ void mw_api_ws_publish_threat(mw_api_ws_t *h, const mw_threat_t *t, int created)
 static void threat_hook(void *ctx, const struct mw_threat *t, enum mw_threat_change what)
 {
     struct mw_api_ws *h = ctx;
+    /* Before anything is published or acknowledged: a GET /api/v1/threats
+     * that follows must not be answered from the read cache. */
+    mw_api_readcache_invalidate(h->o.readcache);
     if (what == MW_THREAT_BATCH_END) {
         if (atomic_load(&h->want_threats) > 0)
             wake_marked(h);
