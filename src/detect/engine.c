@@ -93,6 +93,7 @@ struct mw_detect_engine {
     uint32_t *pub_slot; /* PUB_SLOTS entries, 0 = empty, else index + 1 */
     size_t pub_n;
     int pub_active;
+    int pub_changed; /* the batch changed a threat (noted or not): BATCH_END is due */
     _Atomic uint64_t pub_skipped; /* notes beyond PUB_MAX in one batch */
 };
 
@@ -371,6 +372,7 @@ static struct fold_ent *fold_lookup_store(struct mw_detect_engine *e, const mw_d
  * its last state. Writer thread only. */
 static void pub_note(struct mw_detect_engine *e, const mw_threat_t *t, int created)
 {
+    e->pub_changed = 1;
     if (!e->pub_active)
         return;
     size_t i = (size_t)(t->id * 0x9E3779B97F4A7C15ULL >> 40) % PUB_SLOTS;
@@ -397,6 +399,7 @@ static void pub_drop(struct mw_detect_engine *e)
     if (e->pub_n)
         memset(e->pub_slot, 0, PUB_SLOTS * sizeof *e->pub_slot);
     e->pub_n = 0;
+    e->pub_changed = 0;
 }
 
 /* Starts a batch: notes are kept only while a hook is set. */
@@ -420,10 +423,13 @@ static void pub_reset(struct mw_detect_engine *e)
     e->pub_active = 1;
 }
 
-/* After a commit: hands every noted threat to the hook. */
+/* After a commit: hands every noted threat to the hook. BATCH_END is sent
+ * whenever the batch changed a threat, even if none could be noted (the
+ * note buffer could not be allocated): listeners that only need to know
+ * that something changed (the API's read cache) never miss a commit. */
 static void pub_flush(struct mw_detect_engine *e)
 {
-    if (!e->pub_n)
+    if (!e->pub_n && !e->pub_changed)
         return;
     pthread_mutex_lock(&e->hook_mu);
     if (e->hook) {
