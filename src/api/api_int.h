@@ -49,6 +49,8 @@ MW_WUR int mw_api_parse_threat_query(const char *qs, struct mw_api_threat_params
  * '+' becomes a space. MW_EINVAL on a bad escape or a decoded NUL,
  * MW_ETOOBIG if it does not fit. Returns the decoded length otherwise. */
 MW_WUR int mw_api_url_decode(const char *src, size_t len, char *dst, size_t dstlen);
+/* Value of one hex digit (either case), or -1. */
+int mw_api_hexval(int c);
 
 /* Parses a decimal uint64 (no sign, no spaces, no leading '+', at most 20
  * digits, no overflow). MW_EINVAL otherwise. */

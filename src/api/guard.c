@@ -79,17 +79,6 @@ int mw_api_utf8_valid(const unsigned char *s, size_t n)
     return 1;
 }
 
-static int hexv(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 enum mw_bad_input mw_api_check_target(const char *uri, const char *query, char *msg, size_t msglen)
 {
     unsigned char dec[MW_API_QUERY_MAX + 1];
@@ -101,7 +90,8 @@ enum mw_bad_input mw_api_check_target(const char *uri, const char *query, char *
     for (const char *p = uri; *p; p++) {
         int c = (unsigned char)*p;
         if (c == '%') {
-            int hi = hexv((unsigned char)p[1]), lo = hi >= 0 ? hexv((unsigned char)p[2]) : -1;
+            int hi = mw_api_hexval((unsigned char)p[1]),
+                lo = hi >= 0 ? mw_api_hexval((unsigned char)p[2]) : -1;
             if (hi < 0 || lo < 0) {
                 snprintf(msg, msglen, "bad percent escape in the path");
                 return MW_BAD_PATH;
@@ -147,8 +137,9 @@ enum mw_bad_input mw_api_check_target(const char *uri, const char *query, char *
         size_t qn = 0;
         for (const char *p = query; *p && qn < MW_API_QUERY_MAX; p++) {
             int c = (unsigned char)*p;
-            if (c == '%' && hexv((unsigned char)p[1]) >= 0 && hexv((unsigned char)p[2]) >= 0) {
-                c = hexv((unsigned char)p[1]) * 16 + hexv((unsigned char)p[2]);
+            if (c == '%' && mw_api_hexval((unsigned char)p[1]) >= 0 &&
+                mw_api_hexval((unsigned char)p[2]) >= 0) {
+                c = mw_api_hexval((unsigned char)p[1]) * 16 + mw_api_hexval((unsigned char)p[2]);
                 p += 2;
             }
             dec[qn++] = (unsigned char)c;

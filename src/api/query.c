@@ -7,7 +7,7 @@
 #include "api/api_int.h"
 #include "mwrasp/event.h"
 
-static int hexval(char c)
+int mw_api_hexval(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -30,8 +30,8 @@ int mw_api_url_decode(const char *src, size_t len, char *dst, size_t dstlen)
             int hi, lo;
             if (len - i < 3)
                 return MW_EINVAL;
-            hi = hexval(src[i + 1]);
-            lo = hexval(src[i + 2]);
+            hi = mw_api_hexval((unsigned char)src[i + 1]);
+            lo = mw_api_hexval((unsigned char)src[i + 2]);
             if (hi < 0 || lo < 0)
                 return MW_EINVAL;
             c = (char)(hi * 16 + lo);

@@ -591,71 +591,34 @@ static int http_error_cb(struct mg_connection *conn, int status, const char *err
     return 0;
 }
 
+/* Appends part (malloc'd, may be NULL; freed here) to *acc (malloc'd or
+ * NULL). Out of memory: part is dropped and *acc kept. */
+static void append_owned(char **acc, char *part)
+{
+    if (part == NULL)
+        return;
+    size_t l1 = *acc ? strlen(*acc) : 0, l2 = strlen(part);
+    char *both = realloc(*acc, l1 + l2 + 1);
+    if (both) {
+        memcpy(both + l1, part, l2 + 1);
+        *acc = both;
+    }
+    free(part);
+}
+
 static int route_prometheus(struct mg_connection *conn, struct mw_api *a)
 {
     char *extra = a->engine ? mw_detect_engine_gauges(a->engine) : NULL;
-    char *expo = a->exposure ? mw_expo_daemon_metrics(a->exposure) : NULL;
     char *text;
     int rc;
 
-    if (expo) {
-        size_t l1 = extra ? strlen(extra) : 0, l2 = strlen(expo);
-        char *both = malloc(l1 + l2 + 1);
-        if (both) {
-            memcpy(both, extra ? extra : "", l1);
-            memcpy(both + l1, expo, l2 + 1);
-            free(extra);
-            extra = both;
-        }
-        free(expo);
-    }
-    {
-        char *au = mw_api_auth_metrics(a->auth);
-        if (au) {
-            size_t l1 = extra ? strlen(extra) : 0, l2 = strlen(au);
-            char *both = malloc(l1 + l2 + 1);
-            if (both) {
-                memcpy(both, extra ? extra : "", l1);
-                memcpy(both + l1, au, l2 + 1);
-                free(extra);
-                extra = both;
-            }
-            free(au);
-        }
-    }
-    {
-        char *ws = mw_api_ws_metrics(a->ws);
-        if (ws) {
-            size_t l1 = extra ? strlen(extra) : 0, l2 = strlen(ws);
-            char *both = malloc(l1 + l2 + 1);
-            if (both) {
-                memcpy(both, extra ? extra : "", l1);
-                memcpy(both + l1, ws, l2 + 1);
-                free(extra);
-                extra = both;
-            }
-            free(ws);
-        }
-    }
-    {
-        char *rl = rate_metrics(a), *bad = mw_api_guard_metrics();
-        char *rc3 = mw_api_readcache_metrics(a->readcache);
-        size_t l0 = extra ? strlen(extra) : 0, l1 = rl ? strlen(rl) : 0, l2 = bad ? strlen(bad) : 0;
-        size_t l3 = rc3 ? strlen(rc3) : 0;
-        char *all = malloc(l0 + l1 + l2 + l3 + 1);
-        if (all) {
-            memcpy(all, extra ? extra : "", l0);
-            memcpy(all + l0, rl ? rl : "", l1);
-            memcpy(all + l0 + l1, bad ? bad : "", l2);
-            memcpy(all + l0 + l1 + l2, rc3 ? rc3 : "", l3);
-            all[l0 + l1 + l2 + l3] = '\0';
-            free(extra);
-            extra = all;
-        }
-        free(rl);
-        free(bad);
-        free(rc3);
-    }
+    if (a->exposure)
+        append_owned(&extra, mw_expo_daemon_metrics(a->exposure));
+    append_owned(&extra, mw_api_auth_metrics(a->auth));
+    append_owned(&extra, mw_api_ws_metrics(a->ws));
+    append_owned(&extra, rate_metrics(a));
+    append_owned(&extra, mw_api_guard_metrics());
+    append_owned(&extra, mw_api_readcache_metrics(a->readcache));
     text = mw_metrics_prometheus(extra);
     free(extra);
     if (text == NULL)

@@ -9,7 +9,6 @@
  *     against that CA file, optional or required (api.tls_client_verify);
  *   - a verified client certificate maps to a role by its subject CN or
  *     the SHA-256 of its DER encoding (api.tls_client_roles). */
-#include <ctype.h>
 #include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,16 +86,6 @@ static int role_ok(const char *r)
            strcmp(r, "admin") == 0;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* "CN=ops:admin;SHA256=ab:cd:...:viewer": entries split on ';', the role
  * after the last ':'; SHA256 hex may have ':' between bytes. */
 int mw_api_tls_parse_roles(const char *spec, struct mw_api_tls *t, char *err, size_t errlen)
@@ -140,7 +129,8 @@ int mw_api_tls_parse_roles(const char *spec, struct mw_api_tls *t, char *err, si
                     h++;
                     continue;
                 }
-                int hi = hexval((unsigned char)h[0]), lo = h[1] ? hexval((unsigned char)h[1]) : -1;
+                int hi = mw_api_hexval((unsigned char)h[0]),
+                    lo = h[1] ? mw_api_hexval((unsigned char)h[1]) : -1;
                 if (hi < 0 || lo < 0)
                     break;
                 m->fp[n++] = (unsigned char)(hi * 16 + lo);
