@@ -3,7 +3,9 @@
  * (never crash, leak or hang), and a compiled rule must evaluate on events
  * without error, with the prefilter giving the same result as evaluating
  * every rule (sg_disable_prefilter) and as without its Hyperscan databases
- * (sg_disable_hs; every literal anchor gets one here). */
+ * (sg_disable_hs; every literal anchor gets one here), and as a scratch kept
+ * across inputs answers from its scan memo (twice: the second time from the
+ * entry the first left, whatever ruleset build made earlier entries). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (mw_sigma_match(rs, NULL, ev, count, &c))
             abort();
         sg_disable_hs = 0;
+        static mw_sigma_scratch_t *kept; /* lives across inputs: its memo too */
+        if (!kept && mw_sigma_scratch_new(rs, &kept))
+            abort();
+        for (int k = 0; k < 2; k++) {
+            int d = 0;
+            if (mw_sigma_match(rs, kept, ev, count, &d) || d != a)
+                abort();
+        }
         if (a != b || a != c)
             abort();
         mw_event_free(ev);

@@ -325,6 +325,12 @@ extern uint32_t sg_hs_min_anchors;
  * nothing over testing their literal bits. */
 extern uint32_t sg_hs_fid_min_vals;
 extern int sg_disable_hs;
+/* Test knobs of the scan memo (sigma_match.c, read per event): when set,
+ * sg_disable_memo scans every value; sg_memo_hash_mask is and-ed into the
+ * memo's hashes (0 makes every value of a slot collide, so that only the
+ * full comparison of the value tells entries apart). */
+extern int sg_disable_memo;
+extern uint64_t sg_memo_hash_mask;
 
 /* 256-bit bigram filter: out has every bit of s's byte pairs set
  * (sigma_match.c). A substring's bits are a subset of the text's. */

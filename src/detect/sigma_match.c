@@ -61,6 +61,35 @@ struct sg_layout {
     int32_t ci[SG_LC_MAXF]; /* first slot of its case-insensitive group, or -1 */
 };
 
+/* Scan memo: the literal ids a slot's database reported for a value, so
+ * that a value seen before is answered without a scan. Windows events
+ * repeat most of their values (in the bundled 15,076 events: 25 distinct
+ * Channel values, 261 EventID, 63 Provider_Name, 252 Image), and a scan
+ * costs ~100-300 ns even for three bytes. Per scratch (one per thread, no
+ * lock), direct-mapped by a hash of (slot, value); an entry keeps a copy of
+ * the value, compared in full on every lookup, so a hash collision can
+ * never answer for another value (an attacker choosing values can only
+ * make entries evict each other, i.e. make every value scanned, as it was
+ * before the memo). Entries are tagged with the database build (hs_id):
+ * one from another build is never used. The ids are replayed through
+ * hs_hit in the order the scan reported them, which sets the same bits
+ * and queues the same anchors as the scan would. Values longer than fit
+ * (SG_SM_BODY bytes with their ids) are scanned every time. */
+#define SG_SM_SIZE 8192 /* entries, a power of two */
+#define SG_SM_BODY 320 /* bytes per entry: nids * 4 + value */
+#define SG_SM_REC 64 /* ids recorded during a scan; more: not kept */
+struct sg_memo_hdr {
+    uint64_t hash; /* of (slot, value); entry empty when build == 0 */
+    uint64_t build; /* pf->hs_id of the ids */
+    uint32_t slot;
+    uint16_t len; /* value bytes */
+    uint16_t nids;
+};
+struct sg_memo {
+    struct sg_memo_hdr hdr[SG_SM_SIZE];
+    uint32_t body[SG_SM_SIZE][SG_SM_BODY / 4]; /* ids, then the value */
+};
+
 struct mw_sigma_scratch {
     uint32_t gen;
     uint32_t nslots;
@@ -97,6 +126,8 @@ struct mw_sigma_scratch {
     uint32_t npend, pendcap;
     uint64_t kc_uid; /* the fields.uid kc was filled under (+ 1; 0 = none) */
     struct sg_layout *lc; /* SG_LC_SIZE entries, made on first use; valid with kc */
+    struct sg_memo *memo; /* made on first scan; NULL if that failed (no memo) */
+    int memo_failed;
 };
 
 static int lit_seen(const mw_sigma_scratch_t *sc, uint32_t lit)
@@ -217,6 +248,7 @@ void mw_sigma_scratch_free(mw_sigma_scratch_t *s)
     free(s->kc);
     free(s->lc);
     free(s->pend);
+    free(s->memo);
     pcre2_match_data_free(s->md);
     hs_free_scratch(s->hs);
     free(s);
@@ -966,6 +998,8 @@ struct hs_ctx {
     mw_sigma_scratch_t *sc;
     const struct sg_pf_slot *ps;
     struct sg_slotval *sv;
+    uint32_t *rec; /* the ids reported, for the memo (NULL: not recorded) */
+    uint32_t nrec; /* may exceed SG_SM_REC: then too many to keep */
 };
 
 /* Literal id occurs in the field: set its bit; its anchors may hold,
@@ -976,8 +1010,13 @@ static int hs_hit(unsigned int id, unsigned long long from, unsigned long long t
     (void)from;
     (void)to;
     (void)flags;
-    const struct hs_ctx *c = ctx;
+    struct hs_ctx *c = ctx;
     const struct sg_pf_slot *ps = c->ps;
+    if (c->rec) {
+        if (c->nrec < SG_SM_REC)
+            c->rec[c->nrec] = id;
+        c->nrec++;
+    }
     uint64_t *bits = c->sc->lbits;
     uint32_t g = ps->hs_base + id, fb = ps->hs_base + ps->hs_nlit;
     bits[g >> 6] |= 1ull << (g & 63);
@@ -1035,6 +1074,78 @@ static int hs_ready(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
     return 1;
 }
 
+int sg_disable_memo;
+uint64_t sg_memo_hash_mask = ~0ull;
+
+static uint64_t memo_hash(uint32_t slot, const struct sg_slotval *sv)
+{
+    uint64_t h = sg_hash64(sv->val, sv->len) ^ ((uint64_t)slot + 1) * 0x9e3779b97f4a7c15ull;
+    return (h ^ h >> 29) & sg_memo_hash_mask;
+}
+
+/* The memo entry of (slot, value) for build, or NULL. */
+static const struct sg_memo_hdr *memo_find(const struct sg_memo *m, uint64_t build, uint32_t slot,
+                                           const struct sg_slotval *sv, uint64_t h, uint32_t *e)
+{
+    *e = (uint32_t)(h ^ h >> 32) & (SG_SM_SIZE - 1);
+    const struct sg_memo_hdr *d = &m->hdr[*e];
+    if (d->build != build || d->hash != h || d->slot != slot || d->len != sv->len)
+        return NULL;
+    const char *v = (const char *)(m->body[*e] + d->nids);
+    return memcmp(v, sv->val, sv->len) == 0 ? d : NULL;
+}
+
+/* Keeps the ids of a complete scan of (slot, value) in entry e, if they fit. */
+static void memo_put(struct sg_memo *m, uint32_t e, uint64_t build, uint32_t slot,
+                     const struct sg_slotval *sv, uint64_t h, const uint32_t *ids, uint32_t nids)
+{
+    if (nids > SG_SM_REC || (size_t)nids * 4 + sv->len > SG_SM_BODY)
+        return;
+    struct sg_memo_hdr *d = &m->hdr[e];
+    memcpy(m->body[e], ids, (size_t)nids * 4);
+    memcpy(m->body[e] + nids, sv->val, sv->len);
+    d->hash = h;
+    d->build = build;
+    d->slot = slot;
+    d->len = (uint16_t)sv->len;
+    d->nids = (uint16_t)nids;
+}
+
+/* Literal bits and pending anchors of slot s's value: from the memo, or
+ * from a scan (kept in the memo). 0, or -1 on a scan error. */
+static int slot_scan(mw_sigma_scratch_t *sc, uint32_t s, const struct sg_pf_slot *ps,
+                     struct sg_slotval *sv)
+{
+    struct hs_ctx c = {.sc = sc, .ps = ps, .sv = sv};
+    if (sv->len == 0)
+        return 0;
+    struct sg_memo *m = NULL;
+    uint64_t h = 0, build = sc->pf->hs_id;
+    uint32_t e = 0, rec[SG_SM_REC];
+    if (!sg_disable_memo && sv->len <= SG_SM_BODY) {
+        if (!sc->memo && !sc->memo_failed) {
+            sc->memo = calloc(1, sizeof(*sc->memo));
+            sc->memo_failed = sc->memo == NULL; /* no memo: scans only */
+        }
+        m = sc->memo;
+    }
+    if (m) {
+        h = memo_hash(s, sv);
+        const struct sg_memo_hdr *d = memo_find(m, build, s, sv, h, &e);
+        if (d) {
+            for (uint32_t i = 0; i < d->nids; i++)
+                hs_hit(m->body[e][i], 0, 0, 0, &c);
+            return 0;
+        }
+        c.rec = rec;
+    }
+    if (hs_scan(ps->hs_db, sv->val, sv->len, 0, sc->hs, hs_hit, &c) != HS_SUCCESS)
+        return -1;
+    if (m)
+        memo_put(m, e, build, s, sv, h, rec, c.nrec);
+    return 0;
+}
+
 /* Sets in sc->cand the bits of the rules the prefilter lets through. */
 static void prefilter(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
 {
@@ -1063,12 +1174,10 @@ static void prefilter(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
             }
         }
         if (use_hs && ps->hs_db) {
-            struct hs_ctx c = {.sc = sc, .ps = ps, .sv = sv};
             uint32_t w0 = ps->hs_base >> 6, w1 = (ps->hs_base + ps->hs_nlit + ps->hs_nfc + 63) >> 6;
             memset(sc->lbits + w0, 0, (size_t)(w1 - w0) * sizeof(*sc->lbits));
             sc->npend = 0;
-            if (sv->len == 0 ||
-                hs_scan(ps->hs_db, sv->val, sv->len, 0, sc->hs, hs_hit, &c) == HS_SUCCESS) {
+            if (slot_scan(sc, s, ps, sv) == 0) {
                 sv->hs_gen = sc->gen;
                 for (uint32_t o = 0; o < sc->npend; o++)
                     pf_check(sc, &ps->other[sc->pend[o]], sv, 0);

@@ -56,6 +56,18 @@ static int match_all(const mw_sigma_ruleset_t *rs, const mw_event_t *ev, struct 
 {
     struct hits all = {0}, nohs = {0}, q = {0}, qall = {0};
     int rc = mw_sigma_match(rs, NULL, ev, collect, h);
+    /* a scratch that lives across events and rulesets: its scan memo
+     * answers the second match (and, hash forced to collide, a third) */
+    static mw_sigma_scratch_t *kept;
+    if (!kept)
+        assert_int_equal(mw_sigma_scratch_new(rs, &kept), 0);
+    for (int k = 0; k < 3; k++) {
+        struct hits m = {0};
+        sg_memo_hash_mask = k == 2 ? 0 : ~0ull;
+        assert_int_equal(mw_sigma_match(rs, kept, ev, collect, &m), rc);
+        same_hits(h, &m);
+    }
+    sg_memo_hash_mask = ~0ull;
     sg_disable_prefilter = 1;
     assert_int_equal(mw_sigma_match(rs, NULL, ev, collect, &all), rc);
     sg_disable_prefilter = 0;

@@ -571,6 +571,100 @@ static void test_layout_copied_keys(void **st)
     mw_sigma_ruleset_free(rs);
 }
 
+/* ---- scan memo --------------------------------------------------------------- */
+
+static mw_sigma_ruleset_t *memo_rules(const char *lit_a, const char *lit_b)
+{
+    mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
+    assert_non_null(rs);
+    char buf[512];
+    snprintf(buf, sizeof buf,
+             "title: ma\nid: ma\nlogsource: {product: test}\ndetection:\n  sel:\n"
+             "    Cmd|contains: %s\n  condition: sel\n",
+             lit_a);
+    assert_int_equal(mw_sigma_add_string(rs, buf, strlen(buf), "ma.yml"), 0);
+    snprintf(buf, sizeof buf,
+             "title: mb\nid: mb\nlogsource: {product: test}\ndetection:\n  sel:\n"
+             "    Cmd|endswith: %s\n  condition: sel\n",
+             lit_b);
+    assert_int_equal(mw_sigma_add_string(rs, buf, strlen(buf), "mb.yml"), 0);
+    assert_non_null(rs->pf.slots[0].hs_db); /* sg_hs_min_anchors = 1 */
+    return rs;
+}
+
+static int memo_fires(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc, const char *val)
+{
+    mw_event_t *ev = mkev("{}", "Cmd", val, NULL);
+    int n = fires_with(rs, sc, ev);
+    mw_event_free(ev);
+    return n;
+}
+
+/* A value answered from the memo gives what its scan gave; values that only
+ * share a hash (every hash forced equal), a value read under another
+ * ruleset build with the same slot number, values too long to keep and
+ * values that hit more literals than an entry keeps are scanned, not
+ * answered from another value's entry. Expected counts worked out by hand
+ * from the two rules (contains lit_a, endswith lit_b). */
+static void test_scan_memo(void **st)
+{
+    (void)st;
+    mw_sigma_ruleset_t *a = memo_rules("alpha", "omega"), *b = memo_rules("beta", "alpha");
+    mw_sigma_scratch_t *sc = NULL;
+    assert_int_equal(mw_sigma_scratch_new(a, &sc), 0);
+    for (int round = 0; round < 3; round++) {
+        sg_memo_hash_mask = round == 1 ? 0 : ~0ull; /* round 1: every hash collides */
+        assert_int_equal(memo_fires(a, sc, "x alpha y"), 1);
+        assert_int_equal(memo_fires(a, sc, "x alphb y"), 0); /* same hash in round 1 */
+        assert_int_equal(memo_fires(a, sc, "alpha omega"), 2);
+        assert_int_equal(memo_fires(a, sc, "omega alpha"), 1); /* omega not at the end */
+        assert_int_equal(memo_fires(a, sc, "x alpha y"), 1);
+        /* the same value and slot under ruleset b: its own literals */
+        assert_int_equal(memo_fires(b, sc, "x alpha y"), 0);
+        assert_int_equal(memo_fires(b, sc, "x alpha"), 1);
+        assert_int_equal(memo_fires(a, sc, "x alpha"), 1);
+        assert_int_equal(memo_fires(b, sc, "beta alpha"), 2);
+        assert_int_equal(memo_fires(a, sc, "beta alpha"), 1);
+    }
+    sg_memo_hash_mask = ~0ull;
+    /* too long for an entry (body 320 bytes): scanned each time */
+    char lng[600];
+    memset(lng, 'z', sizeof lng - 1);
+    lng[sizeof lng - 1] = '\0';
+    memcpy(lng + 100, "alpha", 5);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(memo_fires(a, sc, lng), 1);
+    memcpy(lng + sizeof lng - 6, "omega", 5);
+    assert_int_equal(memo_fires(a, sc, lng), 2);
+    mw_sigma_scratch_free(sc);
+    mw_sigma_ruleset_free(a);
+    mw_sigma_ruleset_free(b);
+
+    /* more literals found than an entry records (SG_SM_REC = 64): 80 rules
+     * on lit00..lit79, a value containing all of them */
+    mw_sigma_ruleset_t *m = mw_sigma_ruleset_new();
+    assert_non_null(m);
+    char all[80 * 6 + 1] = "", buf[256];
+    for (int i = 0; i < 80; i++) {
+        snprintf(buf, sizeof buf,
+                 "title: m%d\nid: m%d\nlogsource: {product: test}\ndetection:\n  sel:\n"
+                 "    Cmd|contains: lit%02d\n  condition: sel\n",
+                 i, i, i);
+        assert_int_equal(mw_sigma_add_string(m, buf, strlen(buf), "m.yml"), 0);
+        snprintf(all + strlen(all), 7, "lit%02d ", i);
+    }
+    assert_int_equal(mw_sigma_scratch_new(m, &sc), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(memo_fires(m, sc, all), 80);
+        assert_int_equal(memo_fires(m, sc, "lit07 lit42"), 2);
+    }
+    sg_disable_memo = 1;
+    assert_int_equal(memo_fires(m, sc, "lit07 lit42"), 2);
+    sg_disable_memo = 0;
+    mw_sigma_scratch_free(sc);
+    mw_sigma_ruleset_free(m);
+}
+
 int main(void)
 {
     sg_hs_min_anchors = 1; /* small rulesets get Hyperscan databases too */
@@ -587,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_exact_maxlen),
         cmocka_unit_test(test_keyword_copy),
         cmocka_unit_test(test_layout_cache),
+        cmocka_unit_test(test_scan_memo),
         cmocka_unit_test(test_layout_copied_keys), /* last: fills the intern table */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
