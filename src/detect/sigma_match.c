@@ -61,33 +61,43 @@ struct sg_layout {
     int32_t ci[SG_LC_MAXF]; /* first slot of its case-insensitive group, or -1 */
 };
 
-/* Scan memo: the literal ids a slot's database reported for a value, so
- * that a value seen before is answered without a scan. Windows events
- * repeat most of their values (in the bundled 15,076 events: 25 distinct
- * Channel values, 261 EventID, 63 Provider_Name, 252 Image), and a scan
- * costs ~100-300 ns even for three bytes. Per scratch (one per thread, no
- * lock), direct-mapped by a hash of (slot, value); an entry keeps a copy of
- * the value, compared in full on every lookup, so a hash collision can
- * never answer for another value (an attacker choosing values can only
- * make entries evict each other, i.e. make every value scanned, as it was
- * before the memo). Entries are tagged with the database build (hs_id):
- * one from another build is never used. The ids are replayed through
- * hs_hit in the order the scan reported them, which sets the same bits
- * and queues the same anchors as the scan would. Values longer than fit
- * (SG_SM_BODY bytes with their ids) are scanned every time. */
+/* Slot memo: what the prefilter learnt of a value of a slot that has a
+ * database, so that a value seen before is answered without redoing it:
+ * the literal ids the scan reported, the rules its exact-value entries
+ * marked, and the anchors of the slot already evaluated on it (true or
+ * false). Windows events repeat most of their values (in the bundled
+ * 15,076 events: 25 distinct Channel values, 261 EventID, 63 Provider_Name,
+ * 252 Image), and a scan costs ~100-300 ns even for three bytes. Every
+ * piece is a function of the value alone: a field condition reads only its
+ * own field (anchors never use |fieldref, null or exists:
+ * sg_compute_anchors), and the literal bits it may read are the slot's,
+ * restored before any anchor is checked.
+ *
+ * Per scratch (one per thread, no lock), direct-mapped by a hash of (slot,
+ * value); an entry keeps a copy of the value, compared in full on every
+ * lookup, so a hash collision can never answer for another value (an
+ * attacker choosing values can only make entries evict each other, i.e.
+ * make every value computed again, as before the memo). Entries are tagged
+ * with the database build (hs_id): one from another build is never used.
+ * The ids are replayed through hs_hit in the order the scan reported them,
+ * which sets the same bits and queues the same anchors as the scan would.
+ * Values too long for an entry are computed every time; so are anchors
+ * whose verdict no longer fits. */
 #define SG_SM_SIZE 8192 /* entries, a power of two */
-#define SG_SM_BODY 320 /* bytes per entry: nids * 4 + value */
+#define SG_SM_BODY 384 /* bytes per entry: the value, then 4-byte words */
 #define SG_SM_REC 64 /* ids recorded during a scan; more: not kept */
+#define SG_SM_EXACT 16 /* exact-value rules recorded; more: not kept */
 struct sg_memo_hdr {
-    uint64_t hash; /* of (slot, value); entry empty when build == 0 */
-    uint64_t build; /* pf->hs_id of the ids */
+    uint64_t hash; /* of (slot, value) */
+    uint64_t build; /* pf->hs_id of the entry; 0: empty */
     uint32_t slot;
-    uint16_t len; /* value bytes */
-    uint16_t nids;
+    uint16_t len; /* value bytes; the words start at (len + 3) / 4 */
+    uint8_t nids, nexact; /* words: ids, then exact rules, then */
+    uint16_t nverd; /* verdicts: anchor index << 1 | holds, ascending */
 };
 struct sg_memo {
     struct sg_memo_hdr hdr[SG_SM_SIZE];
-    uint32_t body[SG_SM_SIZE][SG_SM_BODY / 4]; /* ids, then the value */
+    uint32_t body[SG_SM_SIZE][SG_SM_BODY / 4];
 };
 
 struct mw_sigma_scratch {
@@ -128,6 +138,12 @@ struct mw_sigma_scratch {
     struct sg_layout *lc; /* SG_LC_SIZE entries, made on first use; valid with kc */
     struct sg_memo *memo; /* made on first scan; NULL if that failed (no memo) */
     int memo_failed;
+    /* the entry of the slot being prefiltered (verdicts are read and added
+     * by pf_check), and its slot's anchors */
+    struct sg_memo_hdr *mv;
+    uint32_t *mv_words;
+    uint32_t mv_room; /* words of the entry after the value */
+    const struct sg_pf_other *mv_other;
 };
 
 static int lit_seen(const mw_sigma_scratch_t *sc, uint32_t lit)
@@ -969,6 +985,40 @@ int sg_disable_hs;
  * one of its literals: the filter then nearly always passes; nor on a
  * scanned field, whose literal bits reject values at once: the values that
  * need the field's filter compute it themselves). */
+/* The verdict of anchor a in the current memo entry: 1/0, or -1 if none;
+ * *at is where it is or would go (verdicts ascend by anchor). */
+static int verdict_find(const mw_sigma_scratch_t *sc, uint32_t a, uint32_t *at)
+{
+    const uint32_t *v = sc->mv_words + sc->mv->nids + sc->mv->nexact;
+    uint32_t lo = 0, hi = sc->mv->nverd;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (v[mid] >> 1 < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *at = lo;
+    return lo < sc->mv->nverd && v[lo] >> 1 == a ? (int)(v[lo] & 1) : -1;
+}
+
+static void verdict_add(mw_sigma_scratch_t *sc, uint32_t a, uint32_t at, int holds)
+{
+    struct sg_memo_hdr *d = sc->mv;
+    uint32_t *v = sc->mv_words + d->nids + d->nexact;
+    if ((uint32_t)d->nids + d->nexact + d->nverd >= sc->mv_room || a >= 1u << 31)
+        return; /* full: evaluated again next time */
+    memmove(v + at + 1, v + at, (size_t)(d->nverd - at) * sizeof(*v));
+    v[at] = a << 1 | (uint32_t)(holds != 0);
+    d->nverd++;
+}
+
+/* Anchor po of a slot: marks its rule if the anchor holds. bloom: try the
+ * anchor's bigram filter first (not worth it when a scan has just found
+ * one of its literals: the filter then nearly always passes; nor on a
+ * scanned field, whose literal bits reject values at once: the values that
+ * need the field's filter compute it themselves). With a memo entry
+ * (sc->mv) the verdict is read from it, or evaluated and added to it. */
 static void pf_check(mw_sigma_scratch_t *sc, const struct sg_pf_other *po, struct sg_slotval *sv,
                      int bloom)
 {
@@ -977,6 +1027,17 @@ static void pf_check(mw_sigma_scratch_t *sc, const struct sg_pf_other *po, struc
         return;
     if (!gate_ok(sc, po->gate))
         return; /* the rule cannot match this event */
+    uint32_t a = 0, at = 0;
+    if (sc->mv) {
+        a = (uint32_t)(po - sc->mv_other);
+        int v = verdict_find(sc, a, &at);
+        if (v >= 0) {
+            if (v)
+                sc->cand[po->rule >> 6] |= 1ull << (po->rule & 63);
+            return;
+        }
+    }
+    int holds = 1;
     if (bloom && po->has_bloom && sv->hs_gen != gen) {
         if (sv->bloom_gen != gen) {
             if (!sv->lower)
@@ -988,10 +1049,14 @@ static void pf_check(mw_sigma_scratch_t *sc, const struct sg_pf_other *po, struc
             (sv->bloom[1] & po->bloom[1]) != po->bloom[1] ||
             (sv->bloom[2] & po->bloom[2]) != po->bloom[2] ||
             (sv->bloom[3] & po->bloom[3]) != po->bloom[3])
-            return;
+            holds = 0;
     }
-    if (fcond_match(sc, po->fc))
+    if (holds)
+        holds = fcond_match(sc, po->fc);
+    if (holds)
         sc->cand[po->rule >> 6] |= 1ull << (po->rule & 63);
+    if (sc->mv)
+        verdict_add(sc, a, at, holds);
 }
 
 struct hs_ctx {
@@ -1083,66 +1148,104 @@ static uint64_t memo_hash(uint32_t slot, const struct sg_slotval *sv)
     return (h ^ h >> 29) & sg_memo_hash_mask;
 }
 
-/* The memo entry of (slot, value) for build, or NULL. */
-static const struct sg_memo_hdr *memo_find(const struct sg_memo *m, uint64_t build, uint32_t slot,
-                                           const struct sg_slotval *sv, uint64_t h, uint32_t *e)
+static uint32_t memo_index(uint64_t h)
 {
-    *e = (uint32_t)(h ^ h >> 32) & (SG_SM_SIZE - 1);
-    const struct sg_memo_hdr *d = &m->hdr[*e];
-    if (d->build != build || d->hash != h || d->slot != slot || d->len != sv->len)
-        return NULL;
-    const char *v = (const char *)(m->body[*e] + d->nids);
-    return memcmp(v, sv->val, sv->len) == 0 ? d : NULL;
+    return (uint32_t)(h ^ h >> 32) & (SG_SM_SIZE - 1);
 }
 
-/* Keeps the ids of a complete scan of (slot, value) in entry e, if they fit. */
-static void memo_put(struct sg_memo *m, uint32_t e, uint64_t build, uint32_t slot,
-                     const struct sg_slotval *sv, uint64_t h, const uint32_t *ids, uint32_t nids)
+/* 1 if entry e is (slot, value) of build. */
+static int memo_is(const struct sg_memo *m, uint32_t e, uint64_t build, uint32_t slot,
+                   const struct sg_slotval *sv, uint64_t h)
 {
-    if (nids > SG_SM_REC || (size_t)nids * 4 + sv->len > SG_SM_BODY)
+    const struct sg_memo_hdr *d = &m->hdr[e];
+    return d->build == build && d->hash == h && d->slot == slot && d->len == sv->len &&
+           memcmp(m->body[e], sv->val, sv->len) == 0;
+}
+
+/* Marks the rules whose exact-value entries equal slot s's value; their
+ * indexes go to rec (up to SG_SM_EXACT; *nrec counts them all). */
+static void exact_lookup(mw_sigma_scratch_t *sc, const struct sg_prefilter *pf, uint32_t s,
+                         struct sg_slotval *sv, uint32_t *rec, uint32_t *nrec)
+{
+    const struct sg_pf_slot *ps = &pf->slots[s];
+    if (!ps->nexact || sv->len > ps->exact_maxlen) /* no entry has its length */
         return;
-    struct sg_memo_hdr *d = &m->hdr[e];
-    memcpy(m->body[e], ids, (size_t)nids * 4);
-    memcpy(m->body[e] + nids, sv->val, sv->len);
-    d->hash = h;
-    d->build = build;
-    d->slot = slot;
-    d->len = (uint16_t)sv->len;
-    d->nids = (uint16_t)nids;
+    if (!sv->lower)
+        sv->lower = lowered(sc, sv->val, sv->len);
+    uint64_t h = sg_hash64(sv->lower, sv->len);
+    uint32_t m = pf->htcap - 1, j = (uint32_t)(h ^ s) & m;
+    for (; pf->ht[j].used; j = (j + 1) & m) {
+        const struct sg_pf_exact *e = &pf->ht[j];
+        if (e->hash == h && e->slot == s && e->len == sv->len &&
+            memcmp(e->s, sv->lower, sv->len) == 0) {
+            sc->cand[e->rule >> 6] |= 1ull << (e->rule & 63);
+            if (rec && *nrec < SG_SM_EXACT)
+                rec[*nrec] = e->rule;
+            ++*nrec;
+        }
+    }
 }
 
-/* Literal bits and pending anchors of slot s's value: from the memo, or
- * from a scan (kept in the memo). 0, or -1 on a scan error. */
+/* Exact-value rules, literal bits and pending anchors of slot s's value
+ * (a slot with a database): from its memo entry, or computed and kept in
+ * a new one. Sets sc->mv to the entry (NULL without one). 0, or -1 on a
+ * scan error (the exact rules are marked all the same). */
 static int slot_scan(mw_sigma_scratch_t *sc, uint32_t s, const struct sg_pf_slot *ps,
                      struct sg_slotval *sv)
 {
     struct hs_ctx c = {.sc = sc, .ps = ps, .sv = sv};
-    if (sv->len == 0)
-        return 0;
+    const struct sg_prefilter *pf = sc->pf;
     struct sg_memo *m = NULL;
-    uint64_t h = 0, build = sc->pf->hs_id;
-    uint32_t e = 0, rec[SG_SM_REC];
-    if (!sg_disable_memo && sv->len <= SG_SM_BODY) {
+    uint64_t h = 0, build = pf->hs_id;
+    uint32_t e = 0, rec[SG_SM_REC], ex[SG_SM_EXACT], nex = 0;
+    sc->mv = NULL;
+    if (!sg_disable_memo && sv->len <= SG_SM_BODY - 4) {
         if (!sc->memo && !sc->memo_failed) {
             sc->memo = calloc(1, sizeof(*sc->memo));
-            sc->memo_failed = sc->memo == NULL; /* no memo: scans only */
+            sc->memo_failed = sc->memo == NULL; /* no memo: computed every time */
         }
         m = sc->memo;
     }
     if (m) {
         h = memo_hash(s, sv);
-        const struct sg_memo_hdr *d = memo_find(m, build, s, sv, h, &e);
-        if (d) {
+        e = memo_index(h);
+        if (memo_is(m, e, build, s, sv, h)) {
+            struct sg_memo_hdr *d = &m->hdr[e];
+            uint32_t *w = m->body[e] + (d->len + 3) / 4;
+            for (uint32_t i = 0; i < d->nexact; i++)
+                sc->cand[w[d->nids + i] >> 6] |= 1ull << (w[d->nids + i] & 63);
             for (uint32_t i = 0; i < d->nids; i++)
-                hs_hit(m->body[e][i], 0, 0, 0, &c);
+                hs_hit(w[i], 0, 0, 0, &c);
+            sc->mv = d;
+            sc->mv_words = w;
+            sc->mv_room = SG_SM_BODY / 4 - (d->len + 3) / 4;
+            sc->mv_other = ps->other;
             return 0;
         }
         c.rec = rec;
     }
-    if (hs_scan(ps->hs_db, sv->val, sv->len, 0, sc->hs, hs_hit, &c) != HS_SUCCESS)
+    exact_lookup(sc, pf, s, sv, m ? ex : NULL, &nex);
+    if (sv->len && hs_scan(ps->hs_db, sv->val, sv->len, 0, sc->hs, hs_hit, &c) != HS_SUCCESS)
         return -1;
-    if (m)
-        memo_put(m, e, build, s, sv, h, rec, c.nrec);
+    if (!m || c.nrec > SG_SM_REC || nex > SG_SM_EXACT ||
+        (sv->len + 3) / 4 + c.nrec + nex > SG_SM_BODY / 4)
+        return 0;
+    struct sg_memo_hdr *d = &m->hdr[e];
+    uint32_t *w = m->body[e] + (sv->len + 3) / 4;
+    memcpy(m->body[e], sv->val, sv->len);
+    memcpy(w, rec, (size_t)c.nrec * sizeof(*w));
+    memcpy(w + c.nrec, ex, (size_t)nex * sizeof(*w));
+    d->hash = h;
+    d->build = build;
+    d->slot = s;
+    d->len = (uint16_t)sv->len;
+    d->nids = (uint8_t)c.nrec;
+    d->nexact = (uint8_t)nex;
+    d->nverd = 0;
+    sc->mv = d;
+    sc->mv_words = w;
+    sc->mv_room = SG_SM_BODY / 4 - (d->len + 3) / 4;
+    sc->mv_other = ps->other;
     return 0;
 }
 
@@ -1161,31 +1264,25 @@ static void prefilter(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
             continue;
         const struct sg_pf_slot *ps = &pf->slots[s];
         struct sg_slotval *sv = &sc->slots[s];
-        if (ps->nexact && sv->len <= ps->exact_maxlen) { /* else no entry has its length */
-            if (!sv->lower)
-                sv->lower = lowered(sc, sv->val, sv->len);
-            uint64_t h = sg_hash64(sv->lower, sv->len);
-            uint32_t m = pf->htcap - 1, j = (uint32_t)(h ^ s) & m;
-            for (; pf->ht[j].used; j = (j + 1) & m) {
-                const struct sg_pf_exact *e = &pf->ht[j];
-                if (e->hash == h && e->slot == s && e->len == sv->len &&
-                    memcmp(e->s, sv->lower, sv->len) == 0)
-                    sc->cand[e->rule >> 6] |= 1ull << (e->rule & 63);
-            }
-        }
         if (use_hs && ps->hs_db) {
             uint32_t w0 = ps->hs_base >> 6, w1 = (ps->hs_base + ps->hs_nlit + ps->hs_nfc + 63) >> 6;
             memset(sc->lbits + w0, 0, (size_t)(w1 - w0) * sizeof(*sc->lbits));
             sc->npend = 0;
-            if (slot_scan(sc, s, ps, sv) == 0) {
+            int ok = slot_scan(sc, s, ps, sv) == 0;
+            if (ok) {
                 sv->hs_gen = sc->gen;
                 for (uint32_t o = 0; o < sc->npend; o++)
                     pf_check(sc, &ps->other[sc->pend[o]], sv, 0);
                 for (uint32_t o = 0; o < ps->nrest; o++)
                     pf_check(sc, &ps->other[ps->rest[o]], sv, 1);
-                continue;
             }
+            sc->mv = NULL;
+            if (ok)
+                continue;
             /* scan error: fall through to the full check (idempotent) */
+        } else {
+            uint32_t n = 0;
+            exact_lookup(sc, pf, s, sv, NULL, &n);
         }
         for (uint32_t o = 0; o < ps->nother; o++)
             pf_check(sc, &ps->other[o], sv, 1);
