@@ -73,6 +73,26 @@ say "6/8 match only, prefilter off (each rule evaluated separately), 1 thread, >
 run nopf_1 --mode match --no-prefilter --threads 1 --seconds "$SHORT" "${PIPE[@]}"
 say "7/8 JSON parsing only, 1 thread, >= ${SHORT} s"
 run parse_1 --mode parse --threads 1 --seconds "$SHORT"
+# the CLI itself: the events concatenated into one file, given --events R
+# times so that a run lasts about SECS (R from the e2e rate above)
+find "$EVENTS" -name '*.jsonl' -print0 | sort -z | xargs -0 cat > "$W/all.jsonl"
+rate=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["events_per_s"]))' "$W/e2e_1.json" 2>/dev/null || echo 50000)
+nlines=$(wc -l < "$W/all.jsonl")
+reps=$(( (SECS * rate + nlines - 1) / nlines ))
+[ "$reps" -ge 1 ] || reps=1
+cli=()
+for _ in $(seq "$reps"); do cli+=(--events "$W/all.jsonl"); done
+for t in 1 "$THREADS"; do
+  say "CLI: mwrasp sigma eval --threads $t, $nlines events x $reps"
+  if ! MWRASP_PIPELINES=pipelines timeout "$PHASE_TIMEOUT" "$BIN/mwrasp" sigma eval --threads "$t" \
+    --rules "$RULES" --pipeline sysmon "${cli[@]}" --output /dev/null 2> "$W/cli_$t.err"; then
+    say "CLI run with $t threads failed or timed out: $(tail -2 "$W/cli_$t.err")"
+  fi
+  sed -n 's/^events\/s: \([0-9]*\) (\([0-9.]*\) s, .*/{"events_per_s": \1, "seconds": \2, "threads": '"$t"'}/p' \
+    "$W/cli_$t.err" > "$W/cli_$t.json"
+done
+cp "$W/cli_$THREADS.json" "$W/cli_n.json" 2>/dev/null || true
+
 say "8/8 baseline: SQLite (Zircolite's approach, python3 sqlite3), events x $SQL_REPEAT"
 if ! timeout "$PHASE_TIMEOUT" python3 bench/sigma_sqlite_ref.py "$SQL" "$EVENTS" \
   --repeat "$SQL_REPEAT" --time-limit $((PHASE_TIMEOUT - 30)) > "$W/sqlite.json" 2> "$W/sqlite.err"; then
@@ -102,7 +122,7 @@ def load(name):
     return d
 
 r = {k: load(k) for k in ("e2e_1", "e2e_n", "cold_1", "nopipe_1", "match_1", "nopf_1",
-                          "parse_1", "sqlite")}
+                          "parse_1", "sqlite", "cli_1", "cli_n")}
 def f(x, fmt="{:,.0f}"):
     return "n/a" if x is None else fmt.format(x)
 
@@ -132,6 +152,11 @@ for k, label in labels:
     print("| %s | %d | %s | %.1f | %s | %s | %.2f | %s MiB |" % (
         label, d["threads"], f(d["processed"]), d["wall_seconds"], f(d["events_per_s"]),
         f(d["events_per_cpu_s"]), d["us_per_event_cpu"], f(rss / 1024 if rss else None, "{:.0f}")))
+for k in ("cli_1", "cli_n"):
+    d = r[k]
+    if d:
+        print("| `mwrasp sigma eval --threads %d` (writes its output) | %d | | %.1f | %s | | | |" % (
+            d["threads"], d["threads"], d["seconds"], f(d["events_per_s"])))
 s = r["sqlite"]
 if s:
     print("| SQLite baseline: load | 1 | %s | %.1f | %s | | | |" % (
