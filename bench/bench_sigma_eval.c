@@ -413,9 +413,12 @@ int main(int argc, char **argv)
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
+    size_t re_hs = 0, re_pcre = 0;
+    mw_sigma_regex_counts(rs, &re_hs, &re_pcre);
     printf("{\"mode\": \"%s\", \"prefilter\": %s, \"cold\": %s, \"threads\": %d, \"rules_loaded\": "
            "%zu, "
-           "\"rules_refused\": %zu, \"load_seconds\": %.3f, \"files\": %zu, \"events\": %zu, "
+           "\"rules_refused\": %zu, \"regex_hs\": %zu, \"regex_pcre2_only\": %zu, "
+           "\"load_seconds\": %.3f, \"files\": %zu, \"events\": %zu, "
            "\"event_bytes\": %zu, \"parse_errors\": %zu, \"matches_per_pass\": %llu, "
            "\"processed\": %llu, \"wall_seconds\": %.3f, \"cpu_seconds\": %.3f, "
            "\"events_per_s\": %.0f, \"events_per_cpu_s\": %.0f, \"us_per_event_cpu\": %.3f, "
@@ -424,7 +427,7 @@ int main(int argc, char **argv)
            : e2e      ? "e2e"
                       : "match",
            sg_disable_prefilter ? "false" : "true", cold ? "true" : "false", nthreads,
-           mw_sigma_count(rs), nerr, load_s, L.files, L.n, L.len, parse_errors,
+           mw_sigma_count(rs), nerr, re_hs, re_pcre, load_s, L.files, L.n, L.len, parse_errors,
            (unsigned long long)matches, (unsigned long long)processed, wall, cpu,
            wall > 0 ? (double)processed / wall : 0.0, cpu > 0 ? (double)processed / cpu : 0.0,
            processed ? cpu * 1e6 / (double)processed : 0.0, rss0, rss_rules, ru.ru_maxrss);

@@ -710,6 +710,9 @@ static int cmd_eval(int argc, char **argv)
     problems_print(&pr, stderr);
     fprintf(stderr, "rules loaded with a warning: %zu\n", mw_sigma_warning_count(rs));
     warnings_print(rs, stderr, "  ");
+    size_t re_hs = 0, re_pcre = 0;
+    mw_sigma_regex_counts(rs, &re_hs, &re_pcre);
+    fprintf(stderr, "regexes: %zu prefiltered by Hyperscan, %zu PCRE2 only\n", re_hs, re_pcre);
     fprintf(stderr,
             "events: %zu (%zu lines skipped) in %zu file(s)\nmatches: %zu\n"
             "events/s: %.0f (%.3f s, %d thread%s)\n",

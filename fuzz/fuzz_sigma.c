@@ -5,7 +5,10 @@
  * every rule (sg_disable_prefilter) and as without its Hyperscan databases
  * (sg_disable_hs; every literal anchor gets one here), and as a scratch kept
  * across inputs answers from its scan memo (twice: the second time from the
- * entry the first left, whatever ruleset build made earlier entries). */
+ * entry the first left, whatever ruleset build made earlier entries). A last
+ * event gives every field the input's first 256 bytes, so that fuzzed |re
+ * rules also meet arbitrary (non-ASCII, invalid UTF-8) values with and
+ * without their Hyperscan regex database. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,15 +46,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *err = mw_sigma_last_error(rs);
     if (rc != 0 && strncmp(err, "fuzz.yml:", 9) != 0 && rc != MW_ENOMEM)
         abort();
-    /* events: all fields, then each field alone (missing-field paths) */
-    for (size_t only = 0; only <= sizeof kv / sizeof kv[0]; only++) {
+    /* events: all fields, then each field alone (missing-field paths), then
+     * every field with the input as its value */
+    const size_t nkv = sizeof kv / sizeof kv[0];
+    for (size_t only = 0; only <= nkv + 1; only++) {
         mw_event_t *ev = mw_event_new(MW_SRC_REPLAY, (const char *)data, size > 512 ? 512 : size);
         if (!ev)
             break;
-        for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
-            if ((only == 0 || i == only - 1) &&
-                mw_event_add_field(ev, kv[i][0], strlen(kv[i][0]), kv[i][1], strlen(kv[i][1])))
+        for (size_t i = 0; i < nkv; i++) {
+            const char *v = only > nkv ? (const char *)data : kv[i][1];
+            size_t vl = only > nkv ? (size > 256 ? 256 : size) : strlen(kv[i][1]);
+            if ((only == 0 || only > nkv || i == only - 1) &&
+                mw_event_add_field(ev, kv[i][0], strlen(kv[i][0]), v, vl))
                 abort();
+        }
         int a = 0, b = 0;
         if (mw_sigma_match(rs, NULL, ev, count, &a))
             abort();

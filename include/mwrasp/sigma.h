@@ -66,6 +66,13 @@ const char *mw_sigma_last_error(const mw_sigma_ruleset_t *rs);
 size_t mw_sigma_warning_count(const mw_sigma_ruleset_t *rs);
 const char *mw_sigma_warning(const mw_sigma_ruleset_t *rs, size_t i);
 
+/* Regexes (|re values) of the loaded rules, as of the last load/add call:
+ * *in_hs get a Hyperscan prefilter (a value the scan rules out is not given
+ * to PCRE2), *pcre_only are always run by PCRE2 (Hyperscan rejects the
+ * pattern, it can match an empty string, keyword regexes, or no Hyperscan
+ * on this CPU). Either pointer may be NULL; rs NULL gives 0 and 0. */
+void mw_sigma_regex_counts(const mw_sigma_ruleset_t *rs, size_t *in_hs, size_t *pcre_only);
+
 /* How a field condition on a field the event lacks is evaluated.
  * MW_SIGMA_NULLS_SPEC (the default, and the only mode for production): it is
  * false (only `field: null` and `|exists: false` hold), as the Sigma

@@ -576,6 +576,7 @@ static int compile_re(struct cctx *c, const yaml_node_t *n, const struct mods *m
     (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* interpreter if JIT is unavailable */
     re->code = code;
     re->mctx = mctx;
+    re->flags = (m->re_i ? SG_RE_I : 0) | (m->re_m ? SG_RE_M : 0) | (m->re_s ? SG_RE_S : 0);
     re->next = c->r->res;
     c->r->res = re;
     v->op = SG_RE;

@@ -55,10 +55,20 @@ enum sg_cmp { SG_LT = 1, SG_LTE, SG_GT, SG_GTE };
  * the values are searched in every field of the event. */
 #define SG_SLOT_KW UINT32_MAX
 
+#define SG_RE_I 1u /* |re|i: PCRE2_CASELESS */
+#define SG_RE_M 2u /* |re|m: PCRE2_MULTILINE */
+#define SG_RE_S 4u /* |re|s: PCRE2_DOTALL */
 struct sg_re {
     void *code; /* pcre2_code_8 * */
     void *mctx; /* pcre2_match_context_8 *: match/depth/heap limits */
     struct sg_re *next; /* the rule's list, freed by sg_rule_free */
+    uint32_t flags; /* SG_RE_I | SG_RE_M | SG_RE_S */
+    /* 1 + the regex's id in the scan bitset (sigma_hs.c), or 0: PCRE2
+     * only. Set at build when the regex's slot has a regex database that
+     * holds it (compiled in Hyperscan's prefilter mode: it reports at least
+     * every value PCRE2 matches). When the slot's regex scan of this
+     * event's value did not report it, PCRE2 is not run: no match. */
+    uint32_t hsid;
 };
 
 struct sg_cidr {
@@ -218,6 +228,16 @@ struct sg_pf_slot {
      * j < hs_nfc; literal i sets those of fc_ids[fc_off[i]..fc_off[i+1]). */
     uint32_t hs_nfc;
     uint32_t *fc_off, *fc_ids;
+    /* Regexes (sigma_hs.c): one prefilter-mode database of the slot's |re
+     * values that Hyperscan accepts (hs_compile_multi, single match), or
+     * NULL. Regex j has the id re_base + j, j < re_n (sg_re.hsid = 1 +
+     * that), in a range of its own (64-aligned). Byte mode, ASCII patterns,
+     * scanned only on ASCII values (sigma_hs.c says why), and only when a
+     * regex of the slot is first evaluated in an event (sigma_match.c,
+     * re_scan). */
+    void *re_db; /* hs_database_t * */
+    uint32_t re_base;
+    uint32_t re_n;
 };
 struct sg_prefilter {
     struct sg_pf_exact *ht;
@@ -230,6 +250,10 @@ struct sg_prefilter {
     void *kw_db; /* hs_database_t * of the keyword literals, or NULL */
     uint32_t kw_base, kw_nlit; /* their global ids: kw_base + i */
     uint32_t nlits; /* global ids < nlits (each database's range 64-aligned) */
+    /* |re values on fields at the last build: in a regex database, and
+     * PCRE2 only (rejected by Hyperscan, can match an empty string,
+     * keywords, options Hyperscan does not share, or no database). */
+    uint32_t re_hs, re_pcre;
 };
 
 struct mw_sigma_ruleset {
@@ -330,6 +354,10 @@ extern int sg_disable_hs;
  * memo's hashes (0 makes every value of a slot collide, so that only the
  * full comparison of the value tells entries apart). */
 extern int sg_disable_memo;
+/* Test knob (sigma_match.c): while sg_count_re is set, every PCRE2 match
+ * call adds one to sg_re_calls, so tests can see the regex scan spare them. */
+extern int sg_count_re;
+extern uint64_t sg_re_calls;
 extern uint64_t sg_memo_hash_mask;
 
 /* 256-bit bigram filter: out has every bit of s's byte pairs set

@@ -22,6 +22,8 @@ struct sg_slotval {
     uint32_t len;
     uint32_t bloom_gen; /* == gen: bloom is computed for this event */
     uint32_t hs_gen; /* == gen: the slot's literal bits (lbits) are this event's */
+    uint32_t re_try; /* == gen: the slot's regex scan was tried for this event, */
+    uint32_t re_gen; /* == gen: and it ran: the slot's regex bits are this event's */
     uint64_t bloom[4];
     const char *val; /* event's value */
     const char *lower; /* lowercased copy in scratch->buf, or NULL */
@@ -379,7 +381,8 @@ static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
     if (++sc->gen == 0) {
         sc->kw_gen = sc->kwlit_gen = sc->kwbloom_gen = 0;
         for (uint32_t i = 0; i < sc->nslots; i++)
-            sc->slots[i].gen = sc->slots[i].bloom_gen = sc->slots[i].hs_gen = 0;
+            sc->slots[i].gen = sc->slots[i].bloom_gen = sc->slots[i].hs_gen = sc->slots[i].re_try =
+                sc->slots[i].re_gen = 0;
         for (uint32_t g = 0; g < sc->ngates; g++)
             sc->gate_gen[g] = 0;
         sc->gen = 1;
@@ -567,8 +570,68 @@ static int cidr_match(const struct sg_cidr *cd, const char *s, size_t len)
     return 1;
 }
 
+/* 1 if s[0..n) is plain ASCII (no byte >= 0x80), eight bytes at a time:
+ * the only values the regex databases scan (sigma_hs.c: on ASCII text,
+ * their byte-mode semantics are PCRE2's UTF semantics). */
+static int is_ascii(const char *s, size_t n)
+{
+    uint64_t acc = 0, w;
+    size_t i = 0;
+    for (; n - i >= 8; i += 8) {
+        memcpy(&w, s + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++)
+        acc |= (unsigned char)s[i];
+    return !(acc & 0x8080808080808080ull);
+}
+
+static int re_hit(unsigned int id, unsigned long long from, unsigned long long to,
+                  unsigned int flags, void *ctx)
+{
+    (void)from;
+    (void)to;
+    (void)flags;
+    uint64_t *bits = ctx;
+    bits[id >> 6] |= 1ull << (id & 63);
+    return 0;
+}
+
+/* 1 if the regex bits of sv's slot hold this event's scan of its regex
+ * database, which runs when a regex of the slot is first evaluated in the
+ * event (most events reach none of a field's regexes: an eager scan of
+ * every present field cost more than it saved). Only a slot's value (never
+ * a keyword field) reaches here: only field regexes get an id. The scan
+ * runs on non-empty ASCII values, while the event's databases are in use
+ * (prefilter: hs_ready, not sg_disable_hs); else 0 and PCRE2 decides. */
+static int re_scan(mw_sigma_scratch_t *sc, struct sg_slotval *sv)
+{
+    if (sv->re_try == sc->gen)
+        return sv->re_gen == sc->gen;
+    sv->re_try = sc->gen;
+    const struct sg_prefilter *pf = sc->pf;
+    if (!sc->use_hs || !pf || sv < sc->slots || sv >= sc->slots + sc->nslots)
+        return 0;
+    size_t s = (size_t)(sv - sc->slots);
+    if (s >= pf->nslots || !pf->slots[s].re_db || !sv->len || !is_ascii(sv->val, sv->len))
+        return 0;
+    const struct sg_pf_slot *ps = &pf->slots[s];
+    uint32_t w0 = ps->re_base >> 6, w1 = (ps->re_base + ps->re_n + 63) >> 6;
+    memset(sc->lbits + w0, 0, (size_t)(w1 - w0) * sizeof(*sc->lbits));
+    /* the callback gets the bitset shifted to the slot's range (64-aligned) */
+    if (hs_scan(ps->re_db, sv->val, sv->len, 0, sc->hs, re_hit, sc->lbits + w0) != HS_SUCCESS)
+        return 0;
+    sv->re_gen = sc->gen;
+    return 1;
+}
+
+int sg_count_re;
+uint64_t sg_re_calls;
+
 static int re_match(mw_sigma_scratch_t *sc, const struct sg_re *re, const char *s, size_t len)
 {
+    if (sg_count_re)
+        __atomic_add_fetch(&sg_re_calls, 1, __ATOMIC_RELAXED);
     if (!sc->md && !(sc->md = pcre2_match_data_create(1, NULL)))
         return 0; /* out of memory: no match (never a crash) */
     int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, sc->md, re->mctx);
@@ -648,8 +711,14 @@ static int value_match(mw_sigma_scratch_t *sc, const struct sg_value *v, struct 
         return len == 0;
     case SG_ANY:
         return 1;
-    case SG_RE:
-        return re_match(sc, v->aux, sv->val, len);
+    case SG_RE: {
+        /* Hyperscan's prefilter scan of this value did not report the
+         * regex: it cannot match, PCRE2 is not needed. */
+        const struct sg_re *re = v->aux;
+        if (re->hsid && re_scan(sc, sv) && !lit_seen(sc, re->hsid))
+            return 0;
+        return re_match(sc, re, sv->val, len);
+    }
     case SG_CIDR:
         return cidr_match(v->aux, sv->val, len);
     case SG_NUM: {
@@ -1131,7 +1200,8 @@ static int hs_ready(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc)
     if (sc->hs_id == pf->hs_id)
         return 1;
     for (uint32_t i = 0; i < pf->nslots; i++)
-        if (pf->slots[i].hs_db && hs_alloc_scratch(pf->slots[i].hs_db, &sc->hs) != HS_SUCCESS)
+        if ((pf->slots[i].hs_db && hs_alloc_scratch(pf->slots[i].hs_db, &sc->hs) != HS_SUCCESS) ||
+            (pf->slots[i].re_db && hs_alloc_scratch(pf->slots[i].re_db, &sc->hs) != HS_SUCCESS))
             return 0; /* memory: this event is prefiltered one by one */
     if (pf->kw_db && hs_alloc_scratch(pf->kw_db, &sc->hs) != HS_SUCCESS)
         return 0;
