@@ -11,6 +11,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "ingest/ingest_int.h"
 #include "mwrasp/ingest.h"
@@ -195,14 +198,33 @@ static int special(unsigned char c)
 #define ONES 0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
 
-/* Index of the first special byte in s[i..len), or len. Eight bytes at a
- * time on little-endian machines: a word's mask has the high bit of each
- * byte that is '"' or '\\' (zero after the xor), below 0x20 or above 0x7F.
- * Borrows can flag a byte after a real hit, never before one, so the
- * lowest flagged byte is the first special one. */
+/* Index of the first special byte in s[i..len), or len.
+ *
+ * x86-64 (SSE2 is part of its baseline): sixteen bytes per step. A byte is
+ * special when it equals '"' or '\\', or is below 0x20 as a signed byte
+ * (which takes in 0x80..0xFF too); the lowest set bit of the mask is the
+ * first special byte.
+ *
+ * Elsewhere, and for the last bytes: eight at a time on little-endian
+ * machines: a word's mask has the high bit of each byte that is '"' or
+ * '\\' (zero after the xor), below 0x20 or above 0x7F. Borrows can flag a
+ * byte after a real hit, never before one, so the lowest flagged byte is the
+ * first special one. */
 static inline __attribute__((always_inline)) size_t plain_run(const unsigned char *s, size_t i,
                                                               size_t len)
 {
+#if defined(__SSE2__)
+    const __m128i vq = _mm_set1_epi8('"'), vb = _mm_set1_epi8('\\'), vc = _mm_set1_epi8(0x20);
+    while (len - i >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vb)),
+                                 _mm_cmplt_epi8(x, vc));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits)
+            return i + (size_t)__builtin_ctz(bits);
+        i += 16;
+    }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     while (len - i >= 8) {
         uint64_t x, q, b;

@@ -460,13 +460,117 @@ static void test_truncation_every_byte(void **st)
     }
 }
 
+/* The string scanner looks at 16 (SSE2) or 8 bytes at a time: a special
+ * byte (quote, escape, control byte, UTF-8 lead byte) at every offset
+ * 0..40 of a value, followed by 0..40 more plain bytes before the end of
+ * the line, is found where it is, and an escape or a UTF-8 sequence that
+ * straddles a block boundary decodes whole. */
+struct special_case {
+    const char *src; /* as written in the JSON text */
+    const char *dec; /* decoded value text; NULL: refused */
+    int code;
+    enum mw_reject why;
+};
+
+static void test_special_byte_offsets(void **st)
+{
+    (void)st;
+    static const struct special_case cases[] = {
+        {"", "", 0, 0},
+        {"\\n", "\n", 0, 0},
+        {"\\\\", "\\", 0, 0},
+        {"\\\"", "\"", 0, 0},
+        {"\\u00e9", "\xc3\xa9", 0, 0},
+        {"\\ud83d\\ude00", "\xf0\x9f\x98\x80", 0, 0},
+        {"\xc3\xa9", "\xc3\xa9", 0, 0},
+        {"\xe2\x80\xa8", "\xe2\x80\xa8", 0, 0},
+        {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", 0, 0},
+        {"\x7f", "\x7f", 0, 0},
+        {" ", " ", 0, 0},
+        {"\x01", NULL, MW_EPARSE, MW_REJ_PARSE},
+        {"\x1f", NULL, MW_EPARSE, MW_REJ_PARSE},
+        {"\x80", NULL, MW_EUTF8, MW_REJ_UTF8},
+        {"\xff", NULL, MW_EUTF8, MW_REJ_UTF8},
+        {"\xc3(", NULL, MW_EUTF8, MW_REJ_UTF8},
+        {"\\x", NULL, MW_EPARSE, MW_REJ_PARSE},
+    };
+    static const size_t tails[] = {0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40};
+    char line[256], want[256], col[32];
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const struct special_case *sc = &cases[c];
+        for (size_t k = 0; k <= 40; k++) {
+            for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+                for (int as_key = 0; as_key < 2; as_key++) {
+                    size_t m = tails[t];
+                    /* {"key":"<k x 'a'><special><m x 'b'>"} or the same as a key */
+                    char body[128];
+                    size_t bl = 0;
+                    memset(body, 'a', k);
+                    bl += k;
+                    memcpy(body + bl, sc->src, strlen(sc->src));
+                    bl += strlen(sc->src);
+                    memset(body + bl, 'b', m);
+                    bl += m;
+                    int n = as_key
+                                ? snprintf(line, sizeof line, "{\"%.*s\":\"v\"}", (int)bl, body)
+                                : snprintf(line, sizeof line, "{\"key\":\"%.*s\"}", (int)bl, body);
+                    assert_true(n > 0 && (size_t)n < sizeof line);
+                    mw_event_t *ev = NULL;
+                    int rc = parse(line, (size_t)n, &ev);
+                    if (!sc->dec) {
+                        if (rc == MW_OK)
+                            fail_msg("case %zu k %zu m %zu key %d accepted", c, k, m, as_key);
+                        assert_int_equal(rc, sc->code);
+                        assert_int_equal(why, sc->why);
+                        assert_null(ev);
+                        /* the column of the offending byte (of the backslash
+                         * for a bad escape) */
+                        size_t at = (as_key ? 2 : 8) + k + 1;
+                        snprintf(col, sizeof col, "column %zu:", at);
+                        if (!strstr(errbuf, col))
+                            fail_msg("case %zu k %zu: \"%s\" lacks \"%s\"", c, k, errbuf, col);
+                        continue;
+                    }
+                    if (rc != MW_OK)
+                        fail_msg("case %zu k %zu m %zu key %d: %s", c, k, m, as_key, errbuf);
+                    size_t wl = 0;
+                    memset(want, 'a', k);
+                    wl += k;
+                    memcpy(want + wl, sc->dec, strlen(sc->dec));
+                    wl += strlen(sc->dec);
+                    memset(want + wl, 'b', m);
+                    wl += m;
+                    want[wl] = '\0';
+                    if (wl == 0 && as_key) {
+                        assert_int_equal(ev->nfields, 0); /* "" as a key: no field */
+                    } else {
+                        assert_int_equal(ev->nfields, 1);
+                        const mw_field_t *f = &ev->fields[0];
+                        const char *got = as_key ? f->key : f->val;
+                        size_t gl = as_key ? f->key_len : f->val_len;
+                        assert_int_equal(gl, wl);
+                        assert_memory_equal(got, want, wl);
+                        assert_int_equal(got[wl], '\0');
+                    }
+                    mw_event_free(ev);
+                }
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_flatten),       cmocka_unit_test(test_time_host_category),
-        cmocka_unit_test(test_errors),        cmocka_unit_test(test_depth_and_fields),
-        cmocka_unit_test(test_json_to_event), cmocka_unit_test(test_paths_agree),
-        cmocka_unit_test(test_parse_line),    cmocka_unit_test(test_truncation_every_byte),
+        cmocka_unit_test(test_flatten),
+        cmocka_unit_test(test_time_host_category),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_depth_and_fields),
+        cmocka_unit_test(test_json_to_event),
+        cmocka_unit_test(test_paths_agree),
+        cmocka_unit_test(test_parse_line),
+        cmocka_unit_test(test_truncation_every_byte),
+        cmocka_unit_test(test_special_byte_offsets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
