@@ -461,6 +461,8 @@ static int number(struct js *j, int *is_int, long long *iv, double *dv)
 static int literal(struct js *j, const char **text, size_t *n)
 {
     static const char *const lits[] = {"true", "false", "null"};
+    *text = NULL; /* outputs set on every path */
+    *n = 0;
     for (int k = 0; k < 3; k++) {
         size_t l = strlen(lits[k]);
         if (j->len - j->pos >= l && memcmp(j->s + j->pos, lits[k], l) == 0) {
