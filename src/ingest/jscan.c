@@ -32,7 +32,8 @@ struct js {
     char *err;
     size_t errlen;
     enum mw_reject *why;
-    char *dec; /* decoded strings (escapes): len + 1 bytes, allocated on first use */
+    char *dec; /* decoded strings (escapes): len + 1 bytes, on the stack for a short line,
+                * else allocated on first use */
     struct jt arr; /* compact text of the array being scanned */
     /* the special members seen so far: best rank (index in its key list) */
     int rank[G__COUNT];
@@ -791,6 +792,11 @@ int mw_jsonl_parse(const char *line, size_t len, enum mw_source src, mw_event_t 
                            "JSON line of %zu bytes exceeds %u", len,
                            (unsigned)MW_EVENT_MAX_BYTES - 1);
     struct js j = {.s = line, .len = len, .err = err, .errlen = errlen, .why = why};
+    /* Decoded strings of a typical line fit on the stack: no malloc per line
+     * for the first escape. */
+    char decbuf[4096];
+    if (len + 1 <= sizeof decbuf)
+        j.dec = decbuf;
     int rc;
     for (int g = 0; g < G__COUNT; g++)
         j.rank[g] = NO_RANK;
@@ -846,6 +852,7 @@ int mw_jsonl_parse(const char *line, size_t len, enum mw_source src, mw_event_t 
 out:
     mw_event_free(j.ev);
     jt_free(&j.arr);
-    free(j.dec);
+    if (j.dec != decbuf)
+        free(j.dec);
     return rc;
 }

@@ -559,6 +559,37 @@ static void test_special_byte_offsets(void **st)
     }
 }
 
+/* Escaped strings in lines around the size where the scanner's decode
+ * buffer moves from the stack to the heap (4,096 bytes with the NUL). */
+static void test_long_escaped_lines(void **st)
+{
+    (void)st;
+    static const size_t lens[] = {4093, 4094, 4095, 4096, 4097, 9000};
+    for (size_t t = 0; t < sizeof lens / sizeof lens[0]; t++) {
+        size_t len = lens[t];
+        /* {"a":"\n<x...>\t","b":"\\"} exactly len bytes */
+        const char *head = "{\"a\":\"\\n", *tail = "\\t\",\"b\":\"\\\\\"}";
+        size_t fill = len - strlen(head) - strlen(tail);
+        char *line = malloc(len + 1);
+        assert_non_null(line);
+        snprintf(line, len + 1, "%s%*s%s", head, (int)fill, "", tail);
+        memset(line + strlen(head), 'x', fill);
+        assert_int_equal(strlen(line), len);
+        mw_event_t *ev = NULL;
+        if (parse(line, len, &ev) != MW_OK)
+            fail_msg("len %zu: %s", len, errbuf);
+        const mw_field_t *a = mw_event_field(ev, "a");
+        assert_non_null(a);
+        assert_int_equal(a->val_len, fill + 2);
+        assert_int_equal(a->val[0], '\n');
+        assert_int_equal(a->val[fill], 'x');
+        assert_int_equal(a->val[fill + 1], '\t');
+        assert_field(ev, "b", "\\");
+        mw_event_free(ev);
+        free(line);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -571,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_parse_line),
         cmocka_unit_test(test_truncation_every_byte),
         cmocka_unit_test(test_special_byte_offsets),
+        cmocka_unit_test(test_long_escaped_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
