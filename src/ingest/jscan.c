@@ -9,6 +9,7 @@
  * Duplicate keys: the first occurrence wins, later ones add no field. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
@@ -585,6 +586,38 @@ static int key_rank(const char *k, size_t n, const char *const *keys, int nkeys)
     return NO_RANK;
 }
 
+/* Filter of the special member names (the time, host and category keys):
+ * one bit per name, at (length * 7 + first byte) mod 256. A name whose bit
+ * is clear is none of them, so most members skip key_rank. Built once. */
+static uint64_t special_bits[4];
+static pthread_once_t special_once = PTHREAD_ONCE_INIT;
+
+static unsigned special_bit(const char *k, size_t n)
+{
+    return (unsigned)(n * 7u + (unsigned char)k[0]) & 255u;
+}
+
+static void special_add(const char *const *keys, int nkeys)
+{
+    for (int i = 0; i < nkeys; i++) {
+        unsigned b = special_bit(keys[i], strlen(keys[i]));
+        special_bits[b >> 6] |= 1ull << (b & 63);
+    }
+}
+
+static void special_init(void)
+{
+    special_add(time_keys, NKEYS(time_keys));
+    special_add(host_keys, NKEYS(host_keys));
+    special_add(cat_keys, NKEYS(cat_keys));
+}
+
+static int special_maybe(const char *k, size_t n)
+{
+    unsigned b = special_bit(k, n);
+    return (special_bits[b >> 6] >> (b & 63)) & 1;
+}
+
 /* Bit of a field name in js.seen: its length and three of its bytes. */
 static unsigned key_sig(const char *k, size_t nk)
 {
@@ -637,7 +670,7 @@ static int member(struct js *j, size_t nk, int depth)
     }
     /* Special members: time, host, category (ranks: lower wins). */
     int tr = NO_RANK, hr = NO_RANK, cr = NO_RANK;
-    if (nk >= 4 && nk <= 22) {
+    if (special_maybe(j->key, nk)) {
         tr = key_rank(j->key, nk, time_keys, NKEYS(time_keys));
         hr = key_rank(j->key, nk, host_keys, NKEYS(host_keys));
         cr = key_rank(j->key, nk, cat_keys, NKEYS(cat_keys));
@@ -791,6 +824,7 @@ int mw_jsonl_parse(const char *line, size_t len, enum mw_source src, mw_event_t 
         return ingest_fail(err, errlen, why, MW_REJ_TOO_LARGE, MW_ETOOBIG,
                            "JSON line of %zu bytes exceeds %u", len,
                            (unsigned)MW_EVENT_MAX_BYTES - 1);
+    pthread_once(&special_once, special_init);
     struct js j = {.s = line, .len = len, .err = err, .errlen = errlen, .why = why};
     /* Decoded strings of a typical line fit on the stack: no malloc per line
      * for the first escape. */

@@ -590,6 +590,54 @@ static void test_long_escaped_lines(void **st)
     }
 }
 
+/* Every time, host and category key is recognised alone, as a literal
+ * (dotted) name, and a name of the same length and first byte is not one
+ * (the scanner filters member names by length and first byte). */
+static void test_special_keys(void **st)
+{
+    (void)st;
+    static const char *const times[] = {"@timestamp", "timestamp", "TimeCreated",
+                                        "TimeCreated.SystemTime"};
+    static const char *const hosts[] = {"host.name", "host", "hostname", "Computer"};
+    static const char *const cats[] = {"event.category", "category"};
+    static const char *const misses[] = {
+        "@timestampx", "tImestamp",      "TimeCreatex", "hostXname", "hosT", "hostnamE",
+        "ComputeR",    "event.categorY", "categorY",    "Timestamp", "Host", "computer"};
+    char line[256];
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+        snprintf(line, sizeof line, "{\"x\":1,\"%s\":\"2024-01-02T03:04:05Z\"}", times[i]);
+        mw_event_t *ev = ok(line);
+        assert_int_equal(ev->ts_ns, 1704164645LL * NS);
+        mw_event_free(ev);
+    }
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        snprintf(line, sizeof line, "{\"x\":1,\"%s\":\"H%zu\"}", hosts[i], i);
+        mw_event_t *ev = ok(line);
+        char want[8];
+        snprintf(want, sizeof want, "H%zu", i);
+        assert_string_equal(ev->host, want);
+        mw_event_free(ev);
+    }
+    for (size_t i = 0; i < sizeof cats / sizeof cats[0]; i++) {
+        snprintf(line, sizeof line, "{\"x\":1,\"%s\":\"C%zu\"}", cats[i], i);
+        mw_event_t *ev = ok(line);
+        char want[8];
+        snprintf(want, sizeof want, "C%zu", i);
+        assert_string_equal(ev->category, want);
+        mw_event_free(ev);
+    }
+    int64_t before = mw_now_realtime_ns();
+    for (size_t i = 0; i < sizeof misses / sizeof misses[0]; i++) {
+        snprintf(line, sizeof line, "{\"%s\":\"2024-01-02T03:04:05Z\"}", misses[i]);
+        mw_event_t *ev = ok(line);
+        assert_true(ev->ts_ns >= before);
+        assert_string_equal(ev->host, "");
+        assert_string_equal(ev->category, "");
+        assert_field(ev, misses[i], "2024-01-02T03:04:05Z");
+        mw_event_free(ev);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -603,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_truncation_every_byte),
         cmocka_unit_test(test_special_byte_offsets),
         cmocka_unit_test(test_long_escaped_lines),
+        cmocka_unit_test(test_special_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
