@@ -638,6 +638,43 @@ static void test_special_keys(void **st)
     }
 }
 
+/* Whitespace: the four JSON kinds are skipped around every token; other
+ * bytes at or below ' ' (VT, FF, NUL, 0x1F) are refused there, at their
+ * own column. */
+static void test_whitespace(void **st)
+{
+    (void)st;
+    static const char *const wss[] = {"", " ", "\t", "\n", "\r", " \r\n\t ", "\t\t\t\t\t\t\t\t"};
+    char line[256];
+    for (size_t w = 0; w < sizeof wss / sizeof wss[0]; w++) {
+        const char *x = wss[w];
+        snprintf(line, sizeof line, "%s{%s\"a\"%s:%s\"b\"%s,%s\"n\"%s:%s[%s1%s,%s2%s]%s}%s", x, x,
+                 x, x, x, x, x, x, x, x, x, x, x, x);
+        mw_event_t *ev = ok(line);
+        assert_int_equal(ev->nfields, 2);
+        assert_field(ev, "a", "b");
+        assert_field(ev, "n", "[1,2]");
+        mw_event_free(ev);
+    }
+    static const char bads[] = {'\v', '\f', '\x1f', '\x01'};
+    for (size_t b = 0; b < sizeof bads; b++) {
+        /* before ':', after ':', after a value, after ',' */
+        static const char *const fmts[] = {"{\"a\"%c:1}", "{\"a\":%c1}", "{\"a\":1%c}",
+                                           "{\"a\":1,%c\"b\":2}"};
+        static const int cols[] = {5, 6, 7, 8};
+        for (size_t f = 0; f < sizeof fmts / sizeof fmts[0]; f++) {
+            int n = snprintf(line, sizeof line, fmts[f], bads[b]);
+            mw_event_t *ev = NULL;
+            assert_int_equal(parse(line, (size_t)n, &ev), MW_EPARSE);
+            assert_null(ev);
+            char col[32];
+            snprintf(col, sizeof col, "column %d:", cols[f]);
+            if (!strstr(errbuf, col))
+                fail_msg("byte %d fmt %zu: \"%s\" lacks \"%s\"", bads[b], f, errbuf, col);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -652,6 +689,7 @@ int main(void)
         cmocka_unit_test(test_special_byte_offsets),
         cmocka_unit_test(test_long_escaped_lines),
         cmocka_unit_test(test_special_keys),
+        cmocka_unit_test(test_whitespace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
