@@ -675,6 +675,76 @@ static void test_whitespace(void **st)
     }
 }
 
+/* The scanner predicts an event's keys from the previous event's (per
+ * thread). Sequences of events whose keys repeat, extend, shorten, reorder,
+ * nest or repeat a key where the prediction has a new one: each event's
+ * fields equal the jansson path's (mw_json_to_event), keys are the interned
+ * pointers, and a repeated key still adds no field (first wins). */
+static void test_key_prediction(void **st)
+{
+    (void)st;
+    /* line, and for lines with a repeated member name (which jansson's
+     * object does not keep) the fields by hand as "key=value|..." */
+    static const char *const lines[][2] = {
+        {"{\"A\":1,\"B\":\"b\",\"C\":\"c\"}", NULL},
+        {"{\"A\":2,\"B\":\"b2\",\"C\":\"c2\"}", NULL},
+        {"{\"A\":3,\"B\":\"b3\"}", NULL},
+        {"{\"A\":4,\"B\":\"b4\",\"C\":\"c4\",\"D\":\"d4\"}", NULL},
+        {"{\"A\":5,\"A\":\"dup\",\"B\":\"b5\",\"C\":\"c5\",\"D\":\"d5\"}", "A=5|B=b5|C=c5|D=d5|"},
+        {"{\"A\":6,\"B\":\"b6\",\"B\":\"dup\",\"D\":\"d6\"}", "A=6|B=b6|D=d6|"},
+        {"{\"A\":7,\"B\":\"b7\",\"C\":\"c7\",\"D\":\"d7\",\"C\":\"dup\"}", "A=7|B=b7|C=c7|D=d7|"},
+        {"{\"B\":\"b8\",\"A\":8,\"C\":\"c8\",\"D\":\"d8\"}", NULL},
+        {"{\"B\":\"b9\",\"A\":9,\"C\":{\"x\":1,\"y\":[2]},\"D\":\"d9\"}", NULL},
+        {"{\"B\":\"b10\",\"A\":10,\"C.x\":\"lit\",\"C\":{\"x\":1},\"D\":\"d10\"}", NULL},
+        {"{\"B\":\"b11\",\"A\":11,\"C\":{\"x\":1},\"C.x\":\"lit\",\"D\":\"d11\"}", NULL},
+        {"{\"B\":\"b12\",\"A\":12,\"C\":{\"x\":1},\"C.x\":\"lit\",\"D\":\"d12\"}", NULL},
+        {"{}", NULL},
+        {"{\"B\":\"b13\",\"A\":13,\"C\":{\"x\":1},\"C.x\":\"lit\",\"D\":\"d13\"}", NULL},
+        {"{\"B\":\"b14\",\"A\":14,\"C\":{\"x\":1},\"C.x\":\"lit\",\"D\":\"d14\",\"E\":[]}", NULL},
+        {"{\"B\":\"b15\"}", NULL},
+        {"{\"B\":\"b16\",\"A\":16,\"C\":{\"x\":1},\"C.x\":\"lit\",\"D\":\"d16\",\"E\":[]}", NULL},
+    };
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+            mw_event_t *a = ok(lines[i][0]);
+            for (uint32_t k = 0; k < a->nfields; k++) {
+                assert_ptr_equal(a->fields[k].key,
+                                 mw_intern(a->fields[k].key, a->fields[k].key_len));
+                for (uint32_t m = 0; m < k; m++)
+                    assert_string_not_equal(a->fields[k].key, a->fields[m].key);
+            }
+            if (lines[i][1]) {
+                char got[256];
+                size_t o = 0;
+                got[0] = '\0';
+                for (uint32_t k = 0; k < a->nfields; k++)
+                    o += (size_t)snprintf(got + o, sizeof got - o, "%s=%s|", a->fields[k].key,
+                                          a->fields[k].val);
+                assert_string_equal(got, lines[i][1]);
+                mw_event_free(a);
+                continue;
+            }
+            json_error_t jerr;
+            json_t *o = json_loads(lines[i][0], JSON_REJECT_DUPLICATES, &jerr);
+            assert_non_null(o);
+            mw_event_t *b = NULL;
+            enum mw_reject w;
+            char err[128];
+            assert_int_equal(mw_json_to_event(o, MW_SRC_HTTP, &b, &w, err, sizeof err), MW_OK);
+            json_decref(o);
+            if (a->nfields != b->nfields)
+                fail_msg("line %zu: %u fields, jansson %u", i, a->nfields, b->nfields);
+            for (uint32_t k = 0; k < a->nfields; k++) {
+                assert_string_equal(a->fields[k].key, b->fields[k].key);
+                assert_int_equal(a->fields[k].val_len, b->fields[k].val_len);
+                assert_memory_equal(a->fields[k].val, b->fields[k].val, a->fields[k].val_len);
+            }
+            mw_event_free(a);
+            mw_event_free(b);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -690,6 +760,7 @@ int main(void)
         cmocka_unit_test(test_long_escaped_lines),
         cmocka_unit_test(test_special_keys),
         cmocka_unit_test(test_whitespace),
+        cmocka_unit_test(test_key_prediction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
