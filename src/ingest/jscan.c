@@ -292,13 +292,35 @@ static char simple_escape(char e)
     }
 }
 
-/* A string at j->pos (the opening quote). Sets *out and *n to the decoded bytes, in the
- * input when there is no escape, else in j->dec (valid until the next
- * string). Decoded text is never longer than its source. */
-static int string(struct js *j, const char **out, size_t *n)
+static __attribute__((noinline)) int string_slow(struct js *j, size_t i, const char **out,
+                                                 size_t *n);
+
+/* A string at j->pos (the opening quote). Sets *out and *n to the decoded
+ * bytes, in the input when there is no escape, else in j->dec (valid until
+ * the next string). Decoded text is never longer than its source.
+ * Inlined where strings are read: the common string, plain bytes up to its
+ * closing quote, takes one plain_run; anything else goes on in string_slow
+ * from the first special byte. */
+static inline __attribute__((always_inline)) int string(struct js *j, const char **out, size_t *n)
 {
     const unsigned char *s = (const unsigned char *)j->s;
-    size_t i = ++j->pos;
+    size_t i = plain_run(s, j->pos + 1, j->len);
+    if (i < j->len && s[i] == '"') {
+        *out = j->s + j->pos + 1;
+        *n = i - j->pos - 1;
+        j->pos = i + 1;
+        return MW_OK;
+    }
+    return string_slow(j, i, out, n);
+}
+
+/* string() from i, the first byte of the string body at or after j->pos + 1
+ * that plain_run stopped at (or the end of the input). */
+static __attribute__((noinline)) int string_slow(struct js *j, size_t i, const char **out,
+                                                 size_t *n)
+{
+    const unsigned char *s = (const unsigned char *)j->s;
+    j->pos++;
     /* Fast path: no escapes. */
     for (;;) {
         i = plain_run(s, i, j->len);
