@@ -670,6 +670,50 @@ static unsigned key_sig(const char *k, size_t nk)
     return (h ^ h >> 9) & 511u;
 }
 
+/* memcmp(a, b, n) == 0 without a call for the short names that most keys
+ * are: overlapping loads that stay inside a[0..n) and b[0..n). */
+static inline __attribute__((always_inline)) int key_eq(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t x0, y0, x1, y1;
+        memcpy(&x0, a, 8);
+        memcpy(&y0, b, 8);
+        memcpy(&x1, a + n - 8, 8);
+        memcpy(&y1, b + n - 8, 8);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
+/* memcpy(d, s, n) for non-overlapping buffers, without a call for short
+ * names: overlapping loads and stores inside s[0..n) and d[0..n). */
+static inline __attribute__((always_inline)) void key_copy(char *d, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t x0, x1;
+        memcpy(&x0, s, 8);
+        memcpy(&x1, s + n - 8, 8);
+        memcpy(d, &x0, 8);
+        memcpy(d + n - 8, &x1, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t x0, x1;
+        memcpy(&x0, s, 4);
+        memcpy(&x1, s + n - 4, 4);
+        memcpy(d, &x0, 4);
+        memcpy(d + n - 4, &x1, 4);
+    } else {
+        memcpy(d, s, n);
+    }
+}
+
 static int add_error(struct js *j, int rc)
 {
     if (rc == MW_ELIMIT)
@@ -686,7 +730,7 @@ static int add(struct js *j, size_t nk, const char *v, size_t vn, const char **v
     if (j->pred_ok) {
         const struct pred *p = &tl_pred;
         uint32_t i = ev->nfields;
-        if (i < p->n && p->len[i] == nk && memcmp(p->key[i], j->key, nk) == 0) {
+        if (i < p->n && p->len[i] == nk && key_eq(p->key[i], j->key, nk)) {
             int rc = mw_event_add_field_interned(ev, p->key[i], nk, v, vn);
             if (rc < 0)
                 return add_error(j, rc);
@@ -832,7 +876,7 @@ static int object(struct js *j, size_t klen, int depth)
                                "field name longer than %d bytes", JSON_KEY_MAX);
         if (klen)
             j->key[klen] = '.';
-        memmove(j->key + nk - kl, k, kl);
+        key_copy(j->key + nk - kl, k, kl); /* k is in the input or j->dec */
         ws(j);
         if (peek(j) != ':')
             return syntax(j, "':' expected");

@@ -745,6 +745,40 @@ static void test_key_prediction(void **st)
     }
 }
 
+/* A key that differs from the predicted one (the previous event's) in one
+ * byte, at every position of names of 1..40 bytes, is not taken for it
+ * (the scanner compares short names with word loads); nested names too,
+ * whose prefix is copied the same way. */
+static void test_prediction_near_keys(void **st)
+{
+    (void)st;
+    char key[48], key2[48], line[160];
+    for (size_t n = 1; n <= 40; n++) {
+        for (size_t p = 0; p < n; p++) {
+            for (size_t k = 0; k < n; k++)
+                key[k] = (char)('a' + (k % 26));
+            key[n] = '\0';
+            memcpy(key2, key, n + 1);
+            key2[p] = 'Z';
+            for (int nested = 0; nested < 2; nested++) {
+                const char *fmt = nested ? "{\"o\":{\"%s\":1,\"x\":2}}" : "{\"%s\":1,\"x\":2}";
+                char want[64];
+                snprintf(line, sizeof line, fmt, key);
+                mw_event_t *ev = ok(line);
+                mw_event_free(ev);
+                snprintf(line, sizeof line, fmt, key2);
+                ev = ok(line);
+                assert_int_equal(ev->nfields, 2);
+                snprintf(want, sizeof want, "%s%s", nested ? "o." : "", key2);
+                assert_string_equal(ev->fields[0].key, want);
+                assert_int_equal(ev->fields[0].key_len, strlen(want));
+                assert_ptr_equal(ev->fields[0].key, mw_intern(want, strlen(want)));
+                mw_event_free(ev);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -761,6 +795,7 @@ int main(void)
         cmocka_unit_test(test_special_keys),
         cmocka_unit_test(test_whitespace),
         cmocka_unit_test(test_key_prediction),
+        cmocka_unit_test(test_prediction_near_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
