@@ -356,10 +356,35 @@ static __attribute__((noinline)) int string_slow(struct js *j, size_t i, const c
     size_t o = i - j->pos;
     memcpy(j->dec, j->s + j->pos, o);
     while (i < j->len) {
-        size_t e = plain_run(s, i, j->len);
-        memcpy(j->dec + o, s + i, e - i);
-        o += e - i;
-        i = e;
+#if defined(__SSE2__)
+        /* Scan and copy in one: each 16-byte block is stored whole (dec has
+         * len + 1 bytes and o < i, so the store fits); the bytes after a
+         * special one are overwritten by what follows. */
+        const __m128i vq = _mm_set1_epi8('"'), vb = _mm_set1_epi8('\\'), vc = _mm_set1_epi8(0x20);
+        unsigned bits = 0;
+        while (j->len - i >= 16 && o + 16 <= j->len + 1) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            _mm_storeu_si128((__m128i *)(void *)(j->dec + o), x);
+            __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vb)),
+                                     _mm_cmplt_epi8(x, vc));
+            bits = (unsigned)_mm_movemask_epi8(m);
+            if (bits) {
+                size_t k = (size_t)__builtin_ctz(bits);
+                i += k;
+                o += k;
+                break;
+            }
+            i += 16;
+            o += 16;
+        }
+        if (!bits)
+#endif
+        {
+            size_t e = plain_run(s, i, j->len);
+            memcpy(j->dec + o, s + i, e - i);
+            o += e - i;
+            i = e;
+        }
         if (i >= j->len)
             break;
         unsigned char c = s[i];

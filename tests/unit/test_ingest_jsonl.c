@@ -779,6 +779,46 @@ static void test_prediction_near_keys(void **st)
     }
 }
 
+/* Strings with an escape every `gap` plain bytes (gap 0..40), so that
+ * escapes fall at every offset of the decoder's 16-byte blocks, with the
+ * value ending 0..20 bytes before the end of the line. */
+static void test_escape_runs(void **st)
+{
+    (void)st;
+    static const char *const escs[][2] = {
+        {"\\\\", "\\"}, {"\\n", "\n"}, {"\\u00e9", "\xc3\xa9"}, {"\\\"", "\""}};
+    char body[1024], want[1024], line[1200];
+    for (size_t e = 0; e < sizeof escs / sizeof escs[0]; e++) {
+        for (size_t gap = 0; gap <= 40; gap++) {
+            for (size_t pad = 0; pad <= 20; pad += 5) {
+                size_t bl = 0, wl = 0;
+                for (int rep = 0; rep < 12; rep++) {
+                    for (size_t g = 0; g < gap; g++) {
+                        char c = (char)('A' + (rep + (int)g) % 26);
+                        body[bl++] = c;
+                        want[wl++] = c;
+                    }
+                    memcpy(body + bl, escs[e][0], strlen(escs[e][0]));
+                    bl += strlen(escs[e][0]);
+                    memcpy(want + wl, escs[e][1], strlen(escs[e][1]));
+                    wl += strlen(escs[e][1]);
+                }
+                int n = snprintf(line, sizeof line, "{\"v\":\"%.*s\",\"p\":\"%*s\"}", (int)bl, body,
+                                 (int)pad, "");
+                assert_true(n > 0 && (size_t)n < sizeof line);
+                mw_event_t *ev = NULL;
+                if (parse(line, (size_t)n, &ev) != MW_OK)
+                    fail_msg("esc %zu gap %zu: %s", e, gap, errbuf);
+                const mw_field_t *f = mw_event_field(ev, "v");
+                assert_non_null(f);
+                assert_int_equal(f->val_len, wl);
+                assert_memory_equal(f->val, want, wl);
+                mw_event_free(ev);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -796,6 +836,7 @@ int main(void)
         cmocka_unit_test(test_whitespace),
         cmocka_unit_test(test_key_prediction),
         cmocka_unit_test(test_prediction_near_keys),
+        cmocka_unit_test(test_escape_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
