@@ -495,7 +495,13 @@ static int number(struct js *j, int *is_int, long long *iv, double *dv)
     size_t n = i - start;
     if (!frac) {
         unsigned long long v = 0, max = neg ? 9223372036854775808ull : 9223372036854775807ull;
-        for (size_t k = start + (size_t)neg; k < i; k++) {
+        size_t k = start + (size_t)neg;
+        /* up to 18 digits cannot overflow: no check per digit */
+        if (i - k <= 18) {
+            for (; k < i; k++)
+                v = v * 10 + (unsigned)(s[k] - '0');
+        }
+        for (; k < i; k++) {
             unsigned d = (unsigned)(s[k] - '0');
             if (v > (max - d) / 10) {
                 j->pos = start;
@@ -526,6 +532,21 @@ static int number(struct js *j, int *is_int, long long *iv, double *dv)
     }
     j->pos = i;
     return MW_OK;
+}
+
+/* Field text of the number just scanned, j->s[start..j->pos). An integer's
+ * own digits are already its canonical text (the grammar allows no '+', no
+ * leading zero, no fraction or exponent in an integer) except "-0", which
+ * jansson reads as 0; anything else is formatted into buf (jtext.c). */
+static const char *number_text(const struct js *j, size_t start, int is_int, long long iv,
+                               double dv, char *buf, size_t cap, size_t *n)
+{
+    if (is_int && (iv != 0 || j->s[start] != '-')) {
+        *n = j->pos - start;
+        return j->s + start;
+    }
+    *n = is_int ? jt_int_text(iv, buf, cap) : jt_real_text(dv, buf, cap);
+    return buf;
 }
 
 /* true / false / null at j->pos. */
@@ -630,11 +651,13 @@ static int dump_value(struct js *j, int depth, int capture)
         int is_int;
         long long iv = 0;
         double dv = 0;
+        size_t start = j->pos;
         if ((rc = number(j, &is_int, &iv, &dv)) < 0)
             return rc;
         char buf[64];
-        size_t n = is_int ? jt_int_text(iv, buf, sizeof buf) : jt_real_text(dv, buf, sizeof buf);
-        return put(j, buf, n);
+        size_t n;
+        const char *t = number_text(j, start, is_int, iv, dv, buf, sizeof buf, &n);
+        return put(j, t, n);
     }
     const char *t;
     size_t n;
@@ -854,11 +877,13 @@ static int member(struct js *j, size_t nk, int depth)
         int is_int;
         long long iv = 0;
         double dv = 0;
+        size_t start = j->pos;
         if ((rc = number(j, &is_int, &iv, &dv)) < 0)
             return rc;
         char buf[64];
-        size_t n = is_int ? jt_int_text(iv, buf, sizeof buf) : jt_real_text(dv, buf, sizeof buf);
-        if ((rc = add(j, nk, buf, n, &stored)) < 0)
+        size_t n;
+        const char *t = number_text(j, start, is_int, iv, dv, buf, sizeof buf, &n);
+        if ((rc = add(j, nk, t, n, &stored)) < 0)
             return rc;
         int64_t ts;
         if (stored && tr < j->rank[G_TIME] &&

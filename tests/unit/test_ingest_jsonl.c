@@ -819,6 +819,47 @@ static void test_escape_runs(void **st)
     }
 }
 
+/* Integers keep their own digits as text (the scanner copies them from the
+ * input), "-0" reads as 0 as in jansson, and the 64-bit limits hold for
+ * 18, 19 and 20 digit values, as members and inside arrays. */
+static void test_integer_text(void **st)
+{
+    (void)st;
+    static const char *const okv[][2] = {
+        {"0", "0"},
+        {"-0", "0"},
+        {"7", "7"},
+        {"-7", "-7"},
+        {"123456789012345678", "123456789012345678"},
+        {"-123456789012345678", "-123456789012345678"},
+        {"999999999999999999", "999999999999999999"},
+        {"1234567890123456789", "1234567890123456789"},
+        {"9223372036854775807", "9223372036854775807"},
+        {"-9223372036854775808", "-9223372036854775808"},
+        {"-0.0", "-0.0"},
+        {"1e2", "100.0"},
+    };
+    char line[128], want[128];
+    for (size_t i = 0; i < sizeof okv / sizeof okv[0]; i++) {
+        snprintf(line, sizeof line, "{\"n\":%s,\"a\":[%s,%s]}", okv[i][0], okv[i][0], okv[i][0]);
+        mw_event_t *ev = ok(line);
+        assert_field(ev, "n", okv[i][1]);
+        snprintf(want, sizeof want, "[%s,%s]", okv[i][1], okv[i][1]);
+        assert_field(ev, "a", want);
+        mw_event_free(ev);
+    }
+    static const char *const big[] = {"9223372036854775808", "-9223372036854775809",
+                                      "10000000000000000000", "99999999999999999999",
+                                      "-10000000000000000000"};
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        snprintf(line, sizeof line, "{\"n\":%s}", big[i]);
+        const char *e = bad(line, MW_EPARSE, MW_REJ_PARSE);
+        assert_non_null(strstr(e, "too big"));
+        snprintf(line, sizeof line, "{\"a\":[1,%s]}", big[i]);
+        bad(line, MW_EPARSE, MW_REJ_PARSE);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -837,6 +878,7 @@ int main(void)
         cmocka_unit_test(test_key_prediction),
         cmocka_unit_test(test_prediction_near_keys),
         cmocka_unit_test(test_escape_runs),
+        cmocka_unit_test(test_integer_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
