@@ -100,6 +100,14 @@ MW_WUR int mw_event_set_category(mw_event_t *ev, const char *cat, size_t len);
 MW_WUR int mw_event_add_field(mw_event_t *ev, const char *key, size_t klen, const char *val,
                               size_t vlen);
 
+/* mw_event_add_field for a key already interned: ikey must be what
+ * mw_intern() returned for these klen bytes (not checked); it is stored
+ * as is, without a lookup. Same errors (MW_EINVAL for a NULL ikey or
+ * klen 0); the event is unchanged on error. For parsers that remember the
+ * interned keys of the events they saw. */
+MW_WUR int mw_event_add_field_interned(mw_event_t *ev, const char *ikey, size_t klen,
+                                       const char *val, size_t vlen);
+
 /* The first field with this exact key, or NULL. */
 const mw_field_t *mw_event_field(const mw_event_t *ev, const char *key);
 /* Convenience: value of the first field named key, or NULL. */

@@ -183,7 +183,11 @@ int mw_event_set_category(mw_event_t *ev, const char *cat, size_t len)
     return MW_OK;
 }
 
-int mw_event_add_field(mw_event_t *ev, const char *key, size_t klen, const char *val, size_t vlen)
+/* mw_event_add_field, and mw_event_add_field_interned when ikey is set (an
+ * interned copy of key[0..klen)). */
+static inline __attribute__((always_inline)) int add_field(mw_event_t *ev, const char *ikey,
+                                                           const char *key, size_t klen,
+                                                           const char *val, size_t vlen)
 {
     if (!key || klen == 0)
         return MW_EINVAL;
@@ -207,7 +211,7 @@ int mw_event_add_field(mw_event_t *ev, const char *key, size_t klen, const char 
     size_t mark_used = ev->arena_head ? ev->arena_head->used : 0;
     size_t mark_total = ev->arena_used_total;
     struct mw_arena_chunk *mark_head = ev->arena_head;
-    const char *k = mw_intern(key, klen);
+    const char *k = ikey ? ikey : mw_intern(key, klen);
     int copied = !k;
     if (!k) {
         k = mw_event_strdup(ev, key, klen);
@@ -231,6 +235,17 @@ int mw_event_add_field(mw_event_t *ev, const char *key, size_t klen, const char 
     f->val = v;
     f->val_len = (uint32_t)(val ? vlen : 0);
     return MW_OK;
+}
+
+int mw_event_add_field(mw_event_t *ev, const char *key, size_t klen, const char *val, size_t vlen)
+{
+    return add_field(ev, NULL, key, klen, val, vlen);
+}
+
+int mw_event_add_field_interned(mw_event_t *ev, const char *ikey, size_t klen, const char *val,
+                                size_t vlen)
+{
+    return add_field(ev, ikey, ikey, klen, val, vlen);
 }
 
 const mw_field_t *mw_event_field(const mw_event_t *ev, const char *key)

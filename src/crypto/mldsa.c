@@ -505,8 +505,8 @@ static const poly *a_stream_get(a_stream *st, const params *P, const uint8_t rho
             ss[n] = (uint8_t)((e + n) % P->l);
             rr[n] = (uint8_t)((e + n) / P->l);
         }
-        for (unsigned i = n; i < 4; i++)
-            a[i] = a[0];
+        for (unsigned i = n; i < 4; i++) /* unused lanes repeat lane 0 (n >= 1: e < total) */
+            a[i] = &st->a[0];
         rej_ntt_poly_x4(a, rho, ss, rr, n);
         st->base = e;
         st->have = n;
@@ -527,8 +527,8 @@ static void expand_a(const params *P, poly A[MAXK][MAXL], const uint8_t rho[32])
             ss[n] = (uint8_t)((e + n) % P->l);
             rr[n] = (uint8_t)((e + n) / P->l);
         }
-        for (unsigned i = n; i < 4; i++)
-            a[i] = a[0];
+        for (unsigned i = n; i < 4; i++) /* unused lanes repeat lane 0 (n >= 1: e < total) */
+            a[i] = &A[e / P->l][e % P->l];
         rej_ntt_poly_x4(a, rho, ss, rr, n);
     }
 }

@@ -387,8 +387,8 @@ static void gen_matrix(poly *A, const uint8_t rho[32], unsigned k, int transpose
             x[n] = transposed ? i : j;
             y[n] = transposed ? j : i;
         }
-        for (unsigned e = n; e < 4; e++)
-            a[e] = a[0];
+        for (unsigned e = n; e < 4; e++) /* unused lanes repeat lane 0 (n >= 1: e0 < k * k) */
+            a[e] = &A[e0];
         sample_ntt_x4(a, rho, x, y, n);
     }
 }

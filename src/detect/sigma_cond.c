@@ -256,7 +256,7 @@ static int parse_unary(struct pctx *p, int depth, uint32_t *out)
     if (depth > MW_SIGMA_MAX_DEPTH)
         return perr(p, MW_ELIMIT, "nested deeper than %d", MW_SIGMA_MAX_DEPTH);
     if (word_is(p, &p->toks[p->pos], "not")) {
-        uint32_t kid;
+        uint32_t kid = 0; /* set by parse_unary when it returns 0 */
         int rc;
         p->pos++;
         if ((rc = parse_unary(p, depth + 1, &kid)) || (rc = new_node(p, SG_N_NOT, out)) ||

@@ -59,6 +59,8 @@ static void warn_once(const char *what, const char *detail)
  * it, in any case when the glob is not cased), of >= SG_HS_MIN_LIT bytes. */
 static int lit_span(const struct sg_value *v, const char **s, size_t *n)
 {
+    *s = NULL; /* outputs set on every path */
+    *n = 0;
     if (v->op == SG_EXACT || v->op == SG_CONTAINS || v->op == SG_STARTSWITH ||
         v->op == SG_ENDSWITH) {
         *s = v->s;

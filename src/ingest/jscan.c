@@ -9,8 +9,12 @@
  * Duplicate keys: the first occurrence wins, later ones add no field. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "ingest/ingest_int.h"
 #include "mwrasp/ingest.h"
@@ -29,7 +33,8 @@ struct js {
     char *err;
     size_t errlen;
     enum mw_reject *why;
-    char *dec; /* decoded strings (escapes): len + 1 bytes, allocated on first use */
+    char *dec; /* decoded strings (escapes): len + 1 bytes, on the stack for a short line,
+                * else allocated on first use */
     struct jt arr; /* compact text of the array being scanned */
     /* the special members seen so far: best rank (index in its key list) */
     int rank[G__COUNT];
@@ -44,7 +49,27 @@ struct js {
     /* Filter of the field names added so far (key_sig): a clear bit means
      * a new name, so that add() compares names only on a set bit. */
     uint64_t seen[8];
+    /* While set, fields[0..nfields) have the keys of tl_pred's first
+     * nfields entries, and seen[] is not kept (add() fills it in when the
+     * prediction fails). */
+    int pred_ok;
 };
+
+/* The key sequence of the last event this thread parsed (interned keys,
+ * which live until exit), as the prediction of the next one's: events of
+ * one source repeat a few sequences. While every field added so far has
+ * the predicted key at its index, a key equal to the next predicted one
+ * is a new name (the predicted keys are distinct: they are one event's
+ * fields, and the scanner adds no duplicate) and needs no intern lookup.
+ * (Eight predictions, another taking over when the current one fails,
+ * measured slower than one.) */
+#define PRED_MAX 64
+struct pred {
+    uint32_t n;
+    uint32_t len[PRED_MAX];
+    const char *key[PRED_MAX];
+};
+static _Thread_local struct pred tl_pred;
 
 /* ---- errors ---- */
 
@@ -95,11 +120,13 @@ static int toobig(struct js *j, int rc)
 
 /* ---- lexing ---- */
 
-static void ws(struct js *j)
+/* Inlined at every use: most calls find no whitespace or one space, and a
+ * byte above ' ' ends the loop on its first test. */
+static inline __attribute__((always_inline)) void ws(struct js *j)
 {
     while (j->pos < j->len) {
-        char c = j->s[j->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+        unsigned char c = (unsigned char)j->s[j->pos];
+        if (c > ' ' || (c != ' ' && c != '\t' && c != '\n' && c != '\r'))
             break;
         j->pos++;
     }
@@ -195,14 +222,33 @@ static int special(unsigned char c)
 #define ONES 0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
 
-/* Index of the first special byte in s[i..len), or len. Eight bytes at a
- * time on little-endian machines: a word's mask has the high bit of each
- * byte that is '"' or '\\' (zero after the xor), below 0x20 or above 0x7F.
- * Borrows can flag a byte after a real hit, never before one, so the
- * lowest flagged byte is the first special one. */
+/* Index of the first special byte in s[i..len), or len.
+ *
+ * x86-64 (SSE2 is part of its baseline): sixteen bytes per step. A byte is
+ * special when it equals '"' or '\\', or is below 0x20 as a signed byte
+ * (which takes in 0x80..0xFF too); the lowest set bit of the mask is the
+ * first special byte.
+ *
+ * Elsewhere, and for the last bytes: eight at a time on little-endian
+ * machines: a word's mask has the high bit of each byte that is '"' or
+ * '\\' (zero after the xor), below 0x20 or above 0x7F. Borrows can flag a
+ * byte after a real hit, never before one, so the lowest flagged byte is the
+ * first special one. */
 static inline __attribute__((always_inline)) size_t plain_run(const unsigned char *s, size_t i,
                                                               size_t len)
 {
+#if defined(__SSE2__)
+    const __m128i vq = _mm_set1_epi8('"'), vb = _mm_set1_epi8('\\'), vc = _mm_set1_epi8(0x20);
+    while (len - i >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vb)),
+                                 _mm_cmplt_epi8(x, vc));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits)
+            return i + (size_t)__builtin_ctz(bits);
+        i += 16;
+    }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     while (len - i >= 8) {
         uint64_t x, q, b;
@@ -246,13 +292,35 @@ static char simple_escape(char e)
     }
 }
 
-/* A string at j->pos (the opening quote). Sets *out and *n to the decoded bytes, in the
- * input when there is no escape, else in j->dec (valid until the next
- * string). Decoded text is never longer than its source. */
-static int string(struct js *j, const char **out, size_t *n)
+static __attribute__((noinline)) int string_slow(struct js *j, size_t i, const char **out,
+                                                 size_t *n);
+
+/* A string at j->pos (the opening quote). Sets *out and *n to the decoded
+ * bytes, in the input when there is no escape, else in j->dec (valid until
+ * the next string). Decoded text is never longer than its source.
+ * Inlined where strings are read: the common string, plain bytes up to its
+ * closing quote, takes one plain_run; anything else goes on in string_slow
+ * from the first special byte. */
+static inline __attribute__((always_inline)) int string(struct js *j, const char **out, size_t *n)
 {
     const unsigned char *s = (const unsigned char *)j->s;
-    size_t i = ++j->pos;
+    size_t i = plain_run(s, j->pos + 1, j->len);
+    if (i < j->len && s[i] == '"') {
+        *out = j->s + j->pos + 1;
+        *n = i - j->pos - 1;
+        j->pos = i + 1;
+        return MW_OK;
+    }
+    return string_slow(j, i, out, n);
+}
+
+/* string() from i, the first byte of the string body at or after j->pos + 1
+ * that plain_run stopped at (or the end of the input). */
+static __attribute__((noinline)) int string_slow(struct js *j, size_t i, const char **out,
+                                                 size_t *n)
+{
+    const unsigned char *s = (const unsigned char *)j->s;
+    j->pos++;
     /* Fast path: no escapes. */
     for (;;) {
         i = plain_run(s, i, j->len);
@@ -288,10 +356,35 @@ static int string(struct js *j, const char **out, size_t *n)
     size_t o = i - j->pos;
     memcpy(j->dec, j->s + j->pos, o);
     while (i < j->len) {
-        size_t e = plain_run(s, i, j->len);
-        memcpy(j->dec + o, s + i, e - i);
-        o += e - i;
-        i = e;
+#if defined(__SSE2__)
+        /* Scan and copy in one: each 16-byte block is stored whole (dec has
+         * len + 1 bytes and o < i, so the store fits); the bytes after a
+         * special one are overwritten by what follows. */
+        const __m128i vq = _mm_set1_epi8('"'), vb = _mm_set1_epi8('\\'), vc = _mm_set1_epi8(0x20);
+        unsigned bits = 0;
+        while (j->len - i >= 16 && o + 16 <= j->len + 1) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            _mm_storeu_si128((__m128i *)(void *)(j->dec + o), x);
+            __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vb)),
+                                     _mm_cmplt_epi8(x, vc));
+            bits = (unsigned)_mm_movemask_epi8(m);
+            if (bits) {
+                size_t k = (size_t)__builtin_ctz(bits);
+                i += k;
+                o += k;
+                break;
+            }
+            i += 16;
+            o += 16;
+        }
+        if (!bits)
+#endif
+        {
+            size_t e = plain_run(s, i, j->len);
+            memcpy(j->dec + o, s + i, e - i);
+            o += e - i;
+            i = e;
+        }
         if (i >= j->len)
             break;
         unsigned char c = s[i];
@@ -402,7 +495,13 @@ static int number(struct js *j, int *is_int, long long *iv, double *dv)
     size_t n = i - start;
     if (!frac) {
         unsigned long long v = 0, max = neg ? 9223372036854775808ull : 9223372036854775807ull;
-        for (size_t k = start + (size_t)neg; k < i; k++) {
+        size_t k = start + (size_t)neg;
+        /* up to 18 digits cannot overflow: no check per digit */
+        if (i - k <= 18) {
+            for (; k < i; k++)
+                v = v * 10 + (unsigned)(s[k] - '0');
+        }
+        for (; k < i; k++) {
             unsigned d = (unsigned)(s[k] - '0');
             if (v > (max - d) / 10) {
                 j->pos = start;
@@ -435,10 +534,27 @@ static int number(struct js *j, int *is_int, long long *iv, double *dv)
     return MW_OK;
 }
 
+/* Field text of the number just scanned, j->s[start..j->pos). An integer's
+ * own digits are already its canonical text (the grammar allows no '+', no
+ * leading zero, no fraction or exponent in an integer) except "-0", which
+ * jansson reads as 0; anything else is formatted into buf (jtext.c). */
+static const char *number_text(const struct js *j, size_t start, int is_int, long long iv,
+                               double dv, char *buf, size_t cap, size_t *n)
+{
+    if (is_int && (iv != 0 || j->s[start] != '-')) {
+        *n = j->pos - start;
+        return j->s + start;
+    }
+    *n = is_int ? jt_int_text(iv, buf, cap) : jt_real_text(dv, buf, cap);
+    return buf;
+}
+
 /* true / false / null at j->pos. */
 static int literal(struct js *j, const char **text, size_t *n)
 {
     static const char *const lits[] = {"true", "false", "null"};
+    *text = NULL; /* outputs set on every path */
+    *n = 0;
     for (int k = 0; k < 3; k++) {
         size_t l = strlen(lits[k]);
         if (j->len - j->pos >= l && memcmp(j->s + j->pos, lits[k], l) == 0) {
@@ -535,11 +651,13 @@ static int dump_value(struct js *j, int depth, int capture)
         int is_int;
         long long iv = 0;
         double dv = 0;
+        size_t start = j->pos;
         if ((rc = number(j, &is_int, &iv, &dv)) < 0)
             return rc;
         char buf[64];
-        size_t n = is_int ? jt_int_text(iv, buf, sizeof buf) : jt_real_text(dv, buf, sizeof buf);
-        return put(j, buf, n);
+        size_t n;
+        const char *t = number_text(j, start, is_int, iv, dv, buf, sizeof buf, &n);
+        return put(j, t, n);
     }
     const char *t;
     size_t n;
@@ -560,6 +678,38 @@ static int key_rank(const char *k, size_t n, const char *const *keys, int nkeys)
     return NO_RANK;
 }
 
+/* Filter of the special member names (the time, host and category keys):
+ * one bit per name, at (length * 7 + first byte) mod 256. A name whose bit
+ * is clear is none of them, so most members skip key_rank. Built once. */
+static uint64_t special_bits[4];
+static pthread_once_t special_once = PTHREAD_ONCE_INIT;
+
+static unsigned special_bit(const char *k, size_t n)
+{
+    return (unsigned)(n * 7u + (unsigned char)k[0]) & 255u;
+}
+
+static void special_add(const char *const *keys, int nkeys)
+{
+    for (int i = 0; i < nkeys; i++) {
+        unsigned b = special_bit(keys[i], strlen(keys[i]));
+        special_bits[b >> 6] |= 1ull << (b & 63);
+    }
+}
+
+static void special_init(void)
+{
+    special_add(time_keys, NKEYS(time_keys));
+    special_add(host_keys, NKEYS(host_keys));
+    special_add(cat_keys, NKEYS(cat_keys));
+}
+
+static int special_maybe(const char *k, size_t n)
+{
+    unsigned b = special_bit(k, n);
+    return (special_bits[b >> 6] >> (b & 63)) & 1;
+}
+
 /* Bit of a field name in js.seen: its length and three of its bytes. */
 static unsigned key_sig(const char *k, size_t nk)
 {
@@ -568,11 +718,79 @@ static unsigned key_sig(const char *k, size_t nk)
     return (h ^ h >> 9) & 511u;
 }
 
+/* memcmp(a, b, n) == 0 without a call for the short names that most keys
+ * are: overlapping loads that stay inside a[0..n) and b[0..n). */
+static inline __attribute__((always_inline)) int key_eq(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t x0, y0, x1, y1;
+        memcpy(&x0, a, 8);
+        memcpy(&y0, b, 8);
+        memcpy(&x1, a + n - 8, 8);
+        memcpy(&y1, b + n - 8, 8);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
+/* memcpy(d, s, n) for non-overlapping buffers, without a call for short
+ * names: overlapping loads and stores inside s[0..n) and d[0..n). */
+static inline __attribute__((always_inline)) void key_copy(char *d, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t x0, x1;
+        memcpy(&x0, s, 8);
+        memcpy(&x1, s + n - 8, 8);
+        memcpy(d, &x0, 8);
+        memcpy(d + n - 8, &x1, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t x0, x1;
+        memcpy(&x0, s, 4);
+        memcpy(&x1, s + n - 4, 4);
+        memcpy(d, &x0, 4);
+        memcpy(d + n - 4, &x1, 4);
+    } else {
+        memcpy(d, s, n);
+    }
+}
+
+static int add_error(struct js *j, int rc)
+{
+    if (rc == MW_ELIMIT)
+        return ingest_fail(j->err, j->errlen, j->why, MW_REJ_LIMIT, MW_ELIMIT,
+                           "more than %d fields", MW_EVENT_MAX_FIELDS);
+    return toobig(j, rc);
+}
+
 /* Adds j->key[0..nk) = v unless that key already exists (first wins).
  * *added tells which; *val the stored copy. */
 static int add(struct js *j, size_t nk, const char *v, size_t vn, const char **val)
 {
     mw_event_t *ev = j->ev;
+    if (j->pred_ok) {
+        const struct pred *p = &tl_pred;
+        uint32_t i = ev->nfields;
+        if (i < p->n && p->len[i] == nk && key_eq(p->key[i], j->key, nk)) {
+            int rc = mw_event_add_field_interned(ev, p->key[i], nk, v, vn);
+            if (rc < 0)
+                return add_error(j, rc);
+            *val = ev->fields[i].val;
+            return MW_OK;
+        }
+        j->pred_ok = 0;
+        for (uint32_t f = 0; f < i; f++) {
+            unsigned s = key_sig(ev->fields[f].key, ev->fields[f].key_len);
+            j->seen[s >> 6] |= 1ull << (s & 63);
+        }
+    }
     char k0 = j->key[0], kl = j->key[nk - 1];
     unsigned sig = key_sig(j->key, nk);
     uint64_t bit = 1ull << (sig & 63);
@@ -587,11 +805,8 @@ static int add(struct js *j, size_t nk, const char *v, size_t vn, const char **v
         }
     }
     int rc = mw_event_add_field(ev, j->key, nk, v, vn);
-    if (rc == MW_ELIMIT)
-        return ingest_fail(j->err, j->errlen, j->why, MW_REJ_LIMIT, MW_ELIMIT,
-                           "more than %d fields", MW_EVENT_MAX_FIELDS);
     if (rc < 0)
-        return toobig(j, rc);
+        return add_error(j, rc);
     j->seen[sig >> 6] |= bit;
     *val = ev->fields[ev->nfields - 1].val;
     return MW_OK;
@@ -612,7 +827,7 @@ static int member(struct js *j, size_t nk, int depth)
     }
     /* Special members: time, host, category (ranks: lower wins). */
     int tr = NO_RANK, hr = NO_RANK, cr = NO_RANK;
-    if (nk >= 4 && nk <= 22) {
+    if (special_maybe(j->key, nk)) {
         tr = key_rank(j->key, nk, time_keys, NKEYS(time_keys));
         hr = key_rank(j->key, nk, host_keys, NKEYS(host_keys));
         cr = key_rank(j->key, nk, cat_keys, NKEYS(cat_keys));
@@ -662,11 +877,13 @@ static int member(struct js *j, size_t nk, int depth)
         int is_int;
         long long iv = 0;
         double dv = 0;
+        size_t start = j->pos;
         if ((rc = number(j, &is_int, &iv, &dv)) < 0)
             return rc;
         char buf[64];
-        size_t n = is_int ? jt_int_text(iv, buf, sizeof buf) : jt_real_text(dv, buf, sizeof buf);
-        if ((rc = add(j, nk, buf, n, &stored)) < 0)
+        size_t n;
+        const char *t = number_text(j, start, is_int, iv, dv, buf, sizeof buf, &n);
+        if ((rc = add(j, nk, t, n, &stored)) < 0)
             return rc;
         int64_t ts;
         if (stored && tr < j->rank[G_TIME] &&
@@ -709,7 +926,7 @@ static int object(struct js *j, size_t klen, int depth)
                                "field name longer than %d bytes", JSON_KEY_MAX);
         if (klen)
             j->key[klen] = '.';
-        memmove(j->key + nk - kl, k, kl);
+        key_copy(j->key + nk - kl, k, kl); /* k is in the input or j->dec */
         ws(j);
         if (peek(j) != ':')
             return syntax(j, "':' expected");
@@ -766,7 +983,13 @@ int mw_jsonl_parse(const char *line, size_t len, enum mw_source src, mw_event_t 
         return ingest_fail(err, errlen, why, MW_REJ_TOO_LARGE, MW_ETOOBIG,
                            "JSON line of %zu bytes exceeds %u", len,
                            (unsigned)MW_EVENT_MAX_BYTES - 1);
-    struct js j = {.s = line, .len = len, .err = err, .errlen = errlen, .why = why};
+    pthread_once(&special_once, special_init);
+    struct js j = {.s = line, .len = len, .err = err, .errlen = errlen, .why = why, .pred_ok = 1};
+    /* Decoded strings of a typical line fit on the stack: no malloc per line
+     * for the first escape. */
+    char decbuf[4096];
+    if (len + 1 <= sizeof decbuf)
+        j.dec = decbuf;
     int rc;
     for (int g = 0; g < G__COUNT; g++)
         j.rank[g] = NO_RANK;
@@ -816,12 +1039,22 @@ int mw_jsonl_parse(const char *line, size_t len, enum mw_source src, mw_event_t 
             goto out;
         }
     }
+    if ((!j.pred_ok || j.ev->nfields != tl_pred.n) && !j.ev->keys_copied) {
+        /* a new key sequence (of interned keys): the next event's prediction */
+        uint32_t n = j.ev->nfields < PRED_MAX ? j.ev->nfields : PRED_MAX;
+        for (uint32_t f = 0; f < n; f++) {
+            tl_pred.key[f] = j.ev->fields[f].key;
+            tl_pred.len[f] = j.ev->fields[f].key_len;
+        }
+        tl_pred.n = n;
+    }
     *out = j.ev;
     j.ev = NULL;
     rc = MW_OK;
 out:
     mw_event_free(j.ev);
     jt_free(&j.arr);
-    free(j.dec);
+    if (j.dec != decbuf)
+        free(j.dec);
     return rc;
 }

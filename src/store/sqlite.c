@@ -578,6 +578,7 @@ static void reader_put(mw_store_t *s, struct reader *r)
 
 static int reader_stmt(struct reader *r, int which, sqlite3_stmt **out)
 {
+    *out = NULL; /* set on every path */
     if (!r->st[which] && sqlite3_prepare_v3(r->db, r_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
                                             &r->st[which], NULL) != SQLITE_OK)
         return mw_store_sqlite_fail(r->db, "prepare query");

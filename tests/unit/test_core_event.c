@@ -77,6 +77,45 @@ static void test_event_caps(void **st)
     assert_null(mw_event_new(MW_SRC_REPLAY, "x", MW_EVENT_MAX_BYTES));
 }
 
+/* mw_event_add_field_interned stores the interned pointer as given, with
+ * mw_event_add_field's checks and errors. */
+static void test_event_add_interned(void **st)
+{
+    (void)st;
+    mw_event_t *ev = mw_event_new(MW_SRC_REPLAY, "", 0);
+    assert_non_null(ev);
+    const char *k = mw_intern("Image", 5);
+    assert_non_null(k);
+    assert_int_equal(mw_event_add_field_interned(ev, k, 5, "a.exe", 5), MW_OK);
+    assert_int_equal(mw_event_add_field_interned(ev, NULL, 5, "x", 1), MW_EINVAL);
+    assert_int_equal(mw_event_add_field_interned(ev, k, 0, "x", 1), MW_EINVAL);
+    assert_int_equal(ev->nfields, 1);
+    assert_ptr_equal(ev->fields[0].key, k);
+    assert_int_equal(ev->fields[0].key_len, 5);
+    assert_string_equal(mw_event_get(ev, "Image"), "a.exe");
+    assert_int_equal(ev->keys_copied, 0);
+    /* grows past the inline array like mw_event_add_field */
+    while (ev->nfields < MW_EVENT_MAX_FIELDS)
+        assert_int_equal(mw_event_add_field_interned(ev, k, 5, "v", 1), MW_OK);
+    assert_int_equal(mw_event_add_field_interned(ev, k, 5, "v", 1), MW_ELIMIT);
+    assert_string_equal(mw_event_get(ev, "Image"), "a.exe");
+    assert_string_equal(ev->fields[MW_EVENT_MAX_FIELDS - 1].val, "v");
+    mw_event_free(ev);
+    /* the arena cap: refused, the event unchanged */
+    ev = mw_event_new(MW_SRC_REPLAY, "", 0);
+    size_t chunk = 200 * 1024;
+    char *val = malloc(chunk);
+    assert_non_null(val);
+    memset(val, 'a', chunk);
+    int rc, n = 0;
+    while ((rc = mw_event_add_field_interned(ev, k, 5, val, chunk)) == MW_OK)
+        n++;
+    assert_int_equal(rc, MW_ETOOBIG);
+    assert_int_equal((int)ev->nfields, n);
+    free(val);
+    mw_event_free(ev);
+}
+
 static void test_intern(void **st)
 {
     (void)st;
@@ -283,10 +322,15 @@ static void test_ack(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_event_fields), cmocka_unit_test(test_event_caps),
-        cmocka_unit_test(test_intern),       cmocka_unit_test(test_intern_front),
-        cmocka_unit_test(test_time),         cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_config),       cmocka_unit_test(test_metrics_text),
+        cmocka_unit_test(test_event_fields),
+        cmocka_unit_test(test_event_caps),
+        cmocka_unit_test(test_event_add_interned),
+        cmocka_unit_test(test_intern),
+        cmocka_unit_test(test_intern_front),
+        cmocka_unit_test(test_time),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_config),
+        cmocka_unit_test(test_metrics_text),
         cmocka_unit_test(test_ack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
