@@ -658,7 +658,7 @@ void sg_pf_hs_free(struct sg_prefilter *pf)
         slot_hs_free(&pf->slots[i]);
     hs_free_database(pf->kw_db);
     pf->kw_db = NULL;
-    pf->kw_base = pf->kw_nlit = pf->nlits = 0;
+    pf->kw_base = pf->kw_nlit = pf->kw_minlen = pf->nlits = 0;
     pf->hs_id = 0;
 }
 
@@ -741,6 +741,11 @@ static int build(mw_sigma_ruleset_t *rs, struct hsb *b)
             pf->kw_db = db;
             if (rc)
                 return rc;
+            size_t mn = b->l[i].n ? b->l[i].len[0] : 0;
+            for (uint32_t j = 1; j < b->l[i].n; j++)
+                if (b->l[i].len[j] < mn)
+                    mn = b->l[i].len[j];
+            pf->kw_minlen = mn <= UINT32_MAX ? (uint32_t)mn : UINT32_MAX;
         }
         base = align64(base + b->l[i].n + b->l[i].nfc); /* nfc = 0 for the keywords */
     }

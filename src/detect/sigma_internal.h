@@ -249,6 +249,9 @@ struct sg_prefilter {
     uint64_t hs_id; /* != 0: some database was built; unique per build */
     void *kw_db; /* hs_database_t * of the keyword literals, or NULL */
     uint32_t kw_base, kw_nlit; /* their global ids: kw_base + i */
+    /* bytes of the shortest keyword literal (0: no database): a field value
+     * shorter than that holds none of them, and is not scanned */
+    uint32_t kw_minlen;
     uint32_t nlits; /* global ids < nlits (each database's range 64-aligned) */
     /* |re values on fields at the last build: in a regex database, and
      * PCRE2 only (rejected by Hyperscan, can match an empty string,

@@ -128,7 +128,8 @@ struct mw_sigma_scratch {
     size_t nlbits; /* words */
     const struct sg_prefilter *pf; /* this event's ruleset, and */
     int use_hs; /* whether its databases are scanned for this event */
-    uint32_t kwlit_gen; /* == gen: the keyword literal bits are this event's */
+    uint32_t kwscan_gen; /* == gen: the keyword scan was tried for this event, */
+    uint32_t kwlit_gen; /* == gen: and the keyword literal bits are this event's */
     uint32_t kwbloom_gen; /* == gen: kw_bloom is this event's */
     const mw_sigma_ruleset_t *rs; /* this event's ruleset */
     uint32_t ngates; /* entries of gate_gen / gate_val */
@@ -379,7 +380,7 @@ static int scratch_prepare(const mw_sigma_ruleset_t *rs, mw_sigma_scratch_t *sc,
         sc->ngates = rs->ngates;
     }
     if (++sc->gen == 0) {
-        sc->kw_gen = sc->kwlit_gen = sc->kwbloom_gen = 0;
+        sc->kw_gen = sc->kwscan_gen = sc->kwlit_gen = sc->kwbloom_gen = 0;
         for (uint32_t i = 0; i < sc->nslots; i++)
             sc->slots[i].gen = sc->slots[i].bloom_gen = sc->slots[i].hs_gen = sc->slots[i].re_try =
                 sc->slots[i].re_gen = 0;
@@ -780,14 +781,17 @@ static int kw_hit(unsigned int id, unsigned long long from, unsigned long long t
 }
 
 /* Keywords: every field value of the event, or its raw text if it has no
- * fields. Made once per event: the fields are copied one after the other,
- * NUL-separated, into free scratch space, and that run of text is scanned
- * once with the (ASCII-caseless) keyword database; the space is then given
+ * fields. kw_scan runs the keyword database once per event: the values
+ * that can hold a keyword literal (those at least pf->kw_minlen bytes
+ * long) are copied one after the other, NUL-separated, into free scratch
+ * space and that run of text is scanned once; the space is then given
  * back. Text between the fields can only add hits, never hide one: a
- * keyword literal the scan does not report is in no field. The fields are
- * lowercased later, one by one, when a value is compared with them (a plain
- * copy is cheaper than a lowercase one, and most events have no keyword). */
-static void kw_fields(mw_sigma_scratch_t *sc)
+ * keyword literal the scan does not report is in no field. kw_list makes
+ * the field list the values are compared with, only when a keyword value
+ * has to be compared (most events have no keyword: their literals' bits
+ * are clear). The fields are lowercased later, one by one, when a value is
+ * compared with them (a plain copy is cheaper than a lowercase one). */
+static void kw_list(mw_sigma_scratch_t *sc)
 {
     if (sc->kw_gen == sc->gen)
         return;
@@ -802,27 +806,44 @@ static void kw_fields(mw_sigma_scratch_t *sc)
         sc->kwf[n++] = (struct sg_slotval){.val = ev->fields[i].val, .len = ev->fields[i].val_len};
     sc->nkwf = n;
     sc->kw_gen = sc->gen;
+}
+
+static void kw_scan(mw_sigma_scratch_t *sc)
+{
+    if (sc->kwscan_gen == sc->gen)
+        return;
+    sc->kwscan_gen = sc->gen;
     const struct sg_prefilter *pf = sc->pf;
-    if (sc->use_hs && pf->kw_db) {
-        uint32_t w0 = pf->kw_base >> 6, w1 = (pf->kw_base + pf->kw_nlit + 63) >> 6;
-        memset(sc->lbits + w0, 0, (size_t)(w1 - w0) * sizeof(*sc->lbits));
-        /* buf has room for every field + NUL after bufused (scratch_prepare
-         * counted the lowercase copies the fields may still need) */
-        char *d = sc->buf + sc->bufused;
-        size_t len = 0;
-        for (uint32_t f = 0; f < n; f++) {
-            memcpy(d + len, sc->kwf[f].val, sc->kwf[f].len);
-            len += sc->kwf[f].len;
-            d[len++] = '\0';
-        }
-        if (len <= UINT32_MAX &&
-            hs_scan(pf->kw_db, d, (unsigned)len, 0, sc->hs, kw_hit, sc) == HS_SUCCESS)
-            sc->kwlit_gen = sc->gen;
+    if (!sc->use_hs || !pf->kw_db)
+        return;
+    const mw_event_t *ev = sc->ev;
+    uint32_t w0 = pf->kw_base >> 6, w1 = (pf->kw_base + pf->kw_nlit + 63) >> 6;
+    memset(sc->lbits + w0, 0, (size_t)(w1 - w0) * sizeof(*sc->lbits));
+    /* buf has room for every field (or the raw text) + NUL after bufused
+     * (scratch_prepare counted the lowercase copies the fields may still
+     * need) */
+    char *d = sc->buf + sc->bufused;
+    size_t len = 0;
+    if (ev->nfields == 0 && ev->raw && ev->raw_len >= pf->kw_minlen) {
+        memcpy(d, ev->raw, ev->raw_len);
+        len = ev->raw_len;
     }
+    for (uint32_t i = 0; i < ev->nfields && i < MW_EVENT_MAX_FIELDS; i++) {
+        const mw_field_t *f = &ev->fields[i];
+        if (f->val_len < pf->kw_minlen)
+            continue; /* too short for any keyword literal */
+        memcpy(d + len, f->val, f->val_len);
+        len += f->val_len;
+        d[len++] = '\0';
+    }
+    if (len <= UINT32_MAX &&
+        hs_scan(pf->kw_db, d, (unsigned)len, 0, sc->hs, kw_hit, sc) == HS_SUCCESS)
+        sc->kwlit_gen = sc->gen;
 }
 
 static void kw_bloom(mw_sigma_scratch_t *sc)
 {
+    kw_list(sc);
     sc->kwbloom_gen = sc->gen;
     sc->kw_bloom[0] = sc->kw_bloom[1] = sc->kw_bloom[2] = sc->kw_bloom[3] = 0;
     for (uint32_t f = 0; f < sc->nkwf; f++) {
@@ -852,7 +873,7 @@ static int kw_bloom_lacks(mw_sigma_scratch_t *sc, const struct sg_value *v)
  * must match some field (not necessarily the same one). */
 static int kw_match(mw_sigma_scratch_t *sc, const struct sg_value *vals, uint32_t nvals, int all)
 {
-    kw_fields(sc);
+    kw_scan(sc);
     for (uint32_t i = 0; i < nvals;) {
         uint32_t g = vals[i].grp, hit = 0;
         for (; i < nvals && vals[i].grp == g; i++) {
@@ -863,6 +884,7 @@ static int kw_match(mw_sigma_scratch_t *sc, const struct sg_value *vals, uint32_
             } else if (v->op == SG_CONTAINS && v->len > 1 && kw_bloom_lacks(sc, v)) {
                 continue; /* in no field */
             }
+            kw_list(sc);
             for (uint32_t f = 0; f < sc->nkwf && !hit; f++)
                 hit = value_match(sc, v, &sc->kwf[f]);
         }

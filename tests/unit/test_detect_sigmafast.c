@@ -486,6 +486,42 @@ static void test_keyword_copy(void **st)
     mw_sigma_ruleset_free(rs);
 }
 
+/* The keyword scan skips values shorter than the shortest keyword literal
+ * (pf.kw_minlen, here 4: 'abcd'), and the field list is made only when a
+ * value has to be compared. Expected ids worked out by hand: a value of
+ * exactly kw_minlen bytes is scanned (k1), a keyword split over two short
+ * fields is in no field, a keyword after skipped short fields is found
+ * (k2), raw text of kw_minlen bytes is scanned, and a keyword without a
+ * literal ('zq', 2 bytes: compared through the bigram filter) still sees
+ * the short fields the scan skipped (k3). */
+static void test_keyword_minlen(void **st)
+{
+    (void)st;
+    mw_sigma_ruleset_t *rs = mw_sigma_ruleset_new();
+    assert_non_null(rs);
+    const char *r1 = "title: K1\nid: k1\nlogsource: {product: t}\ndetection:\n"
+                     "  keywords:\n    - 'abcd'\n  condition: keywords\n";
+    const char *r2 = "title: K2\nid: k2\nlogsource: {product: t}\ndetection:\n"
+                     "  keywords:\n    - 'sekurlsa::'\n  condition: keywords\n";
+    const char *r3 = "title: K3\nid: k3\nlogsource: {product: t}\ndetection:\n"
+                     "  keywords:\n    - 'zq'\n  condition: keywords\n";
+    assert_int_equal(mw_sigma_add_string(rs, r1, strlen(r1), "k1.yml"), 0);
+    assert_int_equal(mw_sigma_add_string(rs, r2, strlen(r2), "k2.yml"), 0);
+    assert_int_equal(mw_sigma_add_string(rs, r3, strlen(r3), "k3.yml"), 0);
+    assert_non_null(rs->pf.kw_db);
+    assert_int_equal(rs->pf.kw_minlen, 4);
+    assert_string_equal(ids(rs, mkev("{}", "a", "x", "b", "ABCD", NULL)), "k1,");
+    assert_string_equal(ids(rs, mkev("{}", "a", "abc", "b", "d", NULL)), "");
+    assert_string_equal(ids(rs, mkev("{}", "a", "ab", "b", "cd", "c", "xabcdx", NULL)), "k1,");
+    assert_string_equal(
+        ids(rs, mkev("{}", "a", "x", "b", "yy", "c", "run SEKURLSA::x", "d", "abc", NULL)), "k2,");
+    assert_string_equal(ids(rs, mkev("abcd", NULL)), "k1,");
+    assert_string_equal(ids(rs, mkev("abc", NULL)), "");
+    assert_string_equal(ids(rs, mkev("{}", "a", "zq", "b", "long value abcd", NULL)), "k1,k3,");
+    assert_string_equal(ids(rs, mkev("{}", "a", "z", "b", "q", NULL)), "");
+    mw_sigma_ruleset_free(rs);
+}
+
 /* ---- field layouts ---------------------------------------------------------- */
 
 /* The layout cache (scratch_prepare) gives the slots of an event's fields
@@ -680,6 +716,7 @@ int main(void)
         cmocka_unit_test(test_glob_literals),
         cmocka_unit_test(test_exact_maxlen),
         cmocka_unit_test(test_keyword_copy),
+        cmocka_unit_test(test_keyword_minlen),
         cmocka_unit_test(test_layout_cache),
         cmocka_unit_test(test_scan_memo),
         cmocka_unit_test(test_layout_copied_keys), /* last: fills the intern table */
