@@ -635,7 +635,12 @@ static int re_match(mw_sigma_scratch_t *sc, const struct sg_re *re, const char *
         __atomic_add_fetch(&sg_re_calls, 1, __ATOMIC_RELAXED);
     if (!sc->md && !(sc->md = pcre2_match_data_create(1, NULL)))
         return 0; /* out of memory: no match (never a crash) */
-    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, sc->md, re->mctx);
+    /* A value with a non-ASCII byte goes to the interpreter: PCRE2 10.42's
+     * JIT, with PCRE2_MATCH_INVALID_UTF, does not let \W, \S or \D match a
+     * non-ASCII character (the interpreter does, as the pattern says), so
+     * one no-break space in a command line hid it from "whoami\W+/all". */
+    uint32_t opts = is_ascii(s, len) ? 0 : PCRE2_NO_JIT;
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, opts, sc->md, re->mctx);
     return rc >= 0; /* no match, match/depth/heap limit, bad UTF: no match */
 }
 

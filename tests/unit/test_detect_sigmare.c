@@ -55,6 +55,8 @@ static mw_sigma_ruleset_t *rules(void)
     add_rule(rs, "re-empty", "Note", "re", "q*");
     add_rule(rs, "re-ucp", "Word", "re", "(*UCP)^\\w+$");
     add_rule(rs, "re-W", "Sep", "re", "a\\Wb");
+    add_rule(rs, "re-S", "Sep2", "re", "a\\Sb");
+    add_rule(rs, "re-D", "Sep3", "re", "x\\D+y");
     return rs;
 }
 
@@ -114,11 +116,30 @@ static void test_regex_semantics(void **st)
     expect(rs, "re-empty", "Note", "anything");
     expect(rs, "re-ucp", "Word", "h\xc3\xa9llo"); /* (*UCP): \w takes é */
     expect(rs, "", "Word", "a b");
-    /* \W on é: PCRE2's interpreter says yes (no UCP: é is not a word
-     * character), PCRE2 10.42's JIT says no; either way Hyperscan does not
-     * scan the non-ASCII value, so the engine's answer is PCRE2's */
+    /* Hyperscan does not scan a non-ASCII value: the answers below are
+     * PCRE2's (its interpreter's, see re_match) */
     expect(rs, "re-W", "Sep", "a-b");
     expect(rs, "", "Sep", "a_b");
+    /* Non-ASCII characters are \W, \S and \D without UCP. PCRE2 10.42's JIT
+     * misses them (an attacker's no-break space would hide "whoami\W+/all"),
+     * so a non-ASCII value is matched by the interpreter (re_match). */
+    expect(rs, "re-W", "Sep",
+           "a\xc3\xa9"
+           "b"); /* aéb */
+    expect(rs, "re-W", "Sep",
+           "a\xc2\xa0"
+           "b"); /* a, no-break space, b */
+    expect(rs, "re-S", "Sep2",
+           "a\xc3\xa9"
+           "b");
+    expect(rs, "re-S", "Sep2",
+           "a\xc2\xa0"
+           "b");
+    expect(rs, "", "Sep2", "a b");
+    expect(rs, "re-D", "Sep3",
+           "x\xc3\xa9\xc3\xa9"
+           "y");
+    expect(rs, "", "Sep3", "x1y");
     mw_sigma_ruleset_free(rs);
 }
 
@@ -139,7 +160,7 @@ static void test_regex_databases(void **st)
     /* PCRE2 only: re-ci8 (non-ASCII pattern), re-R (\R), re-empty (q*),
      * re-ucp ((*UCP)); the 13 others are in a database */
     assert_int_equal(pcre, 4);
-    assert_int_equal(in_hs, 13);
+    assert_int_equal(in_hs, 15);
     const struct sg_pf_slot *cl = &rs->pf.slots[slot_of(rs, "CommandLine")];
     assert_non_null(cl->hs_db); /* literals (sg_hs_min_anchors = 1) */
     assert_non_null(cl->re_db);
