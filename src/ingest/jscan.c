@@ -55,7 +55,11 @@ struct js {
      * clears the struct only up to JS_CLEAR (zeroing all of it was ~8 % of
      * the parse time). Each is written before it is read. */
     struct jt arr; /* compact text of the array being scanned (jt_init) */
-    char cat_first[MW_EVENT_CATEGORY_MAX + 1]; /* first string of a category array */
+    char cat_first[MW_EVENT_CATEGORY_MAX + 1]; /* first string of the category array kept */
+    /* where dump_value captures the first string of an array, copied to
+     * cat_first only if the member is kept (a later duplicate key must not
+     * overwrite the category already taken from cat_first) */
+    char cat_cap[MW_EVENT_CATEGORY_MAX + 1];
     char key[JSON_KEY_MAX + 1];
 };
 #define JS_CLEAR offsetof(struct js, arr)
@@ -645,8 +649,8 @@ static int dump_value(struct js *j, int depth, int capture)
         if ((rc = string(j, &v, &n)) < 0)
             return rc;
         if (capture & CAP_SELF) {
-            size_t m = n < sizeof j->cat_first ? n : sizeof j->cat_first - 1;
-            memcpy(j->cat_first, v, m);
+            size_t m = n < sizeof j->cat_cap ? n : sizeof j->cat_cap - 1;
+            memcpy(j->cat_cap, v, m);
             j->cat_first_len = n;
         }
         int r = jt_str(&j->arr, v, n);
@@ -846,6 +850,9 @@ static int member(struct js *j, size_t nk, int depth)
         if ((rc = add(j, nk, j->arr.p, j->arr.len, &stored)) < 0)
             return rc;
         if (stored && capture && j->cat_first_len != (size_t)-1) {
+            size_t m =
+                j->cat_first_len < sizeof j->cat_first ? j->cat_first_len : sizeof j->cat_first - 1;
+            memcpy(j->cat_first, j->cat_cap, m);
             j->rank[G_CAT] = cr;
             j->cat = j->cat_first;
             j->cat_len = j->cat_first_len;

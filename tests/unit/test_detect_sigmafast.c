@@ -663,7 +663,7 @@ static void test_scan_memo(void **st)
         assert_int_equal(memo_fires(a, sc, "beta alpha"), 1);
     }
     sg_memo_hash_mask = ~0ull;
-    /* too long for an entry (body 320 bytes): scanned each time */
+    /* too long for an entry (body 384 bytes, values up to 380): scanned each time */
     char lng[600];
     memset(lng, 'z', sizeof lng - 1);
     lng[sizeof lng - 1] = '\0';

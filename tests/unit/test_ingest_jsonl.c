@@ -349,6 +349,22 @@ static void test_json_to_event(void **st)
     free(v);
 }
 
+/* A duplicate key whose array value would have given the category must not
+ * change the category an earlier member gave (found by review: the first
+ * string of the duplicate's array overwrote the kept copy, "secon"). */
+static void test_category_duplicate_key(void **st)
+{
+    (void)st;
+    mw_event_t *ev = ok("{\"event.category\":1,\"category\":[\"first\"],"
+                        "\"event.category\":[\"second\"]}");
+    assert_string_equal(ev->category, "first");
+    assert_field(ev, "event.category", "1"); /* first wins */
+    mw_event_free(ev);
+    ev = ok("{\"category\":[\"a\"],\"category\":[\"longer\"],\"x\":[\"y\"]}");
+    assert_string_equal(ev->category, "a");
+    mw_event_free(ev);
+}
+
 /* mw_jsonl_parse (scanner) and mw_json_to_event (jansson tree) agree. */
 static void test_paths_agree(void **st)
 {
@@ -865,6 +881,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flatten),
         cmocka_unit_test(test_time_host_category),
+        cmocka_unit_test(test_category_duplicate_key),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_depth_and_fields),
         cmocka_unit_test(test_json_to_event),
