@@ -351,7 +351,7 @@ static void exercise(mw_keystore_t *ks, const uint8_t *body, int may_sign, int r
         uint8_t sig[MW_MLDSA87_SIG_BYTES];
         if (mw_keystore_sign(ks, sig, sizeof sig, msg, sizeof msg, NULL, 0) != MW_OK ||
             mw_keystore_identity_pk(ks, 0, pk, sizeof pk) != MW_OK ||
-            mw_mldsa_verify(MW_MLDSA87, pk, sizeof pk, sig, sizeof sig, msg, sizeof msg, NULL, 0) !=
+            mw_mldsa_verify(MW_MLDSA87, pk, sizeof pk, msg, sizeof msg, NULL, 0, sig, sizeof sig) !=
                 MW_OK)
             die("sign", "signature does not verify");
     }
