@@ -72,7 +72,8 @@ enum { M_RAW, M_MASTER, M_EDIT, M_RESEAL, M_PASS, M_COUNT };
 #define TAG 16
 #define BODY_FIXED 28
 #define GEN_BYTES (8 + 8 + 4 + 32 + MW_MLDSA87_PK_BYTES + MW_MLDSA87_SK_BYTES)
-#define GEN0_SK (HDR + BODY_FIXED + 52 + MW_MLDSA87_PK_BYTES) /* in header || body */
+#define GEN0_KEYS (HDR + BODY_FIXED + 52) /* its pk and sk, in header || body */
+#define KEYS_BYTES (MW_MLDSA87_PK_BYTES + MW_MLDSA87_SK_BYTES)
 #define MAX_EDITS 16
 #define MAX_IMAGE (MW_KEYSTORE_MAX_FILE_BYTES + MAX_EDITS * 255 + 1)
 #define FILE_KEY_INFO "MWRASP keystore v1 file key"
@@ -236,10 +237,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* Applies the edit list in (n bytes) to img (len bytes, room for
- * MAX_IMAGE). Returns the new length; *touched_sk is set when an edit may
- * have changed bytes at or after from (an insert or truncate shifts them). */
+ * MAX_IMAGE). Returns the new length; *touched_keys is set when an edit may
+ * have changed the KEYS_BYTES at from (the newest identity key pair; an
+ * insert or truncate before them shifts them). */
 static size_t apply_edits(uint8_t *img, size_t len, const uint8_t *in, size_t n, size_t from,
-                          int *touched_sk)
+                          int *touched_keys)
 {
     for (int e = 0; e < MAX_EDITS && n >= 5; e++) {
         unsigned op = in[0] & 3u;
@@ -248,7 +250,7 @@ static size_t apply_edits(uint8_t *img, size_t len, const uint8_t *in, size_t n,
         n -= 5;
         if (op == 3) {
             len = off;
-            *touched_sk |= off < from + MW_MLDSA87_SK_BYTES;
+            *touched_keys |= off < from + KEYS_BYTES;
             continue;
         }
         if (n < 1)
@@ -264,13 +266,13 @@ static size_t apply_edits(uint8_t *img, size_t len, const uint8_t *in, size_t n,
             memmove(img + off + k, img + off, len - off);
             memcpy(img + off, in, k);
             len += k;
-            *touched_sk |= k > 0 && off < from + MW_MLDSA87_SK_BYTES;
+            *touched_keys |= k > 0 && off < from + KEYS_BYTES;
         } else {
             if (k > len - off)
                 k = len - off;
             for (size_t i = 0; i < k; i++)
                 img[off + i] = op == 0 ? (uint8_t)(img[off + i] ^ in[i]) : in[i];
-            *touched_sk |= k > 0 && off + k > from && off < from + MW_MLDSA87_SK_BYTES;
+            *touched_keys |= k > 0 && off + k > from && off < from + KEYS_BYTES;
         }
         in += k;
         n -= k;
@@ -306,7 +308,7 @@ static void check_refusal(int rc, const char *err, const char *what)
 }
 
 /* Reads back a loaded keystore. body: the plaintext body we sealed (RESEAL),
- * else NULL. may_sign: the newest secret key is one mw_keystore_create made. */
+ * else NULL. may_sign: the newest key pair is one mw_keystore_create made. */
 static void exercise(mw_keystore_t *ks, const uint8_t *body, int may_sign, int rotate)
 {
     size_t n = mw_keystore_generations(ks);
@@ -443,7 +445,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         o.key_file = key_path;
         if (mode == M_EDIT) {
             memcpy(img, b->file, b->file_len);
-            size_t len = apply_edits(img, b->file_len, data, size, GEN0_SK, &touched);
+            size_t len = apply_edits(img, b->file_len, data, size, GEN0_KEYS, &touched);
             int same = len == b->file_len && memcmp(img, b->file, len) == 0;
             write_file(ks_path, img, len, 0600);
             rc = mw_keystore_load(&ks, ks_path, &o, err, sizeof err);
@@ -453,7 +455,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             goto loaded;
         }
         memcpy(plain, b->plain, b->plain_len);
-        size_t len = apply_edits(plain, b->plain_len, data, size, GEN0_SK, &touched);
+        size_t len = apply_edits(plain, b->plain_len, data, size, GEN0_KEYS, &touched);
         len = reseal(img, plain, len, (flags & F_KEEPLEN) != 0);
         write_file(ks_path, img, len, 0600);
         body = len >= HDR + BODY_FIXED ? plain + HDR : NULL;
