@@ -419,8 +419,9 @@ typedef struct mw_keystore_gen_info {
  * newline, created with O_EXCL and mode 0600 (MW_EEXIST if path exists). */
 MW_WUR int mw_keystore_new_master_key_file(const char *path, char *err, size_t err_len);
 /* Reads a master key file. MW_ECONFIG if the file is not a regular file or
- * its mode grants any access to group or others; MW_EPARSE if it is not 64
- * hex digits; MW_EIO if it cannot be read. */
+ * its mode grants any access to group or others; MW_EPARSE if the whole
+ * file is not 64 hex digits followed only by newlines, CRs or spaces, or is
+ * over 256 bytes; MW_EIO if it cannot be read. */
 MW_WUR int mw_keystore_read_master_key(uint8_t key[32], const char *path, char *err,
                                        size_t err_len);
 

@@ -52,7 +52,7 @@
 #define BODY_FIXED 28
 #define GEN_BYTES (8 + 8 + 4 + 32 + MW_MLDSA87_PK_BYTES + MW_MLDSA87_SK_BYTES)
 #define MAX_PASSPHRASE 1024
-#define KEYFILE_MAX 256 /* bytes read from a master key file */
+#define KEYFILE_MAX 256 /* a longer master key file is refused */
 #define SCRYPT_MAX_MEM ((uint64_t)1 << 30)
 #define FILE_KEY_INFO "MWRASP keystore v1 file key"
 
@@ -194,8 +194,8 @@ out:
 
 int mw_keystore_read_master_key(uint8_t key[32], const char *path, char *err, size_t err_len)
 {
-    uint8_t buf[KEYFILE_MAX];
-    ssize_t n = 0;
+    uint8_t buf[KEYFILE_MAX + 1];
+    size_t n = 0;
     int rc = MW_EIO;
     struct stat st;
     if (key == NULL || path == NULL) {
@@ -225,13 +225,28 @@ int mw_keystore_read_master_key(uint8_t key[32], const char *path, char *err, si
                path, (unsigned)(st.st_mode & 07777), path);
         goto out;
     }
-    n = read(fd, buf, sizeof buf);
-    if (n < 0) {
-        seterr(err, err_len, "%s: cannot read the master key file: %s", path, strerror(errno));
+    /* The whole file, up to the cap + 1 so that a longer one is caught: bytes
+     * past the first KEYFILE_MAX must not be ignored. */
+    while (n < sizeof buf) {
+        ssize_t k = read(fd, buf + n, sizeof buf - n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            seterr(err, err_len, "%s: cannot read the master key file: %s", path, strerror(errno));
+            goto out;
+        }
+        if (k == 0)
+            break;
+        n += (size_t)k;
+    }
+    if (n > KEYFILE_MAX) {
+        rc = MW_EPARSE;
+        seterr(err, err_len, "%s: a master key file holds 64 hex digits (file over %d bytes)", path,
+               KEYFILE_MAX);
         goto out;
     }
     /* 64 hex digits, then only whitespace (the length is not secret). */
-    size_t len = (size_t)n;
+    size_t len = n;
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
         len--;
     if (len != 2 * MW_KEYSTORE_MASTER_KEY_BYTES) {

@@ -162,6 +162,39 @@ static void test_master_key_file(void **st)
     unlink(key2_path);
 }
 
+/* Found by fuzz/fuzz_keystore.c: the reader looked at the first 256 bytes
+ * only, so 64 hex digits, spaces up to byte 256 and then anything at all
+ * were accepted as a key file. The whole file must be the digits and
+ * trailing whitespace; a file over 256 bytes is refused. */
+static void test_master_key_file_trailing_bytes(void **st)
+{
+    (void)st;
+    uint8_t k[32];
+    char buf[300];
+    memset(buf, 'a', 64);
+    memset(buf + 64, ' ', sizeof buf - 64);
+    memcpy(buf + sizeof buf - 7, "garbage", 7);
+    spit(key2_path, (const uint8_t *)buf, sizeof buf);
+    assert_int_equal(chmod(key2_path, 0600), 0);
+    memset(k, 0xAA, sizeof k);
+    err[0] = '\0';
+    assert_int_equal(mw_keystore_read_master_key(k, key2_path, err, sizeof err), MW_EPARSE);
+    assert_non_null(strstr(err, key2_path));
+    for (int j = 0; j < 32; j++)
+        assert_int_equal(k[j], 0);
+    /* Whitespace only past byte 256 is still too long: the size is capped. */
+    memset(buf + 64, ' ', sizeof buf - 64);
+    spit(key2_path, (const uint8_t *)buf, sizeof buf);
+    assert_int_equal(mw_keystore_read_master_key(k, key2_path, err, sizeof err), MW_EPARSE);
+    /* 256 bytes exactly (digits and whitespace) is accepted. */
+    buf[255] = '\n';
+    spit(key2_path, (const uint8_t *)buf, 256);
+    assert_int_equal(mw_keystore_read_master_key(k, key2_path, err, sizeof err), MW_OK);
+    for (int j = 0; j < 32; j++)
+        assert_int_equal(k[j], 0xaa);
+    unlink(key2_path);
+}
+
 static void test_create_rotate_generations(void **st)
 {
     (void)st;
@@ -418,6 +451,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_master_key_file),
+        cmocka_unit_test(test_master_key_file_trailing_bytes),
         cmocka_unit_test(test_create_rotate_generations),
         cmocka_unit_test(test_format_wrong_key_and_tamper),
         cmocka_unit_test(test_passphrase),
