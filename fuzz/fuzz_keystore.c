@@ -533,6 +533,12 @@ static void write_seeds(const char *out)
     seed(out, "master_upper", M_MASTER, (const uint8_t *)hex, 65);
     hex[10] = 'g';
     seed(out, "master_nonhex", M_MASTER, (const uint8_t *)hex, 65);
+    /* Over 256 bytes: the digits, spaces, then bytes past 256 (refused). */
+    char longer[300];
+    memset(longer, 'a', 64);
+    memset(longer + 64, ' ', sizeof longer - 64);
+    memcpy(longer + sizeof longer - 4, "tail", 4);
+    seed(out, "master_over_256", M_MASTER, (const uint8_t *)longer, sizeof longer);
     /* EDIT: no change (loads), body length, version, kdf, a tag byte. */
     seed(out, "edit_none", M_EDIT, e, edit(e, 0, 0, zero8, 1));
     seed(out, "edit_none_3gen", M_EDIT | F_ALT | F_ROTATE, e, edit(e, 0, 0, zero8, 1));
