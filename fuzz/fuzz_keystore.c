@@ -1,8 +1,8 @@
 /* libFuzzer harness for the keystore readers (src/crypto/keystore.c):
  * mw_keystore_load on a keystore file and mw_keystore_read_master_key on a
  * master key file, both read from disk in a private directory (mkdtemp once
- * per process, removed at exit; every file the library writes, PATH.lock and
- * PATH.tmp included, stays inside it).
+ * per process, removed at exit but left after a crash; every file the
+ * library writes, PATH.lock and PATH.tmp included, stays inside it).
  *
  * Byte 0: mode = (byte & 0x0f) % 5, flags = byte & 0xf0.
  *   0 RAW     the rest is a keystore file, loaded with the fixed master key
