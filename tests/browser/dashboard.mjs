@@ -94,7 +94,15 @@ async function newPage(viewport, opts = {}) {
     if (!isAllowed(what)) problems.push(`console error: ${m.text()}`);
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+  page.on("requestfailed", (r) => {
+    // net::ERR_ABORTED is a request cancelled on purpose: by a navigation or
+    // reload of the page (the overview refreshes its threat list on a timer,
+    // so page.reload() can land on one in flight: a CI run failed on that) or
+    // by the app's own AbortController. Every other failure is a problem.
+    const why = r.failure()?.errorText || "";
+    if (why === "net::ERR_ABORTED") return;
+    problems.push(`request failed: ${r.method()} ${r.url()}: ${why}`);
+  });
   page.on("response", (r) => {
     if (r.status() < 400) return;
     const what = { kind: "response", status: r.status(), url: r.url() };
